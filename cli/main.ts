@@ -1,0 +1,118 @@
+// fedfeat command line.
+import path from 'node:path';
+import { down, FederationAlreadyRunning, status, up, type UpOptions } from '../local-federation/launcher.js';
+import { isRunning } from '../local-federation/processes.js';
+import { instanceDir } from '../local-federation/state.js';
+import { printFederationSummary } from './federation-summary.js';
+
+const USAGE = `fedfeat: feature compatibility for federations of Kubernetes clusters
+
+Usage:
+  fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--keep-on-failure]
+        Start a local federation of real Kubernetes processes (default: 3 members, 5 KWOK nodes each,
+        one real kubelet node in member-1 when running as root).
+  fedfeat dev down [--name NAME] [--purge]
+        Stop exactly the processes "up" started and remove its network namespace and cgroups.
+  fedfeat dev status [--name NAME]
+        Show the federation's clusters, processes and the members registered on the host.
+  fedfeat dev env [--name NAME]
+        Print shell exports (KUBECONFIG, PATH with the matching kubectl).
+
+NAME defaults to "dev"; state lives in $FEDFEAT_HOME (default ~/.fedfeat)/federations/NAME.
+`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+export function parseArgs(argv: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    if (inline !== undefined) flags.set(key, inline);
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.set(key, argv[++i]!);
+    else flags.set(key, true);
+  }
+  return { positional, flags };
+}
+
+function intFlag(flags: Parsed['flags'], name: string, dflt: number): number {
+  const v = flags.get(name);
+  if (v === undefined) return dflt;
+  if (v === true || !/^\d+$/.test(v)) throw new UsageError(`--${name} needs a whole number (got ${v === true ? 'nothing' : `"${v}"`})`);
+  return Number(v);
+}
+
+function checkFlags(flags: Parsed['flags'], allowed: string[]): void {
+  for (const k of flags.keys()) if (!allowed.includes(k)) throw new UsageError(`unknown flag --${k} (allowed: ${allowed.map((a) => `--${a}`).join(', ')})`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(argv);
+  const [group, cmd] = positional;
+  if (!group || group === 'help' || flags.has('help')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (group !== 'dev') throw new UsageError(`unknown command "${group}"`);
+  const name = typeof flags.get('name') === 'string' ? (flags.get('name') as string) : 'dev';
+  switch (cmd) {
+    case 'up': {
+      checkFlags(flags, ['members', 'nodes', 'name', 'real-node', 'keep-on-failure']);
+      const opts: UpOptions = {
+        instance: name,
+        members: intFlag(flags, 'members', 3),
+        nodesPerMember: intFlag(flags, 'nodes', 5),
+        realNode: (flags.get('real-node') ?? 'auto') as UpOptions['realNode'],
+        keepOnFailure: flags.has('keep-on-failure'),
+      };
+      const state = await up(opts);
+      await printFederationSummary(state);
+      return 0;
+    }
+    case 'down': {
+      checkFlags(flags, ['name', 'purge']);
+      await down(name, { purge: flags.has('purge') });
+      return 0;
+    }
+    case 'status': {
+      checkFlags(flags, ['name']);
+      const state = status(name);
+      if (!state) {
+        process.stdout.write(`no local federation "${name}" (${instanceDir(name)})\n`);
+        return 1;
+      }
+      await printFederationSummary(state);
+      const dead = state.processes.filter((p) => !isRunning(p));
+      return dead.length ? 1 : 0;
+    }
+    case 'env': {
+      checkFlags(flags, ['name']);
+      const state = status(name);
+      if (!state) throw new Error(`no local federation "${name}"; run "fedfeat dev up" first`);
+      process.stdout.write(`export KUBECONFIG=${path.join(state.dir, 'kubeconfig')}\nexport PATH=${state.binDir}:$PATH\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(cmd ? `unknown dev command "${cmd}"` : 'dev needs a command: up, down, status or env');
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const err = e as Error;
+    process.stderr.write(`fedfeat: ${err.message}\n`);
+    if (err instanceof UsageError) process.stderr.write('run "fedfeat help" for usage\n');
+    process.exit(err instanceof UsageError ? 2 : err instanceof FederationAlreadyRunning ? 3 : 1);
+  },
+);

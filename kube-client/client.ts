@@ -1,0 +1,183 @@
+// A small Kubernetes REST client. @kubernetes/client-node's KubeConfig supplies
+// authentication (tokens, client certs, exec plugins); requests go through one
+// keep-alive HTTPS agent per cluster so a controller talking to many members
+// reuses connections and can bound every call with a timeout.
+import https from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+    uid?: string;
+    generation?: number;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+    ownerReferences?: Array<Record<string, unknown>>;
+    managedFields?: Array<Record<string, unknown>>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface KubeList<T = KubeObject> {
+  apiVersion: string;
+  kind: string;
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+/** An error answer from the API server, keeping its HTTP code and Status reason. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly statusCode: number,
+    readonly reason: string,
+    readonly body: string,
+  ) {
+    super(`${method} ${path}: ${statusCode} ${reason}`);
+    this.name = 'KubeApiError';
+  }
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  timeoutMs?: number;
+  query?: Record<string, string | number | boolean | undefined>;
+}
+
+export class KubeClient {
+  readonly server: string;
+  private readonly agent: https.Agent;
+  private readonly base: https.RequestOptions;
+
+  private constructor(server: string, base: https.RequestOptions) {
+    this.server = server.replace(/\/+$/, '');
+    this.base = base;
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  /** Loads a kubeconfig file (current context) or an already parsed KubeConfig. */
+  static async fromKubeConfig(source: string | KubeConfig): Promise<KubeClient> {
+    const kc = typeof source === 'string' ? new KubeConfig() : source;
+    if (typeof source === 'string') kc.loadFromFile(source);
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    const opts: https.RequestOptions = {};
+    await kc.applyToHTTPSOptions(opts);
+    return new KubeClient(cluster.server, opts);
+  }
+
+  /** A client from an endpoint, CA bundle (PEM) and bearer token, as KubeFed stores members. */
+  static fromToken(server: string, caPem: string | undefined, token: string, insecure = false): KubeClient {
+    return new KubeClient(server, {
+      ca: caPem,
+      rejectUnauthorized: !insecure,
+      headers: { Authorization: `Bearer ${token}` },
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const text = await this.requestText(method, path, opts);
+    return (text.length ? JSON.parse(text) : {}) as T;
+  }
+
+  async requestText(method: string, path: string, opts: RequestOptions = {}): Promise<string> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const payload =
+      opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    const headers: Record<string, string> = { Accept: 'application/json', ...(this.base.headers as Record<string, string>) };
+    if (payload !== undefined) {
+      headers['Content-Type'] = opts.contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
+    }
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    return new Promise<string>((resolve, reject) => {
+      const req = https.request(
+        url,
+        { ...this.base, method, headers, agent: this.agent, timeout: timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const code = res.statusCode ?? 0;
+            if (code >= 200 && code < 300) return resolve(text);
+            let reason = res.statusMessage ?? '';
+            try {
+              const status = JSON.parse(text) as { reason?: string; message?: string };
+              reason = status.message ?? status.reason ?? reason;
+            } catch {
+              reason = text.slice(0, 300) || reason;
+            }
+            reject(new KubeApiError(method, url.pathname, code, reason, text));
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out after ${timeoutMs} ms`)));
+      req.on('error', reject);
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  get<T = KubeObject>(path: string, opts?: RequestOptions): Promise<T> {
+    return this.request<T>('GET', path, opts);
+  }
+
+  /** GET that answers undefined for 404 instead of throwing. */
+  async getOptional<T = KubeObject>(path: string, opts?: RequestOptions): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path, opts);
+    } catch (e) {
+      if (e instanceof KubeApiError && e.statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  list<T = KubeObject>(path: string, opts?: RequestOptions): Promise<KubeList<T>> {
+    return this.request<KubeList<T>>('GET', path, opts);
+  }
+
+  post<T = KubeObject>(path: string, body: unknown, opts?: RequestOptions): Promise<T> {
+    return this.request<T>('POST', path, { ...opts, body });
+  }
+
+  /** Server-Side Apply: the object at `path` is owned field by field by `fieldManager`. */
+  apply<T = KubeObject>(path: string, obj: KubeObject, fieldManager: string, force = true): Promise<T> {
+    return this.request<T>('PATCH', path, {
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager, force },
+    });
+  }
+
+  mergePatch<T = KubeObject>(path: string, patch: unknown, opts?: RequestOptions): Promise<T> {
+    return this.request<T>('PATCH', path, { ...opts, body: patch, contentType: 'application/merge-patch+json' });
+  }
+
+  /** DELETE that treats an already missing object as done (idempotent). */
+  async delete(path: string, opts?: RequestOptions): Promise<boolean> {
+    try {
+      await this.request('DELETE', path, opts);
+      return true;
+    } catch (e) {
+      if (e instanceof KubeApiError && e.statusCode === 404) return false;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// Fake nodes that KWOK keeps alive (Ready, heartbeats) and whose pods it marks Running.
+import type { KubeObject } from '../kube-client/client.js';
+import { KWOK_NODE_ANNOTATION } from './control-plane.js';
+
+export function kwokNodeName(member: string, index: number): string {
+  return `${member}-kwok-${index}`;
+}
+
+export function kwokNode(member: string, index: number, kubeletVersion: string): KubeObject {
+  const name = kwokNodeName(member, index);
+  const resources = { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { [KWOK_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'fedfeat.io/node-kind': 'kwok',
+        type: 'kwok',
+      },
+    },
+    spec: {},
+    status: {
+      allocatable: resources,
+      capacity: resources,
+      nodeInfo: {
+        architecture: 'amd64', operatingSystem: 'linux', kubeletVersion,
+        kubeProxyVersion: kubeletVersion, containerRuntimeVersion: 'kwok',
+        osImage: 'kwok', kernelVersion: 'kwok', machineID: '', systemUUID: '', bootID: '',
+      },
+    },
+  };
+}

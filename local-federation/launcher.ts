@@ -1,0 +1,352 @@
+// `fedfeat dev up|down`: a local federation of real Kubernetes processes.
+// One etcd; a host kube-apiserver; N member control planes (apiserver,
+// controller-manager, scheduler, KWOK with fake nodes), each member registered
+// on the host as a KubeFedCluster; optionally one real kubelet node.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { KubeClient, KubeApiError } from '../kube-client/client.js';
+import { KUBEFED_NAMESPACE } from '../api/kubefed.js';
+import { binary, ensureBinaries } from './binaries.js';
+import {
+  apiServerArgs, clusterPaths, controllerManagerArgs, createClusterPki, etcdArgs, kwokArgs, launch, schedulerArgs,
+  waitApiServerReady, waitHealthy, writeAdminKubeconfig, type ClusterPki,
+} from './control-plane.js';
+import { freePort } from './free-port.js';
+import { renderMergedKubeconfig } from './kubeconfig.js';
+import { kwokNode, kwokNodeName } from './kwok-nodes.js';
+import { isRunning, processStartTime, stopProcess, type ProcessRecord } from './processes.js';
+import { Progress, waitFor } from './progress.js';
+import { readPem } from './pki.js';
+import { createNetwork, freeSubnetIndex, planNetwork } from './real-node/network.js';
+import { cgroupRootFor, realNodeName, realNodeUnavailableReason, startRealNode, teardownRealNode } from './real-node/real-node.js';
+import { containerdPaths } from './real-node/containerd.js';
+import { createMemberAccess, ensureKubeFedCrd, ensureNamespace, registerMember } from './registration.js';
+import { repoRoot } from './repo-root.js';
+import { instanceDir, readState, stateFile, writeState, type ClusterState, type FederationState } from './state.js';
+
+export interface UpOptions {
+  instance: string;
+  members: number;
+  nodesPerMember: number;
+  realNode: 'auto' | 'on' | 'off';
+  /** Leave processes running after a failed `up`, for debugging. */
+  keepOnFailure?: boolean;
+  quiet?: boolean;
+}
+
+export class FederationAlreadyRunning extends Error {}
+
+export const MAX_MEMBERS = 40;
+export const MAX_NODES_PER_MEMBER = 5000;
+
+export function validateUpOptions(o: UpOptions): void {
+  if (!Number.isInteger(o.members) || o.members < 1 || o.members > MAX_MEMBERS) {
+    throw new Error(`--members must be a whole number from 1 to ${MAX_MEMBERS} (got ${o.members})`);
+  }
+  if (!Number.isInteger(o.nodesPerMember) || o.nodesPerMember < 0 || o.nodesPerMember > MAX_NODES_PER_MEMBER) {
+    throw new Error(`--nodes must be a whole number from 0 to ${MAX_NODES_PER_MEMBER} (got ${o.nodesPerMember})`);
+  }
+  if (!['auto', 'on', 'off'].includes(o.realNode)) throw new Error(`--real-node must be auto, on or off (got ${o.realNode})`);
+}
+
+export const memberName = (i: number) => `member-${i}`;
+
+function kubernetesVersion(): string {
+  const env = readFileSync(path.join(repoRoot, 'kube-binaries', 'versions.env'), 'utf8');
+  return /^K8S_VERSION=(\S+)/m.exec(env)?.[1] ?? 'v0.0.0';
+}
+
+/** One `up` or `down` at a time per instance: an exclusive lock file naming its holder. */
+function acquireLock(dir: string): () => void {
+  const file = path.join(dir, 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid) }));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = JSON.parse(readFileSync(file, 'utf8') || '{}') as { pid?: number; startTime?: string };
+      if (holder.pid && holder.startTime && isRunning({ pid: holder.pid, startTime: holder.startTime })) {
+        throw new FederationAlreadyRunning(`another fedfeat command (pid ${holder.pid}) is working on ${dir}; wait for it to finish`);
+      }
+      unlinkSync(file); // holder died; the lock is stale
+    }
+  }
+  throw new Error(`could not lock ${dir}`);
+}
+
+/** Resident memory of the federation's processes, in MiB (shared pages counted per process). */
+export function memoryMiB(processes: ProcessRecord[]): number {
+  let kb = 0;
+  for (const p of processes) {
+    if (!isRunning(p)) continue;
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return Math.round(kb / 1024);
+}
+
+export async function up(opts: UpOptions): Promise<FederationState> {
+  validateUpOptions(opts);
+  const progress = new Progress(opts.quiet);
+  const dir = instanceDir(opts.instance);
+  mkdirSync(dir, { recursive: true });
+  const release = acquireLock(dir);
+  try {
+    const existing = readState(dir);
+    if (existing) {
+      const alive = existing.processes.filter(isRunning);
+      if (alive.length) {
+        throw new FederationAlreadyRunning(
+          `local federation "${opts.instance}" is already running (${alive.length} processes, started ${existing.startedAt}, ` +
+            `${existing.clusters.length - 1} members); use it, or run "fedfeat dev down --name ${opts.instance}" first`,
+        );
+      }
+      progress.step(`found a stopped federation "${opts.instance}" with leftovers; cleaning it first`);
+      await teardown(existing, progress);
+    }
+    for (const sub of ['clusters', 'etcd', 'logs', 'real-node']) rmSync(path.join(dir, sub), { recursive: true, force: true });
+
+    const binDir = ensureBinaries();
+    const state: FederationState = {
+      instance: opts.instance, dir, startedAt: new Date().toISOString(), phase: 'starting',
+      clusters: [], processes: [], binDir,
+    };
+    writeState(state);
+    try {
+      await bringUp(state, opts, progress);
+      return state;
+    } catch (e) {
+      if (opts.keepOnFailure) {
+        progress.step(`up failed; processes kept running for debugging (logs in ${path.join(dir, 'logs')})`);
+      } else {
+        progress.step(`up failed; stopping what was started (logs kept in ${path.join(dir, 'logs')})`);
+        await teardown(state, progress);
+      }
+      throw e;
+    }
+  } finally {
+    release();
+  }
+}
+
+async function bringUp(state: FederationState, opts: UpOptions, progress: Progress): Promise<void> {
+  const logDir = path.join(state.dir, 'logs');
+  const record = (p: ProcessRecord) => {
+    state.processes.push(p);
+    writeState(state);
+  };
+  const version = kubernetesVersion();
+  progress.step(`starting local federation "${opts.instance}": host + ${opts.members} members × ${opts.nodesPerMember} KWOK nodes (Kubernetes ${version})`);
+
+  // etcd, shared by every API server under its own prefix.
+  const [etcdPort, etcdPeer] = [await freePort(), await freePort()];
+  const etcd = launch('etcd', [binary(state.binDir, 'etcd'), ...etcdArgs(path.join(state.dir, 'etcd'), etcdPort, etcdPeer)], logDir);
+  record(etcd);
+  state.etcd = { endpoint: `http://127.0.0.1:${etcdPort}` };
+  await waitHealthy(etcd, `${state.etcd.endpoint}/health`, 30_000);
+  progress.step(`etcd ready on 127.0.0.1:${etcdPort}`);
+
+  // The real node's network first: its member's API server must listen where the kubelet can reach it.
+  let network: ReturnType<typeof planNetwork> | undefined;
+  const skip = opts.realNode === 'off' ? 'disabled with --real-node off' : realNodeUnavailableReason();
+  if (skip) {
+    if (opts.realNode === 'on') throw new Error(`the real node cannot run here: ${skip}`);
+    state.realNodeSkipped = skip;
+    progress.step(`real node skipped: ${skip}`);
+  } else {
+    network = planNetwork(opts.instance, freeSubnetIndex());
+    const first = memberName(1);
+    state.realNode = {
+      member: first, nodeName: realNodeName(first), netns: network.netns, hostVeth: network.hostVeth,
+      hostIP: network.hostIP, nodeIP: network.nodeIP, subnet: network.subnet,
+      containerdSocket: containerdPaths(path.join(state.dir, 'real-node'), opts.instance).socket,
+      cgroupRoot: cgroupRootFor(opts.instance),
+    };
+    writeState(state);
+    createNetwork(network);
+    progress.step(`real node network: namespace ${network.netns}, host ${network.hostIP} <-> node ${network.nodeIP}`);
+  }
+
+  // PKI for every cluster, then all API servers at once (the CPU, not the order, bounds their start).
+  const names = ['host', ...Array.from({ length: opts.members }, (_, i) => memberName(i + 1))];
+  const plans = await Promise.all(names.map(async (name) => {
+    const bindAddress = network && name === memberName(1) ? network.hostIP : '127.0.0.1';
+    const port = await freePort();
+    const paths = clusterPaths(state.dir, name);
+    const pki = await createClusterPki(paths, name, bindAddress);
+    const server = `https://${bindAddress}:${port}`;
+    writeAdminKubeconfig(paths, name, server, pki);
+    return { name, bindAddress, port, paths, pki, server };
+  }));
+  progress.step(`certificates issued for ${names.length} clusters`);
+
+  const apiservers = plans.map((p) => launch(`${p.name}/kube-apiserver`, [binary(state.binDir, 'kube-apiserver'), ...apiServerArgs({
+    name: p.name, bindAddress: p.bindAddress, port: p.port, etcdEndpoint: state.etcd!.endpoint,
+    etcdPrefix: `/fedfeat/${p.name}/registry`, pki: p.pki, reconcileEndpoints: p.bindAddress !== '127.0.0.1',
+  })], logDir));
+  apiservers.forEach(record);
+  const clients = new Map<string, KubeClient>();
+  try {
+    await Promise.all(plans.map(async (p, i) => {
+      const client = await KubeClient.fromKubeConfig(p.paths.adminKubeconfig);
+      clients.set(p.name, client);
+      await waitApiServerReady(apiservers[i]!, client, 180_000);
+      progress.step(`${p.name}: kube-apiserver ready at ${p.server}`);
+    }));
+    for (const p of plans) {
+      state.clusters.push({
+        name: p.name, role: p.name === 'host' ? 'host' : 'member', server: p.server, kubeconfig: p.paths.adminKubeconfig,
+        etcdPrefix: `/fedfeat/${p.name}/registry`, caCert: p.pki.ca.cert, kwokNodes: [],
+      } satisfies ClusterState);
+    }
+    writeState(state);
+    writeFileSync(path.join(state.dir, 'kubeconfig'), renderMergedKubeconfig(plans.map((p) => ({
+      clusterName: p.name, server: p.server, caPem: readPem(p.pki.ca.cert), user: `${p.name}-admin`,
+      clientCertPem: readPem(p.pki.admin.cert), clientKeyPem: readPem(p.pki.admin.key),
+    }))), { mode: 0o600 });
+
+    // Controllers: every member gets controller-manager, scheduler and KWOK; the host a controller-manager
+    // (namespace deletion, garbage collection, service account tokens).
+    const health: Array<Promise<void>> = [];
+    for (const p of plans) {
+      const kcmPort = await freePort();
+      const kcm = launch(`${p.name}/kube-controller-manager`, [binary(state.binDir, 'kube-controller-manager'), ...controllerManagerArgs(p.paths, p.pki, kcmPort)], logDir);
+      record(kcm);
+      health.push(waitHealthy(kcm, `https://127.0.0.1:${kcmPort}/healthz`, 120_000));
+      if (p.name === 'host') continue;
+      const schedPort = await freePort();
+      const sched = launch(`${p.name}/kube-scheduler`, [binary(state.binDir, 'kube-scheduler'), ...schedulerArgs(p.paths, schedPort)], logDir);
+      record(sched);
+      health.push(waitHealthy(sched, `https://127.0.0.1:${schedPort}/healthz`, 120_000));
+      writeFileSync(path.join(p.paths.dir, 'kwok.yaml'), 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n');
+      record(launch(`${p.name}/kwok`, [binary(state.binDir, 'kwok'), ...kwokArgs(p.paths)], logDir));
+    }
+    await Promise.all(health);
+    progress.step(`controller-managers and schedulers healthy`);
+
+    const host = clients.get('host')!;
+    const crd = await ensureKubeFedCrd(host);
+    await ensureNamespace(host, KUBEFED_NAMESPACE);
+    progress.step(`host: KubeFedCluster CRD ${crd}, namespace ${KUBEFED_NAMESPACE} ready`);
+
+    const members = plans.filter((p) => p.name !== 'host');
+    const work: Array<Promise<void>> = members.map(async (p, idx) => {
+      const client = clients.get(p.name)!;
+      const cluster = state.clusters.find((c) => c.name === p.name)!;
+      for (let n = 1; n <= opts.nodesPerMember; n++) {
+        await createNode(client, kwokNode(p.name, n, version));
+        cluster.kwokNodes.push(kwokNodeName(p.name, n));
+      }
+      const token = await createMemberAccess(client);
+      await registerMember(host, {
+        memberName: p.name, apiEndpoint: p.server, caPem: readPem(p.pki.ca.cert), token,
+        labels: { 'fedfeat.io/local-federation': opts.instance, 'fedfeat.io/member-index': String(idx + 1) },
+      });
+      progress.step(`${p.name}: registered on host as KubeFedCluster (${opts.nodesPerMember} KWOK nodes created)`);
+    });
+    if (network && state.realNode) {
+      const m1 = plans.find((p) => p.name === memberName(1))!;
+      work.push(startRealNode({
+        instance: opts.instance, fedDir: state.dir, logDir, binDir: state.binDir, memberName: m1.name,
+        memberServer: m1.server, memberCA: m1.pki.ca, network, member: clients.get(m1.name)!, progress, onProcess: record,
+      }).then((rn) => {
+        state.realNode = rn;
+      }));
+    }
+    await Promise.all(work);
+    writeState(state);
+
+    await Promise.all(members.map(async (p) => {
+      const client = clients.get(p.name)!;
+      const want = state.clusters.find((c) => c.name === p.name)!.kwokNodes.length;
+      await waitFor(`${p.name}: ${want} KWOK nodes Ready`, async () => (await readyKwokNodes(client)) >= want, { timeoutMs: 120_000, intervalMs: 500 });
+    }));
+    progress.step(`all KWOK nodes Ready`);
+
+    state.phase = 'running';
+    state.startupSeconds = Math.round(progress.elapsed() * 10) / 10;
+    state.memoryMiB = memoryMiB(state.processes);
+    writeState(state);
+  } finally {
+    for (const c of clients.values()) c.close();
+  }
+}
+
+async function createNode(client: KubeClient, node: ReturnType<typeof kwokNode>): Promise<void> {
+  try {
+    await client.post('/api/v1/nodes', node);
+  } catch (e) {
+    if (!(e instanceof KubeApiError && e.statusCode === 409)) throw e;
+  }
+}
+
+async function readyKwokNodes(client: KubeClient): Promise<number> {
+  const nodes = await client.list<{ status?: { conditions?: Array<{ type: string; status: string }> } }>('/api/v1/nodes', {
+    query: { labelSelector: 'fedfeat.io/node-kind=kwok' },
+  });
+  return nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+}
+
+/** Stops what a state file records, newest tier first, and removes the real node's namespace and cgroups. */
+async function teardown(state: FederationState, progress: Progress): Promise<string[]> {
+  state.phase = 'stopping';
+  if (existsSync(state.dir)) writeState(state);
+  const done: string[] = [];
+  const byName = (suffix: string) => state.processes.filter((p) => p.name.endsWith(`/${suffix}`) || p.name === suffix);
+  if (state.realNode) {
+    const rn = state.realNode;
+    const steps = await teardownRealNode({
+      instance: state.instance, fedDir: state.dir, binDir: state.binDir, realNode: rn,
+      kubelet: byName('kubelet')[0], containerd: byName('containerd')[0],
+    });
+    done.push(...steps);
+  }
+  const tiers = [['kwok', 'kube-scheduler', 'kube-controller-manager'], ['kube-apiserver'], ['etcd']];
+  for (const tier of tiers) {
+    const procs = tier.flatMap(byName);
+    const results = await Promise.all(procs.map(async (p) => [p, await stopProcess(p)] as const));
+    for (const [p, r] of results) if (r !== 'not-running') done.push(`${p.name} pid ${p.pid} ${r}`);
+  }
+  progress.step(`stopped: ${done.length ? done.join('; ') : 'nothing was running'}`);
+  return done;
+}
+
+export interface DownResult {
+  found: boolean;
+  stopped: string[];
+}
+
+/** Stops exactly the recorded processes (by PID and start time) and removes what `up` created, keeping logs. */
+export async function down(instance: string, opts: { purge?: boolean; quiet?: boolean } = {}): Promise<DownResult> {
+  const progress = new Progress(opts.quiet);
+  const dir = instanceDir(instance);
+  if (!existsSync(stateFile(dir))) {
+    progress.step(`no local federation "${instance}" (nothing in ${dir})`);
+    return { found: false, stopped: [] };
+  }
+  const release = acquireLock(dir);
+  try {
+    const state = readState(dir)!;
+    const stopped = await teardown(state, progress);
+    if (opts.purge) {
+      rmSync(dir, { recursive: true, force: true });
+      progress.step(`removed ${dir}`);
+    } else {
+      for (const entry of readdirSync(dir)) if (entry !== 'logs' && entry !== 'lock') rmSync(path.join(dir, entry), { recursive: true, force: true });
+      progress.step(`removed state; logs kept in ${path.join(dir, 'logs')}`);
+    }
+    return { found: true, stopped };
+  } finally {
+    if (existsSync(dir)) release();
+  }
+}
+
+export function status(instance: string): FederationState | undefined {
+  return readState(instanceDir(instance));
+}

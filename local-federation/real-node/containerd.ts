@@ -1,0 +1,93 @@
+// containerd for the real node: its own root, state, socket and CNI config
+// folder, so it never touches a containerd the machine may already run.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface ContainerdPaths {
+  configFile: string;
+  root: string;
+  state: string;
+  socket: string;
+  cniConfDir: string;
+}
+
+export function containerdPaths(nodeDir: string, instance: string): ContainerdPaths {
+  const run = `/run/fedfeat/${instance}`;
+  return {
+    configFile: path.join(nodeDir, 'containerd.toml'),
+    root: path.join(nodeDir, 'containerd'),
+    state: path.join(run, 'containerd'),
+    socket: path.join(run, 'containerd.sock'),
+    cniConfDir: path.join(nodeDir, 'cni', 'net.d'),
+  };
+}
+
+/** containerd 1.6 configuration (pure). */
+export function renderContainerdConfig(p: ContainerdPaths, sandboxImage: string): string {
+  return `version = 2
+root = "${p.root}"
+state = "${p.state}"
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper"]
+
+[grpc]
+  address = "${p.socket}"
+[ttrpc]
+  address = "${p.socket}.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${path.join(p.root, 'opt')}"
+
+[plugins."io.containerd.grpc.v1.cri"]
+  # Built locally and imported; there is no registry to pull it from.
+  sandbox_image = "${sandboxImage}"
+  enable_selinux = false
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        BinaryName = "/usr/sbin/runc"
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "${p.cniConfDir}"
+`;
+}
+
+export function writeContainerdConfig(p: ContainerdPaths, sandboxImage: string): void {
+  for (const d of [p.root, p.state, p.cniConfDir, path.dirname(p.socket)]) mkdirSync(d, { recursive: true });
+  writeFileSync(p.configFile, renderContainerdConfig(p, sandboxImage));
+}
+
+/** Bridge + host-local CNI on the node's podCIDR (pure). */
+export function renderCniConfig(podCidr: string): string {
+  return JSON.stringify({
+    cniVersion: '0.4.0',
+    name: 'fedfeat-bridge',
+    plugins: [
+      {
+        type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: true, hairpinMode: true,
+        ipam: { type: 'host-local', ranges: [[{ subnet: podCidr }]], routes: [{ dst: '0.0.0.0/0' }] },
+      },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ],
+  }, null, 2);
+}
+
+export function writeCniConfig(p: ContainerdPaths, podCidr: string): void {
+  writeFileSync(path.join(p.cniConfDir, '10-fedfeat-bridge.conflist'), renderCniConfig(podCidr));
+}
+
+export function ctr(socket: string, args: string[]): string {
+  return execFileSync('ctr', ['--address', socket, '--namespace', 'k8s.io', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function importImage(socket: string, archive: string): void {
+  ctr(socket, ['images', 'import', '--no-unpack=false', archive]);
+}
