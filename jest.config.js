@@ -16,10 +16,10 @@ export default {
       testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/tests/integration/global-setup.ts',
       globalTeardown: '<rootDir>/tests/integration/global-teardown.ts',
-      // Tests share one federation; running them one file at a time keeps the
-      // 2-core machine from starving the API servers.
-      maxWorkers: 1,
     },
   ],
-  testTimeout: 120000,
+  // Integration tests share one federation; one test file at a time keeps the
+  // 2-core machine from starving its API servers.
+  maxWorkers: 1,
+  testTimeout: 180000,
 };

@@ -122,7 +122,7 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
   ];
 }
 
-export function controllerManagerArgs(paths: ClusterPaths, pki: ClusterPki, port: number): string[] {
+export function controllerManagerArgs(paths: ClusterPaths, pki: ClusterPki, port: number, clusterCidr = CLUSTER_CIDR): string[] {
   return [
     `--kubeconfig=${paths.adminKubeconfig}`,
     `--authentication-kubeconfig=${paths.adminKubeconfig}`,
@@ -136,7 +136,7 @@ export function controllerManagerArgs(paths: ClusterPaths, pki: ClusterPki, port
     '--use-service-account-credentials=false',
     // Nodes get a podCIDR, as on kubenet clusters; the CNI tactic reads it.
     '--allocate-node-cidrs=true',
-    `--cluster-cidr=${CLUSTER_CIDR}`,
+    `--cluster-cidr=${clusterCidr}`,
     '--node-cidr-mask-size=24',
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
     '--profiling=false',

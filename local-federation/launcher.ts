@@ -216,7 +216,9 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     const health: Array<Promise<void>> = [];
     for (const p of plans) {
       const kcmPort = await freePort();
-      const kcm = launch(`${p.name}/kube-controller-manager`, [binary(state.binDir, 'kube-controller-manager'), ...controllerManagerArgs(p.paths, p.pki, kcmPort)], logDir);
+      // The real node's pod CIDR is routed from the host, so it must not overlap another instance's.
+      const clusterCidr = network && p.name === memberName(1) ? `10.${100 + network.index}.0.0/16` : undefined;
+      const kcm = launch(`${p.name}/kube-controller-manager`, [binary(state.binDir, 'kube-controller-manager'), ...controllerManagerArgs(p.paths, p.pki, kcmPort, clusterCidr)], logDir);
       record(kcm);
       health.push(waitHealthy(kcm, `https://127.0.0.1:${kcmPort}/healthz`, 120_000));
       if (p.name === 'host') continue;

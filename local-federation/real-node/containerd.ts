@@ -1,7 +1,7 @@
 // containerd for the real node: its own root, state, socket and CNI config
 // folder, so it never touches a containerd the machine may already run.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface ContainerdPaths {
@@ -23,8 +23,19 @@ export function containerdPaths(nodeDir: string, instance: string): ContainerdPa
   };
 }
 
-/** containerd 1.6 configuration (pure). */
-export function renderContainerdConfig(p: ContainerdPaths, sandboxImage: string): string {
+/** True when this process may lower its oom_score_adj (CAP_SYS_RESOURCE), as runc must for pods. */
+export function canLowerOomScoreAdj(): boolean {
+  try {
+    const caps = BigInt('0x' + (/CapEff:\s+([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'));
+    const CAP_SYS_RESOURCE = 24n;
+    return ((caps >> CAP_SYS_RESOURCE) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+/** containerd 1.6 configuration (pure given its inputs). */
+export function renderContainerdConfig(p: ContainerdPaths, sandboxImage: string, restrictOomScoreAdj = !canLowerOomScoreAdj()): string {
   return `version = 2
 root = "${p.root}"
 state = "${p.state}"
@@ -46,6 +57,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   # Built locally and imported; there is no registry to pull it from.
   sandbox_image = "${sandboxImage}"
   enable_selinux = false
+  # Some sandboxes (this CI among them) deny lowering oom_score_adj even to root;
+  # keep containers at or above containerd's own score instead of failing them.
+  restrict_oom_score_adj = ${restrictOomScoreAdj}
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
