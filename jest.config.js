@@ -14,8 +14,8 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
-      globalSetup: '<rootDir>/tests/integration/global-setup.ts',
-      globalTeardown: '<rootDir>/tests/integration/global-teardown.ts',
+      globalSetup: '<rootDir>/tests/integration/global-setup.mjs',
+      globalTeardown: '<rootDir>/tests/integration/global-teardown.mjs',
     },
   ],
   // Integration tests share one federation; one test file at a time keeps the

@@ -37,8 +37,6 @@ export interface ApiServerConfig {
   etcdEndpoint: string;
   etcdPrefix: string;
   pki: ClusterPki;
-  /** The "kubernetes" Service endpoints cannot be a loopback address; without a routable one, skip them. */
-  reconcileEndpoints: boolean;
 }
 
 export function clusterPaths(fedDir: string, name: string): ClusterPaths {
@@ -117,7 +115,9 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
     `--kubelet-client-certificate=${c.pki.kubeletClient.cert}`,
     `--kubelet-client-key=${c.pki.kubeletClient.key}`,
     '--kubelet-preferred-address-types=InternalIP,Hostname',
-    `--endpoint-reconciler-type=${c.reconcileEndpoints ? 'lease' : 'none'}`,
+    // The "kubernetes" Service endpoints: a loopback address is invalid there, and with no kube-proxy
+    // nothing routes to them; the lease reconciler also stalls the API server's shutdown.
+    '--endpoint-reconciler-type=none',
     '--profiling=false',
   ];
 }

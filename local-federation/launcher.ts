@@ -188,7 +188,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
 
   const apiservers = plans.map((p) => launch(`${p.name}/kube-apiserver`, [binary(state.binDir, 'kube-apiserver'), ...apiServerArgs({
     name: p.name, bindAddress: p.bindAddress, port: p.port, etcdEndpoint: state.etcd!.endpoint,
-    etcdPrefix: `/fedfeat/${p.name}/registry`, pki: p.pki, reconcileEndpoints: p.bindAddress !== '127.0.0.1',
+    etcdPrefix: `/fedfeat/${p.name}/registry`, pki: p.pki,
   })], logDir));
   apiservers.forEach(record);
   const clients = new Map<string, KubeClient>();

@@ -16,7 +16,7 @@ const pki: ClusterPki = {
 
 describe('control plane arguments', () => {
   it('gives each API server its own etcd prefix and port, and never reconciles a loopback endpoint', () => {
-    const args = apiServerArgs({ name: 'member-1', bindAddress: '127.0.0.1', port: 4443, etcdEndpoint: 'http://127.0.0.1:2379', etcdPrefix: '/fedfeat/member-1/registry', pki, reconcileEndpoints: false });
+    const args = apiServerArgs({ name: 'member-1', bindAddress: '127.0.0.1', port: 4443, etcdEndpoint: 'http://127.0.0.1:2379', etcdPrefix: '/fedfeat/member-1/registry', pki });
     expect(args).toContain('--etcd-prefix=/fedfeat/member-1/registry');
     expect(args).toContain('--secure-port=4443');
     expect(args).toContain('--endpoint-reconciler-type=none');
@@ -24,9 +24,9 @@ describe('control plane arguments', () => {
     expect(args).toContain('--kubelet-client-certificate=/p/k.crt');
   });
 
-  it('reconciles the kubernetes endpoints when bound to a routable address', () => {
-    const args = apiServerArgs({ name: 'm', bindAddress: '10.213.0.1', port: 1, etcdEndpoint: 'e', etcdPrefix: 'p', pki, reconcileEndpoints: true });
-    expect(args).toContain('--endpoint-reconciler-type=lease');
+  it('listens and advertises on the address it is given (the real node member uses its veth address)', () => {
+    const args = apiServerArgs({ name: 'm', bindAddress: '10.213.0.1', port: 1, etcdEndpoint: 'e', etcdPrefix: 'p', pki });
+    expect(args).toContain('--bind-address=10.213.0.1');
     expect(args).toContain('--advertise-address=10.213.0.1');
   });
 
