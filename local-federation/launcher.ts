@@ -18,7 +18,7 @@ import { isRunning, processStartTime, stopProcess, type ProcessRecord } from './
 import { Progress, waitFor } from './progress.js';
 import { readPem } from './pki.js';
 import { createNetwork, freeSubnetIndex, planNetwork } from './real-node/network.js';
-import { cgroupRootFor, realNodeName, realNodeUnavailableReason, startRealNode, teardownRealNode } from './real-node/real-node.js';
+import { cgroupRootFor, realNodeName, realNodeUnavailableReason, removeRealNodeNetwork, startRealNode, teardownRealNode } from './real-node/real-node.js';
 import { containerdPaths } from './real-node/containerd.js';
 import { createMemberAccess, ensureKubeFedCrd, ensureNamespace, registerMember } from './registration.js';
 import { repoRoot } from './repo-root.js';
@@ -315,6 +315,7 @@ async function teardown(state: FederationState, progress: Progress): Promise<str
     const results = await Promise.all(procs.map(async (p) => [p, await stopProcess(p)] as const));
     for (const [p, r] of results) if (r !== 'not-running') done.push(`${p.name} pid ${p.pid} ${r}`);
   }
+  if (state.realNode) done.push(...removeRealNodeNetwork(state.realNode));
   progress.step(`stopped: ${done.length ? done.join('; ') : 'nothing was running'}`);
   return done;
 }

@@ -141,7 +141,7 @@ export interface TeardownInput {
   containerd?: ProcessRecord;
 }
 
-/** Stops pods through the CRI (so CNI releases their networks), then containerd, then sweeps what is left. */
+/** Stops pods through the CRI (so CNI releases their networks), then containerd, then sweeps what is left (not the network). */
 export async function teardownRealNode(t: TeardownInput): Promise<string[]> {
   const done: string[] = [];
   if (t.kubelet && (await stopProcess(t.kubelet)) !== 'not-running') done.push(`kubelet pid ${t.kubelet.pid}`);
@@ -181,6 +181,10 @@ export async function teardownRealNode(t: TeardownInput): Promise<string[]> {
   const busy = removeCgroup(t.realNode.cgroupRoot);
   if (busy.length) done.push(`cgroups still busy: ${busy.join(', ')}`);
   else done.push(`cgroup ${t.realNode.cgroupRoot}`);
-  done.push(...deleteNetwork(t.realNode.netns, t.realNode.hostVeth));
+  // The network goes last (removeRealNodeNetwork): its member's API server listens on the veth address.
   return done;
+}
+
+export function removeRealNodeNetwork(rn: RealNodeState): string[] {
+  return deleteNetwork(rn.netns, rn.hostVeth);
 }
