@@ -33,6 +33,11 @@ export interface KubeList<T = KubeObject> {
   items: T[];
 }
 
+export interface WatchEvent<T = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
 /** An error answer from the API server, keeping its HTTP code and Status reason. */
 export class KubeApiError extends Error {
   constructor(
@@ -131,6 +136,56 @@ export class KubeClient {
       req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out after ${timeoutMs} ms`)));
       req.on('error', reject);
       if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  /**
+   * Streams a watch: calls onEvent for every event until the server ends the
+   * watch (normal expiry), the signal aborts it, or an error occurs. Resolves
+   * when the stream ends; rejects on HTTP errors (a KubeApiError) and resets.
+   */
+  watch<T = KubeObject>(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (e: WatchEvent<T>) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries({ ...query, watch: true })) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { Accept: 'application/json', ...(this.base.headers as Record<string, string>) };
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return resolve();
+      // No socket timeout: a quiet watch is normal. The server's timeoutSeconds bounds it.
+      const req = https.request(url, { ...this.base, method: 'GET', headers, agent: this.agent }, (res) => {
+        const code = res.statusCode ?? 0;
+        if (code < 200 || code >= 300) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(new KubeApiError('WATCH', url.pathname, code, Buffer.concat(chunks).toString('utf8').slice(0, 300), '')));
+          return;
+        }
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (e) => (signal?.aborted ? resolve() : reject(e)));
+      });
+      const abort = () => {
+        req.destroy();
+        resolve();
+      };
+      signal?.addEventListener('abort', abort, { once: true });
+      req.on('error', (e) => (signal?.aborted ? resolve() : reject(e)));
+      req.on('close', () => signal?.removeEventListener('abort', abort));
       req.end();
     });
   }

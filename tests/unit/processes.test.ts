@@ -9,6 +9,7 @@ describe('process records', () => {
   it('starts a detached process with its output in the log, and stops it by PID', async () => {
     const rec = startProcess('t/sh', ['sh', '-c', 'echo hello; exec sleep 60'], { logFile: path.join(dir, 'a.log') });
     expect(isRunning(rec)).toBe(true);
+    for (let i = 0; i < 100 && !readFileSync(rec.logFile, 'utf8').includes('hello'); i++) await new Promise((r) => setTimeout(r, 20));
     expect(await stopProcess(rec, 5000)).toBe('stopped');
     expect(isRunning(rec)).toBe(false);
     expect(readFileSync(rec.logFile, 'utf8')).toContain('hello');

@@ -1,0 +1,112 @@
+import { WorkQueue } from '../../controller/workqueue.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('WorkQueue', () => {
+  it('queues a key once however often it is added', async () => {
+    const seen: string[] = [];
+    const q = new WorkQueue(async (k) => void seen.push(k), { concurrency: 1 });
+    q.add('a');
+    q.add('a');
+    q.add('b');
+    q.add('a');
+    q.start();
+    await q.whenIdle();
+    expect(seen).toEqual(['a', 'b']);
+    await q.shutdown();
+  });
+
+  it('never processes one key concurrently, and reruns a key added while it was processing', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    const q = new WorkQueue(async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      runs++;
+      await sleep(30);
+      running--;
+    }, { concurrency: 4 });
+    q.start();
+    q.add('k');
+    await sleep(5);
+    q.add('k'); // while processing: marks dirty
+    q.add('k');
+    await sleep(100);
+    await q.whenIdle();
+    expect(maxRunning).toBe(1);
+    expect(runs).toBe(2);
+    await q.shutdown();
+  });
+
+  it('works on different keys concurrently up to the limit', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const q = new WorkQueue(async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await sleep(30);
+      running--;
+    }, { concurrency: 3 });
+    for (const k of ['a', 'b', 'c', 'd', 'e', 'f']) q.add(k);
+    q.start();
+    await sleep(10);
+    await q.whenIdle();
+    expect(maxRunning).toBe(3);
+    await q.shutdown();
+  });
+
+  it('backs off exponentially per key on failure and forgets after success', async () => {
+    const times: number[] = [];
+    let calls = 0;
+    const errors: number[] = [];
+    const q = new WorkQueue(async () => {
+      times.push(Date.now());
+      if (++calls <= 3) throw new Error('boom');
+    }, { concurrency: 1, baseBackoffMs: 20, maxBackoffMs: 1000, onError: (_k, _e, d) => errors.push(d) });
+    q.start();
+    q.add('x');
+    await sleep(400);
+    expect(calls).toBe(4);
+    expect(errors).toEqual([20, 40, 80]);
+    expect(times[3]! - times[2]!).toBeGreaterThanOrEqual(75);
+    expect(q.failuresOf('x')).toBe(0);
+    await q.shutdown();
+  });
+
+  it('caps the backoff', () => {
+    const q = new WorkQueue(async () => undefined, { concurrency: 1, baseBackoffMs: 100, maxBackoffMs: 250 });
+    expect([q.addRateLimited('y'), q.addRateLimited('y'), q.addRateLimited('y')]).toEqual([100, 200, 250]);
+    return q.shutdown();
+  });
+
+  it('requeues after the delay a handler asks for, keeping the earliest pending delay', async () => {
+    let runs = 0;
+    const q = new WorkQueue(async () => {
+      runs++;
+      return runs === 1 ? { requeueAfterMs: 50 } : undefined;
+    }, { concurrency: 1 });
+    q.start();
+    q.add('r');
+    await sleep(20);
+    expect(runs).toBe(1);
+    await sleep(80);
+    expect(runs).toBe(2);
+    await q.shutdown();
+  });
+
+  it('a slow key does not hold up other keys', async () => {
+    const done: string[] = [];
+    const q = new WorkQueue(async (k) => {
+      if (k === 'slow') await sleep(200);
+      done.push(k);
+    }, { concurrency: 2 });
+    q.start();
+    q.add('slow');
+    for (const k of ['a', 'b', 'c']) q.add(k);
+    await sleep(50);
+    expect(done).toEqual(['a', 'b', 'c']);
+    await q.whenIdle();
+    await q.shutdown();
+  });
+});
