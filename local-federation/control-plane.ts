@@ -167,6 +167,10 @@ export function kwokArgs(paths: ClusterPaths): string[] {
     // Pod IPs KWOK reports are fake; a range that nothing on this machine routes.
     '--cidr=10.250.0.1/16',
     '--node-lease-duration-seconds=40',
+    // KWOK's default node address is outside private ranges; a loopback address with a port
+    // nothing listens on makes API server proxy calls to fake kubelets fail fast, on this machine.
+    '--node-ip=127.0.0.254',
+    '--node-port=9',
   ];
 }
 
