@@ -4,10 +4,19 @@ import { down, FederationAlreadyRunning, status, up, type UpOptions } from '../l
 import { isRunning } from '../local-federation/processes.js';
 import { instanceDir } from '../local-federation/state.js';
 import { printFederationSummary } from './federation-summary.js';
+import { fetchFeatureConfigs, renderStatus } from './status-table.js';
+import { runController } from '../controller/run.js';
+import { KubeClient } from '../kube-client/client.js';
+import { KubeConfig } from '@kubernetes/client-node';
 
 const USAGE = `fedfeat: feature compatibility for federations of Kubernetes clusters
 
 Usage:
+  fedfeat controller [--kubeconfig PATH] [--listen HOST:PORT] [--leader-elect true|false]
+        [--lease-namespace NS] [--simulated-node-annotation KEY=VALUE] [--resync-seconds N] [--workers N]
+        Run the controller against the host cluster (in-cluster config without --kubeconfig).
+  fedfeat status [NAME] [--kubeconfig PATH] [--watch]
+        The per-cluster, per-feature state of FeatureConfigs on the host.
   fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--keep-on-failure]
         Start a local federation of real Kubernetes processes (default: 3 members, 5 KWOK nodes each,
         one real kubelet node in member-1 when running as root).
@@ -62,6 +71,45 @@ async function main(argv: string[]): Promise<number> {
   if (!group || group === 'help' || flags.has('help')) {
     process.stdout.write(USAGE);
     return 0;
+  }
+  if (group === 'controller') {
+    checkFlags(flags, ['kubeconfig', 'listen', 'leader-elect', 'lease-namespace', 'simulated-node-annotation', 'resync-seconds', 'workers', 'identity', 'health-period-seconds']);
+    const str = (k: string) => (typeof flags.get(k) === 'string' ? (flags.get(k) as string) : undefined);
+    const le = str('leader-elect') ?? 'true';
+    if (!['true', 'false'].includes(le)) throw new UsageError(`--leader-elect must be true or false (got "${le}")`);
+    const annotation = str('simulated-node-annotation');
+    await runController({
+      kubeconfig: str('kubeconfig'),
+      listen: str('listen') ?? '127.0.0.1:8080',
+      leaderElect: le === 'true',
+      leaseNamespace: str('lease-namespace') ?? 'kube-federation-system',
+      identity: str('identity'),
+      controller: {
+        resyncMs: intFlag(flags, 'resync-seconds', 60) * 1000,
+        workers: intFlag(flags, 'workers', 16),
+        health: { periodMs: intFlag(flags, 'health-period-seconds', 10) * 1000, timeoutMs: 3000, failureThreshold: 3, successThreshold: 1 },
+        ...(annotation ? { probe: { simulatedNodeAnnotation: annotation, nodeProbeConcurrency: 8, requestTimeoutMs: 10_000 } } : {}),
+      },
+    });
+    return new Promise<number>(() => undefined); // runs until SIGTERM
+  }
+  if (group === 'status') {
+    checkFlags(flags, ['kubeconfig', 'watch']);
+    const kc = new KubeConfig();
+    const path = typeof flags.get('kubeconfig') === 'string' ? (flags.get('kubeconfig') as string) : undefined;
+    if (path) kc.loadFromFile(path);
+    else kc.loadFromDefault();
+    const host = await KubeClient.fromKubeConfig(kc);
+    try {
+      for (;;) {
+        const text = renderStatus(await fetchFeatureConfigs(host, positional[1]));
+        process.stdout.write(flags.has('watch') ? `\x1b[2J\x1b[H${new Date().toISOString()}\n${text}` : text);
+        if (!flags.has('watch')) return 0;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    } finally {
+      host.close();
+    }
   }
   if (group !== 'dev') throw new UsageError(`unknown command "${group}"`);
   const name = typeof flags.get('name') === 'string' ? (flags.get('name') as string) : 'dev';

@@ -61,6 +61,8 @@ export interface RequestOptions {
 
 export class KubeClient {
   readonly server: string;
+  /** Requests sent (watches included), for metrics and load figures. */
+  readonly stats = { requests: 0, errors: 0 };
   private readonly agent: https.Agent;
   private readonly base: https.RequestOptions;
 
@@ -110,6 +112,7 @@ export class KubeClient {
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const timeoutMs = opts.timeoutMs ?? 30_000;
+    this.stats.requests++;
     return new Promise<string>((resolve, reject) => {
       const req = https.request(
         url,
@@ -122,6 +125,7 @@ export class KubeClient {
             const text = Buffer.concat(chunks).toString('utf8');
             const code = res.statusCode ?? 0;
             if (code >= 200 && code < 300) return resolve(text);
+            this.stats.errors++;
             let reason = res.statusMessage ?? '';
             try {
               const status = JSON.parse(text) as { reason?: string; message?: string };
@@ -154,6 +158,7 @@ export class KubeClient {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries({ ...query, watch: true })) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { Accept: 'application/json', ...(this.base.headers as Record<string, string>) };
+    this.stats.requests++;
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return resolve();
       // No socket timeout: a quiet watch is normal. The server's timeoutSeconds bounds it.

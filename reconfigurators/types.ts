@@ -48,6 +48,8 @@ export interface Reconfigurator {
   readonly name: string;
   /** Features this tactic can provide. */
   readonly features: readonly FeatureName[];
+  /** False while the tactic can only probe (its install is not built yet); the controller then reports instead of acting. */
+  readonly canReconfigure: boolean;
   /** Actual state of the feature on the member. Read only. */
   probe(ctx: MemberContext, feature: DesiredFeature): Promise<ProbeResult>;
   /** Applies the tactic where the feature is missing. Idempotent: running it twice changes nothing more. */

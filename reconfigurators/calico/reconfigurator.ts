@@ -8,6 +8,7 @@ import { probeUntilSupported, TacticNotImplemented, type MemberContext, type Pro
 export class CalicoReconfigurator implements Reconfigurator {
   readonly name = 'calico-installer';
   readonly features = ['networkpolicy'] as const;
+  readonly canReconfigure = false; // issue 6
 
   async probe(ctx: MemberContext): Promise<ProbeResult> {
     const v = await probeNetworkPolicy(ctx.client, ctx.options.requestTimeoutMs);

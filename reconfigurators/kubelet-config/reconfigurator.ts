@@ -8,6 +8,7 @@ import { probeUntilSupported, TacticNotImplemented, type MemberContext, type Pro
 export class KubeletConfigReconfigurator implements Reconfigurator {
   readonly name = 'kubelet-config';
   readonly features = ['cpumanagementpolicy', 'kubelet'] as const;
+  readonly canReconfigure = false; // issue 5
 
   async probe(ctx: MemberContext, feature: DesiredFeature): Promise<ProbeResult> {
     if (!('kubelet' in feature)) throw new Error(`${this.name} cannot probe feature ${feature.name}`);

@@ -8,6 +8,7 @@ import { probeUntilSupported, TacticNotImplemented, type MemberContext, type Pro
 export class PodPresetReconfigurator implements Reconfigurator {
   readonly name = 'podpreset-replica';
   readonly features = ['podpreset'] as const;
+  readonly canReconfigure = false; // issue 4
 
   async probe(ctx: MemberContext): Promise<ProbeResult> {
     const check = await apiResourceServed(ctx.client, 'settings.k8s.io', 'v1alpha1', 'podpresets', ctx.options.requestTimeoutMs);

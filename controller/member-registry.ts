@@ -1,0 +1,220 @@
+// Member clusters as the host registers them (KubeFedCluster + token Secret),
+// each with a client built from its endpoint, CA bundle and token, and a
+// health checker like KubeFed's: /healthz on an interval with a timeout and
+// failure/success thresholds, written to the KubeFedCluster's status as Ready
+// and Offline conditions. An Offline member is reported, not hammered.
+import { apiEndpointURL, KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type ClusterCondition, type KubeFedCluster } from '../api/kubefed.js';
+import { KubeClient, type KubeObject } from '../kube-client/client.js';
+import { resourcePath } from '../kube-client/paths.js';
+import type { Informer } from './informer.js';
+import type { Logger } from './logger.js';
+
+export interface HealthOptions {
+  periodMs: number;
+  timeoutMs: number;
+  failureThreshold: number;
+  successThreshold: number;
+}
+
+export const DEFAULT_HEALTH: HealthOptions = { periodMs: 10_000, timeoutMs: 3_000, failureThreshold: 3, successThreshold: 1 };
+
+export interface Member {
+  name: string;
+  labels: Record<string, string>;
+  client?: KubeClient;
+  /** Why no client could be built (missing Secret, bad CA...). */
+  configError?: string;
+  ready: boolean;
+  /** Ready=false because the API server does not answer (vs. answers unhealthy). */
+  offline: boolean;
+  lastError?: string;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  /** Fingerprint of the spec + Secret the client was built from. */
+  fingerprint: string;
+}
+
+type Secret = KubeObject & { data?: Record<string, string> };
+
+/** Health hysteresis (pure): the next ready/offline after one probe. */
+export function nextHealth(
+  m: Pick<Member, 'ready' | 'offline' | 'consecutiveFailures' | 'consecutiveSuccesses'>,
+  probe: { ok: boolean; reachable: boolean },
+  o: Pick<HealthOptions, 'failureThreshold' | 'successThreshold'>,
+): Pick<Member, 'ready' | 'offline' | 'consecutiveFailures' | 'consecutiveSuccesses'> {
+  if (probe.ok) {
+    const s = m.consecutiveSuccesses + 1;
+    const flip = s >= o.successThreshold;
+    return { ready: flip ? true : m.ready, offline: flip ? false : m.offline, consecutiveSuccesses: s, consecutiveFailures: 0 };
+  }
+  const f = m.consecutiveFailures + 1;
+  const flip = f >= o.failureThreshold;
+  return { ready: flip ? false : m.ready, offline: flip ? !probe.reachable : m.offline, consecutiveFailures: f, consecutiveSuccesses: 0 };
+}
+
+export class MemberRegistry {
+  private readonly members = new Map<string, Member>();
+  private timer?: NodeJS.Timeout;
+  private started = false;
+  private readonly listeners: Array<(name: string, why: string) => void> = [];
+
+  constructor(
+    private readonly host: KubeClient,
+    private readonly clusters: Informer<KubeFedCluster>,
+    private readonly secrets: Informer<Secret>,
+    private readonly log: Logger,
+    private readonly health: HealthOptions = DEFAULT_HEALTH,
+    private readonly fieldManager = 'fedfeat-controller',
+  ) {
+    // Handlers fire during the informers' first lists; build members only once both caches are complete.
+    const sync = () => {
+      if (this.started) this.sync();
+    };
+    clusters.addHandlers({ onAdd: sync, onUpdate: sync, onDelete: sync });
+    secrets.addHandlers({ onAdd: sync, onUpdate: sync, onDelete: sync });
+  }
+
+  /** Called with a member name when it appears, disappears, changes or flips health. */
+  onChange(fn: (name: string, why: string) => void): void {
+    this.listeners.push(fn);
+  }
+
+  get(name: string): Member | undefined {
+    return this.members.get(name);
+  }
+
+  list(): Member[] {
+    return [...this.members.values()];
+  }
+
+  /** Call once the KubeFedCluster and Secret informers have synced. */
+  start(): void {
+    this.started = true;
+    this.sync();
+    const tick = async () => {
+      await this.probeAll();
+      this.timer = setTimeout(tick, this.health.periodMs);
+      this.timer.unref?.();
+    };
+    void tick();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const m of this.members.values()) m.client?.close();
+  }
+
+  private emit(name: string, why: string): void {
+    for (const l of this.listeners) l(name, why);
+  }
+
+  /** Rebuilds members from the informers' caches; clients are rebuilt only when their inputs changed. */
+  private sync(): void {
+    const seen = new Set<string>();
+    for (const kfc of this.clusters.list()) {
+      if (kfc.metadata.namespace !== KUBEFED_NAMESPACE) continue;
+      const name = kfc.metadata.name;
+      seen.add(name);
+      const secret = this.secrets.get(`${KUBEFED_NAMESPACE}/${kfc.spec.secretRef.name}`);
+      const fingerprint = JSON.stringify([kfc.spec, secret?.metadata.resourceVersion]);
+      const prev = this.members.get(name);
+      const labels = kfc.metadata.labels ?? {};
+      if (prev && prev.fingerprint === fingerprint) {
+        if (JSON.stringify(prev.labels) !== JSON.stringify(labels)) {
+          prev.labels = labels;
+          this.emit(name, 'labels changed');
+        }
+        continue;
+      }
+      prev?.client?.close();
+      const m: Member = {
+        name, labels, fingerprint, ready: prev?.ready ?? false, offline: prev?.offline ?? false,
+        consecutiveFailures: 0, consecutiveSuccesses: 0,
+      };
+      try {
+        m.client = buildClient(kfc, secret);
+      } catch (e) {
+        m.configError = (e as Error).message;
+        m.ready = false;
+      }
+      this.members.set(name, m);
+      this.log.info('member registered', { cluster: name, endpoint: kfc.spec.apiEndpoint, configError: m.configError });
+      this.emit(name, prev ? 'registration changed' : 'registered');
+      void this.probe(m);
+    }
+    for (const [name, m] of this.members) {
+      if (seen.has(name)) continue;
+      m.client?.close();
+      this.members.delete(name);
+      this.log.info('member unregistered', { cluster: name });
+      this.emit(name, 'unregistered');
+    }
+  }
+
+  async probeAll(): Promise<void> {
+    await Promise.all(this.list().map((m) => this.probe(m)));
+  }
+
+  private async probe(m: Member): Promise<void> {
+    let result: { ok: boolean; reachable: boolean; error?: string };
+    if (!m.client) result = { ok: false, reachable: false, error: m.configError ?? 'no client' };
+    else {
+      try {
+        const body = await m.client.requestText('GET', '/healthz', { timeoutMs: this.health.timeoutMs });
+        result = body.trim() === 'ok' ? { ok: true, reachable: true } : { ok: false, reachable: true, error: `/healthz: ${body.slice(0, 200)}` };
+      } catch (e) {
+        const err = e as Error & { statusCode?: number };
+        result = { ok: false, reachable: err.statusCode !== undefined, error: err.message };
+      }
+    }
+    if (this.members.get(m.name) !== m) return; // replaced meanwhile
+    const before = { ready: m.ready, offline: m.offline };
+    Object.assign(m, nextHealth(m, result, this.health));
+    m.lastError = result.error;
+    const changed = before.ready !== m.ready || before.offline !== m.offline;
+    if (changed) {
+      this.log.info(m.ready ? 'member ready' : 'member not ready', { cluster: m.name, offline: m.offline, error: m.lastError });
+      this.emit(m.name, m.ready ? 'became ready' : m.offline ? 'went offline' : 'became unhealthy');
+    }
+    await this.writeStatus(m, changed).catch((e: Error) => this.log.warn('could not write KubeFedCluster status', { cluster: m.name, error: e.message }));
+  }
+
+  /** KubeFed-shaped Ready/Offline conditions; written on transitions and refreshed at most once a minute otherwise. */
+  private lastWritten = new Map<string, number>();
+  private async writeStatus(m: Member, changed: boolean): Promise<void> {
+    const now = new Date().toISOString();
+    const last = this.lastWritten.get(m.name) ?? 0;
+    if (!changed && Date.now() - last < 60_000) return;
+    const kfc = this.clusters.get(`${KUBEFED_NAMESPACE}/${m.name}`);
+    const prev = kfc?.status?.conditions ?? [];
+    const cond = (type: string, status: 'True' | 'False', reason: string, message: string): ClusterCondition => {
+      const old = prev.find((c) => c.type === type);
+      return { type, status, reason, message, lastProbeTime: now, lastTransitionTime: old && old.status === status ? old.lastTransitionTime ?? now : now };
+    };
+    const conditions = [
+      m.ready
+        ? cond('Ready', 'True', 'ClusterReady', '/healthz responded with ok')
+        : cond('Ready', 'False', m.configError ? 'ClusterConfigInvalid' : 'ClusterNotReachable', m.lastError ?? 'not probed yet'),
+    ];
+    if (m.offline) conditions.push(cond('Offline', 'True', 'ClusterNotReachable', m.lastError ?? 'no answer'));
+    await this.host.apply(
+      `${resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, m.name)}/status`,
+      { apiVersion: KUBEFED_API_VERSION, kind: 'KubeFedCluster', metadata: { name: m.name, namespace: KUBEFED_NAMESPACE }, status: { conditions } },
+      this.fieldManager,
+    );
+    this.lastWritten.set(m.name, Date.now());
+  }
+}
+
+/** A member client from KubeFedCluster + Secret; throws a message that names what is wrong. */
+export function buildClient(kfc: KubeFedCluster, secret: Secret | undefined): KubeClient {
+  const where = `KubeFedCluster ${KUBEFED_NAMESPACE}/${kfc.metadata.name}`;
+  if (!secret) throw new Error(`${where}: Secret ${KUBEFED_NAMESPACE}/${kfc.spec.secretRef.name} not found`);
+  const tokenB64 = secret.data?.token;
+  if (!tokenB64) throw new Error(`${where}: Secret ${secret.metadata.name} has no "token" key`);
+  const token = Buffer.from(tokenB64, 'base64').toString('utf8').trim();
+  const ca = kfc.spec.caBundle ? Buffer.from(kfc.spec.caBundle, 'base64').toString('utf8') : undefined;
+  if (ca !== undefined && !ca.includes('BEGIN CERTIFICATE')) throw new Error(`${where}: spec.caBundle is not a PEM certificate bundle`);
+  const insecure = (kfc.spec.disabledTLSValidations ?? []).includes('*');
+  return KubeClient.fromToken(apiEndpointURL(kfc.spec.apiEndpoint), ca, token, insecure);
+}

@@ -1,0 +1,133 @@
+// One reconcile of one (FeatureConfig, member cluster) pair: probe every
+// requested feature through the member's API server and, in enforce mode and
+// when the rollout allows, run the feature's reconfigurator. Level-triggered:
+// it works from what it observes now, so running it twice is harmless.
+import { desiredFeatures, modeOf, type ClusterFeatureStatus, type DesiredFeature, type FeatureConfig, type FeatureStatus } from '../api/featureconfig.js';
+import type { ReconfiguratorRegistry } from '../reconfigurators/registry.js';
+import { TacticNotImplemented, type MemberContext, type ProbeOptions, type ProbeResult } from '../reconfigurators/types.js';
+import type { EventInput } from './events.js';
+import type { Logger } from './logger.js';
+import type { Member } from './member-registry.js';
+import type { ObservedChange } from './member-watch.js';
+import { rolloutGate, type RolloutMember } from './rollout.js';
+import { withTransition } from './status.js';
+
+export interface MemberReconcileDeps {
+  registry: ReconfiguratorRegistry;
+  log: Logger;
+  probeOptions: ProbeOptions;
+  verifyTimeoutMs: number;
+  event(fc: FeatureConfig, e: EventInput): void;
+  /** The current results of this FeatureConfig on every member, for the rollout gate. */
+  rolloutView(fc: FeatureConfig): RolloutMember[];
+  /** Publishes an intermediate result (e.g. Reconfiguring) before a long step. */
+  publish(fc: FeatureConfig, result: ClusterFeatureStatus): void;
+  recentChanges(cluster: string): ObservedChange[];
+  signal: AbortSignal;
+}
+
+const now = () => new Date().toISOString();
+
+/** Results for a member that cannot be probed (pure). */
+export function unreachableResult(fc: FeatureConfig, member: Member, prev: ClusterFeatureStatus | undefined): ClusterFeatureStatus {
+  const reason = member.configError ? 'ClusterConfigInvalid' : member.offline ? 'ClusterOffline' : 'ClusterNotReady';
+  const message = member.configError ?? `member API server not healthy: ${member.lastError ?? 'not probed yet'}`;
+  return {
+    name: member.name,
+    reachable: false,
+    features: desiredFeatures(fc.spec).map((f) => withTransition(prev?.features.find((p) => p.name === f.name), { name: f.name, state: 'Unknown', reason, message }, now())),
+  };
+}
+
+export async function reconcileMember(
+  fc: FeatureConfig,
+  member: Member,
+  prev: ClusterFeatureStatus | undefined,
+  deps: MemberReconcileDeps,
+): Promise<ClusterFeatureStatus> {
+  if (!member.client || !member.ready) return unreachableResult(fc, member, prev);
+  const cluster = member.name;
+  const ctx: MemberContext = {
+    cluster,
+    client: member.client,
+    log: deps.log.child({ cluster, featureconfig: fc.metadata.name }),
+    signal: deps.signal,
+    options: deps.probeOptions,
+    event: (type, reason, message) => deps.event(fc, { type, reason, message, cluster }),
+  };
+  const features: FeatureStatus[] = [];
+  const result: ClusterFeatureStatus = { name: cluster, reachable: true, features };
+  for (const feature of desiredFeatures(fc.spec)) {
+    const before = prev?.features.find((p) => p.name === feature.name);
+    const next = await reconcileFeature(fc, feature, ctx, before, deps, result);
+    features.push(withTransition(before, next, now()));
+    announce(fc, cluster, before, next, deps);
+  }
+  return result;
+}
+
+async function reconcileFeature(
+  fc: FeatureConfig,
+  feature: DesiredFeature,
+  ctx: MemberContext,
+  before: FeatureStatus | undefined,
+  deps: MemberReconcileDeps,
+  partial: ClusterFeatureStatus,
+): Promise<Omit<FeatureStatus, 'lastTransitionTime'>> {
+  const r = deps.registry.for(feature.name);
+  let probe: ProbeResult;
+  try {
+    probe = await r.probe(ctx, feature);
+  } catch (e) {
+    return { name: feature.name, state: 'Unknown', reason: 'ProbeFailed', message: `${r.name} probe failed: ${(e as Error).message}` };
+  }
+  if (probe.state !== 'Missing') return { name: feature.name, state: probe.state, reason: probe.reason, message: probe.message };
+
+  if (before?.state === 'Supported') {
+    // Drift: the feature was there and is gone. Name who changed the member, if we saw it.
+    const blame = deps.recentChanges(ctx.cluster).slice(0, 3).map((c) => `${c.kind} ${c.name} ${c.change} by ${c.manager}`).join('; ');
+    deps.event(fc, { type: 'Warning', reason: 'Drift', cluster: ctx.cluster, feature: feature.name, message: `feature no longer supported: ${probe.message}${blame ? `; recent changes by others: ${blame}` : ''}` });
+  }
+  if (modeOf(fc.spec) === 'inform') {
+    return { name: feature.name, state: 'Missing', reason: probe.reason, message: `${probe.message} (inform mode: not reconfigured)` };
+  }
+  if (!r.canReconfigure) {
+    return { name: feature.name, state: 'Missing', reason: 'TacticNotImplemented', message: `${probe.message}; the ${r.name} tactic cannot change members yet, so fedfeat only reports this` };
+  }
+  const gate = rolloutGate(fc.spec, ctx.cluster, deps.rolloutView(fc));
+  if (!gate.allowed) return { name: feature.name, state: 'Missing', reason: gate.reason, message: `${probe.message}; ${gate.message}` };
+
+  deps.publish(fc, { ...partial, features: [...partial.features, { name: feature.name, state: 'Reconfiguring', reason: 'Reconfiguring', message: `running ${r.name}`, lastTransitionTime: now() }] });
+  try {
+    const outcome = await r.reconfigure(ctx, feature);
+    deps.event(fc, { type: 'Normal', reason: 'Reconfiguring', cluster: ctx.cluster, feature: feature.name, message: `${r.name}: ${outcome.message}` });
+    const verified = await r.verify(ctx, feature, deps.verifyTimeoutMs);
+    if (verified.state === 'Supported') return { name: feature.name, state: 'Supported', reason: verified.reason, message: verified.message };
+    return { name: feature.name, state: 'Failed', reason: 'VerifyTimeout', message: `${r.name} ran but the feature is not working after ${deps.verifyTimeoutMs / 1000}s: ${verified.message}` };
+  } catch (e) {
+    if (e instanceof TacticNotImplemented) return { name: feature.name, state: 'Missing', reason: 'TacticNotImplemented', message: `${probe.message}; ${e.message}` };
+    return { name: feature.name, state: 'Failed', reason: 'ReconfigureFailed', message: `${r.name}: ${(e as Error).message}` };
+  }
+}
+
+/** Events on state transitions only, so a steady member makes none. */
+function announce(fc: FeatureConfig, cluster: string, before: FeatureStatus | undefined, next: Omit<FeatureStatus, 'lastTransitionTime'>, deps: MemberReconcileDeps): void {
+  if (before?.state === next.state && before.reason === next.reason) return;
+  const base = { cluster, feature: next.name, message: next.message ?? '' };
+  switch (next.state) {
+    case 'Supported':
+      deps.event(fc, { ...base, type: 'Normal', reason: 'Ready' });
+      break;
+    case 'Missing':
+      deps.event(fc, { ...base, type: 'Normal', reason: 'Detected', message: `feature missing (${next.reason}): ${next.message}` });
+      break;
+    case 'Failed':
+      deps.event(fc, { ...base, type: 'Warning', reason: 'Failed' });
+      break;
+    case 'Unknown':
+      deps.event(fc, { ...base, type: 'Warning', reason: 'Unknown', message: `${next.reason}: ${next.message}` });
+      break;
+    default:
+      break;
+  }
+}

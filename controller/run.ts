@@ -1,0 +1,87 @@
+// Running the controller as a process: host client, leader election, the
+// HTTP endpoints (/metrics, /healthz, /readyz) and clean shutdown on SIGTERM.
+import http from 'node:http';
+import os from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../kube-client/client.js';
+import { defaultRegistry } from '../reconfigurators/registry.js';
+import { DEFAULT_OPTIONS, FeatureController, type ControllerOptions } from './controller.js';
+import { LeaderElector } from './leader-election.js';
+import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
+
+export interface RunOptions {
+  kubeconfig?: string;
+  listen: string;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  identity?: string;
+  controller: Partial<ControllerOptions>;
+}
+
+export async function runController(o: RunOptions): Promise<void> {
+  const log = createLogger();
+  const kc = new KubeConfig();
+  if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
+  else kc.loadFromDefault(); // in-cluster service account when run as a Deployment
+  const host = await KubeClient.fromKubeConfig(kc);
+  const metrics = new Metrics();
+  const opts: ControllerOptions = { ...DEFAULT_OPTIONS, ...o.controller, probe: { ...DEFAULT_OPTIONS.probe, ...o.controller.probe } };
+  const controller = new FeatureController(host, defaultRegistry(), log, metrics, opts);
+  const identity = o.identity ?? `${os.hostname()}_${process.pid}`;
+  const elector = new LeaderElector(host, log, {
+    namespace: o.leaseNamespace, name: 'fedfeat-controller', identity,
+    leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000,
+  });
+  let started = false;
+
+  metrics.addCollector(() => {
+    metrics.set('fedfeat_leader', {}, elector.isLeader() || !o.leaderElect ? 1 : 0);
+    metrics.set('fedfeat_workqueue_depth', {}, controller.queue.depth);
+    for (const m of controller.members.list()) metrics.set('fedfeat_member_ready', { cluster: m.name }, m.ready ? 1 : 0);
+    for (const [cluster, n] of Object.entries(controller.memberRequestCounts())) metrics.set('fedfeat_member_api_requests_total', { cluster }, n);
+  });
+
+  const [hostname, port] = splitHostPort(o.listen);
+  const server = http.createServer((req, res) => {
+    const reply = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
+      res.writeHead(code, { 'Content-Type': type });
+      res.end(body);
+    };
+    if (req.url === '/metrics') return reply(200, metrics.render(), 'text/plain; version=0.0.4');
+    if (req.url === '/healthz') return reply(200, 'ok');
+    // Ready: caches synced while leading, or waiting as a healthy standby.
+    if (req.url === '/readyz') return (started ? controller.synced() : true) ? reply(200, 'ok') : reply(503, 'informers not synced');
+    reply(404, 'not found');
+  });
+  await new Promise<void>((r) => server.listen(port, hostname, r));
+  log.info('serving metrics and health', { listen: o.listen, identity });
+
+  const shutdown = async (signal: string) => {
+    log.info('shutting down', { signal });
+    server.close();
+    await controller.stop();
+    await elector.release();
+    host.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  const start = async () => {
+    started = true;
+    await controller.start();
+  };
+  if (!o.leaderElect) return start();
+  await elector.run(() => void start(), () => {
+    // Another replica may act now; stop at once rather than race it.
+    process.exit(1);
+  });
+}
+
+function splitHostPort(listen: string): [string, number] {
+  const i = listen.lastIndexOf(':');
+  const port = Number(listen.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port)) throw new Error(`--listen must be HOST:PORT (got "${listen}")`);
+  return [listen.slice(0, i) || '0.0.0.0', port];
+}
