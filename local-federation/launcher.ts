@@ -14,7 +14,7 @@ import {
 import { freePort } from './free-port.js';
 import { renderMergedKubeconfig } from './kubeconfig.js';
 import { kwokNode, kwokNodeName } from './kwok-nodes.js';
-import { isRunning, processStartTime, stopProcess, type ProcessRecord } from './processes.js';
+import { isRunning, logTail, processStartTime, stopProcess, type ProcessRecord } from './processes.js';
 import { Progress, waitFor } from './progress.js';
 import { readPem } from './pki.js';
 import { createNetwork, freeSubnetIndex, planNetwork } from './real-node/network.js';
@@ -57,7 +57,7 @@ function kubernetesVersion(): string {
 }
 
 /** One `up` or `down` at a time per instance: an exclusive lock file naming its holder. */
-function acquireLock(dir: string): () => void {
+export function acquireLock(dir: string): () => void {
   const file = path.join(dir, 'lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -267,7 +267,19 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     await Promise.all(members.map(async (p) => {
       const client = clients.get(p.name)!;
       const want = state.clusters.find((c) => c.name === p.name)!.kwokNodes.length;
-      await waitFor(`${p.name}: ${want} KWOK nodes Ready`, async () => (await readyKwokNodes(client)) >= want, { timeoutMs: 120_000, intervalMs: 500 });
+      let restarts = 0;
+      await waitFor(`${p.name}: ${want} KWOK nodes Ready`, async () => {
+        // A KWOK that died (seen on loaded 2-core machines) would leave its nodes NotReady until the timeout.
+        const idx = state.processes.findIndex((r) => r.name === `${p.name}/kwok`);
+        const kwok = state.processes[idx]!;
+        if (!isRunning(kwok)) {
+          if (restarts++ >= 2) throw new Error(`${kwok.name} exited twice; its log ends:\n${logTail(kwok.logFile)}`);
+          progress.step(`${kwok.name} exited (log: ${kwok.logFile}); restarting it`);
+          state.processes[idx] = launch(kwok.name, kwok.command, logDir);
+          writeState(state);
+        }
+        return (await readyKwokNodes(client)) >= want;
+      }, { timeoutMs: 120_000, intervalMs: 500 });
     }));
     progress.step(`all KWOK nodes Ready`);
 
@@ -310,8 +322,11 @@ async function teardown(state: FederationState, progress: Progress): Promise<str
     done.push(...steps);
   }
   const tiers = [['kwok', 'kube-scheduler', 'kube-controller-manager'], ['kube-apiserver'], ['etcd']];
-  for (const tier of tiers) {
-    const procs = tier.flatMap(byName);
+  // Processes attached after `up` (the demo's controller) go first: they use the API servers.
+  const known = new Set([...tiers.flat(), 'kubelet', 'containerd']);
+  const attached = state.processes.filter((p) => !known.has(p.name.split('/').pop()!));
+  for (const tier of [attached, ...tiers.map((t) => t.flatMap(byName))]) {
+    const procs = tier;
     const results = await Promise.all(procs.map(async (p) => [p, await stopProcess(p)] as const));
     for (const [p, r] of results) if (r !== 'not-running') done.push(`${p.name} pid ${p.pid} ${r}`);
   }

@@ -1,0 +1,18 @@
+# The controller image the Deployment in manifests/controller runs. Not built
+# in this repository's CI (no container registry or Docker daemon there); the
+# local federation runs the same code as a host process instead.
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx tsc -p . && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY --from=build /src/bin ./bin
+COPY --from=build /src/package.json ./
+USER 65532:65532
+ENTRYPOINT ["node", "/app/bin/fedfeat.js"]
