@@ -3,6 +3,7 @@ import path from 'node:path';
 import { down, FederationAlreadyRunning, status, up, type UpOptions } from '../local-federation/launcher.js';
 import { isRunning } from '../local-federation/processes.js';
 import { instanceDir } from '../local-federation/state.js';
+import { demo } from './demo.js';
 import { printFederationSummary } from './federation-summary.js';
 import { fetchFeatureConfigs, renderStatus } from './status-table.js';
 import { runController } from '../controller/run.js';
@@ -24,6 +25,9 @@ Usage:
         Stop exactly the processes "up" started and remove its network namespace and cgroups.
   fedfeat dev status [--name NAME]
         Show the federation's clusters, processes and the members registered on the host.
+  fedfeat dev demo [--name NAME]
+        On a running federation: install fedfeat on the host from manifests/, start the controller,
+        apply the paper's Listing 1 FeatureConfig and show its status.
   fedfeat dev env [--name NAME]
         Print shell exports (KUBECONFIG, PATH with the matching kubectl).
 
@@ -143,6 +147,11 @@ async function main(argv: string[]): Promise<number> {
       const dead = state.processes.filter((p) => !isRunning(p));
       return dead.length ? 1 : 0;
     }
+    case 'demo': {
+      checkFlags(flags, ['name']);
+      await demo(name);
+      return 0;
+    }
     case 'env': {
       checkFlags(flags, ['name']);
       const state = status(name);
@@ -151,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(cmd ? `unknown dev command "${cmd}"` : 'dev needs a command: up, down, status or env');
+      throw new UsageError(cmd ? `unknown dev command "${cmd}"` : 'dev needs a command: up, down, status, demo or env');
   }
 }
 

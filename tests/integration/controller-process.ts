@@ -1,19 +1,18 @@
 // The controller as users run it: a separate process, installed with the
 // project's manifests and acting with the least-privilege ServiceAccount
 // those manifests create (so a missing RBAC rule fails these tests).
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync, closeSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { KubeClient } from '../../kube-client/client.js';
-import { repoRoot } from '../../local-federation/repo-root.js';
-import { cluster, eventually, federation } from './federation.js';
+import {
+  controllerCommand, controllerKubeconfig as saKubeconfig, installHostManifests as installManifests, kubectl as hostKubectl,
+} from '../../local-federation/host-install.js';
+import { eventually, federation } from './federation.js';
 
 export function kubectl(args: string[], opts: { input?: string; context?: string } = {}): string {
-  const f = federation();
-  return execFileSync(path.join(f.binDir, 'kubectl'), ['--kubeconfig', cluster(opts.context ?? 'host').kubeconfig, ...args], {
-    input: opts.input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  return hostKubectl(federation(), args, { input: opts.input, cluster: opts.context });
 }
 
 /** kubectl that may fail: returns its exit code and both outputs. */
@@ -27,35 +26,14 @@ export function kubectlResult(args: string[], opts: { input?: string; context?: 
 }
 
 let installed = false;
-/** CRDs and RBAC from manifests/ (the Deployment is not: the host has no nodes; its dry run is tested). */
+/** CRDs and RBAC from manifests/ (not the Deployment: the host has no nodes; its dry run is tested). */
 export function installHostManifests(): void {
   if (installed) return;
-  for (const part of ['crds', 'rbac']) {
-    kubectl(['apply', '--server-side', '--field-manager=fedfeat-install', '--force-conflicts', '-k', path.join(repoRoot, 'manifests', part)]);
-  }
-  kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/featureconfigs.feature.kubefed.io']);
+  installManifests(federation());
   installed = true;
 }
 
-/** A kubeconfig for the controller's ServiceAccount on the host (TokenRequest, 2 h). */
-export async function controllerKubeconfig(host: KubeClient): Promise<string> {
-  const res = await host.post<{ status: { token: string } }>(
-    '/api/v1/namespaces/kube-federation-system/serviceaccounts/fedfeat-controller/token',
-    { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 7200 } },
-  );
-  const f = federation();
-  const h = cluster('host');
-  const dir = path.join(f.dir, 'test-controller');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'kubeconfig');
-  writeFileSync(file, [
-    'apiVersion: v1', 'kind: Config', 'current-context: host',
-    'clusters:', `- name: host`, `  cluster:`, `    server: ${h.server}`, `    certificate-authority: ${h.caCert}`,
-    'users:', `- name: fedfeat-controller`, `  user:`, `    token: ${res.status.token}`,
-    'contexts:', `- name: host`, `  context: {cluster: host, user: fedfeat-controller}`, '',
-  ].join('\n'), { mode: 0o600 });
-  return file;
-}
+export const controllerKubeconfig = (host: KubeClient) => saKubeconfig(federation(), host, 7200);
 
 export interface ControllerProcess {
   child: ChildProcess;
@@ -79,10 +57,8 @@ function get(port: number, p: string): Promise<{ code: number; body: string }> {
 export async function startController(kubeconfig: string, identity: string, port: number, extra: string[] = []): Promise<ControllerProcess> {
   const logFile = path.join(federation().dir, 'logs', `test-controller-${identity}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [
-    path.join(repoRoot, 'bin', 'fedfeat.js'), 'controller', '--kubeconfig', kubeconfig, '--listen', `127.0.0.1:${port}`,
-    '--identity', identity, '--simulated-node-annotation', 'kwok.x-k8s.io/node=fake', '--health-period-seconds', '2', '--resync-seconds', '30', ...extra,
-  ], { stdio: ['ignore', fd, fd] });
+  const [node, ...args] = controllerCommand(kubeconfig, `127.0.0.1:${port}`, identity, ['--health-period-seconds', '2', '--resync-seconds', '30', ...extra]);
+  const child = spawn(node!, args, { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   await eventually(`controller ${identity} serving /healthz`, async () => (await get(port, '/healthz')).code === 200, 30_000);
   return {

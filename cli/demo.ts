@@ -1,0 +1,86 @@
+// `fedfeat dev demo`: the main job on the embedded default. On a running local
+// federation: install fedfeat on the host from manifests/, start the
+// controller (attached to the federation, so `dev down` stops it), apply the
+// paper's Listing 1 and show the status converge.
+import http from 'node:http';
+import path from 'node:path';
+import type { FeatureConfig } from '../api/featureconfig.js';
+import { KubeClient } from '../kube-client/client.js';
+import { attachProcess } from '../local-federation/components.js';
+import { freePort } from '../local-federation/free-port.js';
+import { controllerCommand, controllerKubeconfig, installHostManifests, kubectl } from '../local-federation/host-install.js';
+import { isRunning } from '../local-federation/processes.js';
+import { Progress, waitFor } from '../local-federation/progress.js';
+import { repoRoot } from '../local-federation/repo-root.js';
+import { readState, instanceDir, type FederationState } from '../local-federation/state.js';
+import { fetchFeatureConfigs, renderStatus } from './status-table.js';
+
+const CONTROLLER = 'fedfeat-controller';
+const EXAMPLE = path.join(repoRoot, 'examples', 'listing-1-featureconfig.yaml');
+
+function httpOk(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    http.get(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    }).on('error', () => resolve(false));
+  });
+}
+
+export async function demo(instance: string, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const progress = new Progress();
+  const state = readState(instanceDir(instance));
+  if (!state || state.phase !== 'running') throw new Error(`no running local federation "${instance}"; run "fedfeat dev up --name ${instance}" first`);
+  const host = await KubeClient.fromKubeConfig(state.clusters.find((c) => c.role === 'host')!.kubeconfig);
+  try {
+    installHostManifests(state);
+    progress.step('host: fedfeat CRDs and least-privilege RBAC applied from manifests/ (kubectl apply --server-side -k)');
+    const metricsUrl = await ensureController(state, host, progress);
+    kubectl(state, ['apply', '--server-side', '--field-manager=fedfeat-demo', '-f', EXAMPLE]);
+    progress.step(`applied ${path.relative(repoRoot, EXAMPLE)} (the paper's Listing 1 spec)`);
+    const members = state.clusters.filter((c) => c.role === 'member').length;
+    let lastCount = -1;
+    await waitFor(`status of all ${members} members`, async () => {
+      const [fc] = await fetchFeatureConfigs(host, 'cpumanagementpolicy') as FeatureConfig[];
+      const reported = fc?.status?.observedGeneration === fc?.metadata.generation ? (fc?.status?.clusters ?? []).filter((c) => c.features.length).length : 0;
+      if (reported !== lastCount) progress.step(`members reported: ${reported}/${members}`);
+      lastCount = reported;
+      return reported >= members;
+    }, { timeoutMs: 120_000, intervalMs: 500 });
+
+    out.write(`\n$ fedfeat status\n${renderStatus(await fetchFeatureConfigs(host))}`);
+    out.write(`$ kubectl get featureconfigs\n${kubectl(state, ['get', 'featureconfigs'])}\n`);
+    out.write(`$ kubectl get events --field-selector involvedObject.kind=FeatureConfig\n${kubectl(state, [
+      'get', 'events', '-n', 'default', '--field-selector', 'involvedObject.kind=FeatureConfig', '--sort-by=.lastTimestamp',
+      '-o', 'custom-columns=TYPE:.type,REASON:.reason,COUNT:.count,MESSAGE:.message',
+    ])}\n`);
+    out.write([
+      'Try next:',
+      `  eval "$(node bin/fedfeat.js dev env --name ${instance})"`,
+      '  kubectl describe featureconfig cpumanagementpolicy',
+      '  kubectl explain featureconfig.spec',
+      '  node bin/fedfeat.js status --watch --kubeconfig $KUBECONFIG',
+      `  curl -s ${metricsUrl} | grep ^fedfeat_`,
+      `  node bin/fedfeat.js dev down --name ${instance}   # stops the controller too`,
+      '',
+    ].join('\n'));
+  } finally {
+    host.close();
+  }
+}
+
+/** Starts the controller once per federation; a second demo reuses it. */
+async function ensureController(state: FederationState, host: KubeClient, progress: Progress): Promise<string> {
+  const existing = state.processes.find((p) => p.name === CONTROLLER);
+  const portOf = (cmd: string[]) => cmd[cmd.indexOf('--listen') + 1]!;
+  if (existing && isRunning(existing)) {
+    progress.step(`controller already running (pid ${existing.pid})`);
+    return `http://${portOf(existing.command)}/metrics`;
+  }
+  const kubeconfig = await controllerKubeconfig(state, host);
+  const listen = `127.0.0.1:${await freePort()}`;
+  const rec = attachProcess(state.instance, CONTROLLER, controllerCommand(kubeconfig, listen, `${state.instance}-controller`));
+  await waitFor('controller ready', () => httpOk(`http://${listen}/readyz`), { timeoutMs: 60_000 });
+  progress.step(`controller running as ServiceAccount kube-federation-system/fedfeat-controller (pid ${rec.pid}, log ${rec.logFile}, metrics http://${listen}/metrics)`);
+  return `http://${listen}/metrics`;
+}

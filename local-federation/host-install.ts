@@ -1,0 +1,61 @@
+// Installing fedfeat on the local federation's host the way users install it on
+// theirs: the project's manifests with kubectl, and the controller acting with
+// the least-privilege ServiceAccount those manifests create.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { KubeClient } from '../kube-client/client.js';
+import { repoRoot } from './repo-root.js';
+import type { FederationState } from './state.js';
+
+export const CONTROLLER_SA = { namespace: 'kube-federation-system', name: 'fedfeat-controller' };
+
+function hostCluster(state: FederationState) {
+  const h = state.clusters.find((c) => c.role === 'host');
+  if (!h) throw new Error(`federation "${state.instance}" has no host cluster`);
+  return h;
+}
+
+/** Runs the federation's kubectl against one of its clusters (host by default). */
+export function kubectl(state: FederationState, args: string[], opts: { input?: string; cluster?: string } = {}): string {
+  const c = opts.cluster ? state.clusters.find((x) => x.name === opts.cluster) : hostCluster(state);
+  if (!c) throw new Error(`no cluster ${opts.cluster} in federation "${state.instance}"`);
+  return execFileSync(path.join(state.binDir, 'kubectl'), ['--kubeconfig', c.kubeconfig, ...args], {
+    input: opts.input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+/** Applies manifests/<part> for each part (server-side, idempotent) and waits for the CRDs. */
+export function installHostManifests(state: FederationState, parts: string[] = ['crds', 'rbac']): void {
+  for (const part of parts) {
+    kubectl(state, ['apply', '--server-side', '--field-manager=fedfeat-install', '--force-conflicts', '-k', path.join(repoRoot, 'manifests', part)]);
+  }
+  kubectl(state, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/featureconfigs.feature.kubefed.io']);
+}
+
+/** A kubeconfig for the controller's ServiceAccount on the host (a TokenRequest token). */
+export async function controllerKubeconfig(state: FederationState, host: KubeClient, expirationSeconds = 86_400): Promise<string> {
+  const res = await host.post<{ status: { token: string } }>(
+    `/api/v1/namespaces/${CONTROLLER_SA.namespace}/serviceaccounts/${CONTROLLER_SA.name}/token`,
+    { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } },
+  );
+  const h = hostCluster(state);
+  const dir = path.join(state.dir, 'controller');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'kubeconfig');
+  writeFileSync(file, [
+    'apiVersion: v1', 'kind: Config', 'current-context: host',
+    'clusters:', '- name: host', '  cluster:', `    server: ${h.server}`, `    certificate-authority: ${h.caCert}`,
+    'users:', `- name: ${CONTROLLER_SA.name}`, '  user:', `    token: ${res.status.token}`,
+    'contexts:', '- name: host', `  context: {cluster: host, user: ${CONTROLLER_SA.name}}`, '',
+  ].join('\n'), { mode: 0o600 });
+  return file;
+}
+
+/** The `fedfeat controller` command line for a local federation (KWOK nodes are marked simulated). */
+export function controllerCommand(kubeconfig: string, listen: string, identity: string, extra: string[] = []): string[] {
+  return [
+    process.execPath, path.join(repoRoot, 'bin', 'fedfeat.js'), 'controller', '--kubeconfig', kubeconfig, '--listen', listen,
+    '--identity', identity, '--simulated-node-annotation', 'kwok.x-k8s.io/node=fake', ...extra,
+  ];
+}
