@@ -7,6 +7,7 @@ import { demo } from './demo.js';
 import { printFederationSummary } from './federation-summary.js';
 import { fetchFeatureConfigs, renderStatus } from './status-table.js';
 import { runController } from '../controller/run.js';
+import { runPodPresetWebhook } from '../webhooks/podpreset/run.js';
 import { KubeClient } from '../kube-client/client.js';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -15,7 +16,10 @@ const USAGE = `fedfeat: feature compatibility for federations of Kubernetes clus
 Usage:
   fedfeat controller [--kubeconfig PATH] [--listen HOST:PORT] [--leader-elect true|false]
         [--lease-namespace NS] [--simulated-node-annotation KEY=VALUE] [--resync-seconds N] [--workers N]
+        [--health-period-seconds N] [--verify-timeout-seconds N] [--identity ID]
         Run the controller against the host cluster (in-cluster config without --kubeconfig).
+  fedfeat webhook podpreset [--kubeconfig PATH] [--listen HOST:PORT] (--tls-dir DIR | --tls-secret NS/NAME)
+        Serve the PodPreset mutating admission webhook (what the podpreset tactic deploys on members).
   fedfeat status [NAME] [--kubeconfig PATH] [--watch]
         The per-cluster, per-feature state of FeatureConfigs on the host.
   fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--keep-on-failure]
@@ -77,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (group === 'controller') {
-    checkFlags(flags, ['kubeconfig', 'listen', 'leader-elect', 'lease-namespace', 'simulated-node-annotation', 'resync-seconds', 'workers', 'identity', 'health-period-seconds']);
+    checkFlags(flags, ['kubeconfig', 'listen', 'leader-elect', 'lease-namespace', 'simulated-node-annotation', 'resync-seconds', 'workers', 'identity', 'health-period-seconds', 'verify-timeout-seconds']);
     const str = (k: string) => (typeof flags.get(k) === 'string' ? (flags.get(k) as string) : undefined);
     const le = str('leader-elect') ?? 'true';
     if (!['true', 'false'].includes(le)) throw new UsageError(`--leader-elect must be true or false (got "${le}")`);
@@ -91,10 +95,18 @@ async function main(argv: string[]): Promise<number> {
       controller: {
         resyncMs: intFlag(flags, 'resync-seconds', 60) * 1000,
         workers: intFlag(flags, 'workers', 16),
+        verifyTimeoutMs: intFlag(flags, 'verify-timeout-seconds', 300) * 1000,
         health: { periodMs: intFlag(flags, 'health-period-seconds', 10) * 1000, timeoutMs: 3000, failureThreshold: 3, successThreshold: 1 },
         ...(annotation ? { probe: { simulatedNodeAnnotation: annotation, nodeProbeConcurrency: 8, requestTimeoutMs: 10_000 } } : {}),
       },
     });
+    return new Promise<number>(() => undefined); // runs until SIGTERM
+  }
+  if (group === 'webhook') {
+    if (cmd !== 'podpreset') throw new UsageError('webhook needs a kind: podpreset');
+    checkFlags(flags, ['kubeconfig', 'listen', 'tls-dir', 'tls-secret']);
+    const str = (k: string) => (typeof flags.get(k) === 'string' ? (flags.get(k) as string) : undefined);
+    await runPodPresetWebhook({ kubeconfig: str('kubeconfig'), listen: str('listen') ?? '0.0.0.0:8443', tlsDir: str('tls-dir'), tlsSecret: str('tls-secret') });
     return new Promise<number>(() => undefined); // runs until SIGTERM
   }
   if (group === 'status') {

@@ -3,7 +3,7 @@
 // member is worked on concurrently and a slow or dead member delays no other;
 // status written through the status subresource with Server-Side Apply.
 import {
-  deletionPolicyOf, desiredFeatures, FEATURECONFIG_API_VERSION, FEATURECONFIG_FINALIZER, FEATURECONFIG_PLURAL,
+  deletionPolicyOf, desiredFeatures, modeOf, FEATURECONFIG_API_VERSION, FEATURECONFIG_FINALIZER, FEATURECONFIG_PLURAL,
   type ClusterFeatureStatus, type FeatureConfig,
 } from '../api/featureconfig.js';
 import { matchesSelector } from '../api/label-selector.js';
@@ -260,9 +260,16 @@ export class FeatureController {
       }
       for (const feature of desiredFeatures(fc.spec)) {
         const r = this.registry.for(feature.name);
+        // Another FeatureConfig still wants this feature here: undoing it would only start a tug of war.
+        const others = this.featureConfigs.list().filter((o) => o.metadata.uid !== fc.metadata.uid && !o.metadata.deletionTimestamp && modeOf(o.spec) === 'enforce'
+          && matchesSelector(o.spec.clusterSelector, member.labels) && desiredFeatures(o.spec).some((f) => r.features.includes(f.name)));
+        if (others.length) {
+          this.events.record(fc, { type: 'Normal', reason: 'RevertSkipped', cluster, feature: feature.name, message: `still required by FeatureConfig ${others.map((o) => o.metadata.name).join(', ')}` });
+          continue;
+        }
         try {
           const out = await r.revert({
-            cluster, client: member.client, log: this.log.child({ cluster }), signal: this.abort.signal, options: this.opts.probe,
+            cluster, annotations: member.annotations, client: member.client, log: this.log.child({ cluster }), signal: this.abort.signal, options: this.opts.probe,
             event: (type, reason, message) => this.events.record(fc, { type, reason, message, cluster, feature: feature.name }),
           }, feature);
           this.events.record(fc, { type: 'Normal', reason: 'Reverted', cluster, feature: feature.name, message: out.message });

@@ -21,6 +21,8 @@ export const DEFAULT_HEALTH: HealthOptions = { periodMs: 10_000, timeoutMs: 3_00
 export interface Member {
   name: string;
   labels: Record<string, string>;
+  /** KubeFedCluster annotations: per-member settings such as fedfeat.io/podpreset-webhook-url. */
+  annotations: Record<string, string>;
   client?: KubeClient;
   /** Why no client could be built (missing Secret, bad CA...). */
   configError?: string;
@@ -116,7 +118,7 @@ export class MemberRegistry {
       const name = kfc.metadata.name;
       seen.add(name);
       const secret = this.secrets.get(`${KUBEFED_NAMESPACE}/${kfc.spec.secretRef.name}`);
-      const fingerprint = JSON.stringify([kfc.spec, secret?.metadata.resourceVersion]);
+      const fingerprint = JSON.stringify([kfc.spec, secret?.metadata.resourceVersion, kfc.metadata.annotations ?? {}]);
       const prev = this.members.get(name);
       const labels = kfc.metadata.labels ?? {};
       if (prev && prev.fingerprint === fingerprint) {
@@ -128,7 +130,7 @@ export class MemberRegistry {
       }
       prev?.client?.close();
       const m: Member = {
-        name, labels, fingerprint, ready: prev?.ready ?? false, offline: prev?.offline ?? false,
+        name, labels, annotations: kfc.metadata.annotations ?? {}, fingerprint, ready: prev?.ready ?? false, offline: prev?.offline ?? false,
         consecutiveFailures: 0, consecutiveSuccesses: 0,
       };
       try {

@@ -14,6 +14,9 @@ const HELP: Record<string, [string, 'counter' | 'gauge' | 'histogram']> = {
   fedfeat_member_ready: ['1 when the member API server is healthy.', 'gauge'],
   fedfeat_member_api_requests_total: ['Requests sent to each member API server.', 'counter'],
   fedfeat_leader: ['1 while this replica holds the leader lease.', 'gauge'],
+  podpreset_webhook_admissions_total: ['Pod admissions by outcome (applied, no-match, excluded, conflict, not-synced).', 'counter'],
+  podpreset_webhook_review_seconds: ['Time to answer one AdmissionReview.', 'histogram'],
+  podpreset_webhook_certificate_reloads_total: ['Serving certificate renewals picked up without a restart.', 'counter'],
 };
 
 export class Metrics {

@@ -49,6 +49,7 @@ export async function reconcileMember(
   const cluster = member.name;
   const ctx: MemberContext = {
     cluster,
+    annotations: member.annotations,
     client: member.client,
     log: deps.log.child({ cluster, featureconfig: fc.metadata.name }),
     signal: deps.signal,

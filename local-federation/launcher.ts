@@ -246,9 +246,15 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
         cluster.kwokNodes.push(kwokNodeName(p.name, n));
       }
       const token = await createMemberAccess(client);
+      // The PodPreset webhook of this member runs beside its API server, which calls it by URL (as envtest does);
+      // it waits until fedfeat installs its certificate on the member.
+      const webhookPort = await freePort();
+      record(launch(`${p.name}/podpreset-webhook`, [process.execPath, path.join(repoRoot, 'bin', 'fedfeat.js'), 'webhook', 'podpreset',
+        '--kubeconfig', p.paths.adminKubeconfig, '--listen', `127.0.0.1:${webhookPort}`, '--tls-secret', 'fedfeat-system/podpreset-webhook-tls'], logDir));
       await registerMember(host, {
         memberName: p.name, apiEndpoint: p.server, caPem: readPem(p.pki.ca.cert), token,
         labels: { 'fedfeat.io/local-federation': opts.instance, 'fedfeat.io/member-index': String(idx + 1) },
+        annotations: { 'fedfeat.io/podpreset-webhook-url': `https://127.0.0.1:${webhookPort}` },
       });
       progress.step(`${p.name}: registered on host as KubeFedCluster (${opts.nodesPerMember} KWOK nodes created)`);
     });
@@ -321,7 +327,7 @@ async function teardown(state: FederationState, progress: Progress): Promise<str
     });
     done.push(...steps);
   }
-  const tiers = [['kwok', 'kube-scheduler', 'kube-controller-manager'], ['kube-apiserver'], ['etcd']];
+  const tiers = [['podpreset-webhook', 'kwok', 'kube-scheduler', 'kube-controller-manager'], ['kube-apiserver'], ['etcd']];
   // Processes attached after `up` (the demo's controller) go first: they use the API servers.
   const known = new Set([...tiers.flat(), 'kubelet', 'containerd']);
   const attached = state.processes.filter((p) => !known.has(p.name.split('/').pop()!));

@@ -80,6 +80,7 @@ export interface Registration {
   caPem: string;
   token: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 /** The host-side Secret and KubeFedCluster for one member (pure). */
@@ -93,7 +94,7 @@ export function hostRegistrationObjects(r: Registration): { secret: KubeObject; 
     },
     cluster: {
       apiVersion: KUBEFED_API_VERSION, kind: 'KubeFedCluster',
-      metadata: { name: r.memberName, namespace: KUBEFED_NAMESPACE, labels: r.labels ?? {} },
+      metadata: { name: r.memberName, namespace: KUBEFED_NAMESPACE, labels: r.labels ?? {}, ...(r.annotations ? { annotations: r.annotations } : {}) },
       spec: { apiEndpoint: r.apiEndpoint, caBundle: Buffer.from(r.caPem).toString('base64'), secretRef: { name: secretName } },
     },
   };

@@ -8,6 +8,8 @@ import type { Logger } from '../controller/logger.js';
 export interface MemberContext {
   /** KubeFedCluster name of the member. */
   cluster: string;
+  /** The member's KubeFedCluster annotations (per-member tactic settings). */
+  annotations: Record<string, string>;
   client: KubeClient;
   log: Logger;
   signal: AbortSignal;

@@ -77,8 +77,8 @@ describe('local federation', () => {
 
   it('records every started process and reports the startup figures', () => {
     const state = federation();
-    // etcd + host (apiserver, controller-manager) + per member (apiserver, controller-manager, scheduler, kwok)
-    const expected = 1 + 2 + TEST_MEMBERS * 4 + (state.realNode ? 2 : 0);
+    // etcd + host (apiserver, controller-manager) + per member (apiserver, controller-manager, scheduler, kwok, podpreset webhook)
+    const expected = 1 + 2 + TEST_MEMBERS * 5 + (state.realNode ? 2 : 0);
     expect(state.processes).toHaveLength(expected);
     expect(state.startupSeconds).toBeGreaterThan(0);
     expect(state.memoryMiB).toBeGreaterThan(0);
