@@ -165,13 +165,14 @@ export class FeatureController {
   private async reconcileMemberKey(fcName: string, cluster: string): Promise<WorkResult | void> {
     const fc = this.featureConfigs.get(fcName);
     if (!fc || fc.metadata.deletionTimestamp) return;
-    if (!(await this.ensureFinalizer(fc))) return; // the update re-triggers us
+    if (!(await this.ensureFinalizer(fc))) return { requeueAfterMs: 200 }; // another worker is adding it
     const member = this.members.get(cluster);
     const results = this.resultsOf(fcName);
     if (!member || !matchesSelector(fc.spec.clusterSelector, member.labels)) {
       if (results.delete(cluster)) this.queue.add(statusKey(fcName));
       return;
     }
+    let reconfigured = false;
     const result = await reconcileMember(fc, member, results.get(cluster), {
       registry: this.registry,
       log: this.log,
@@ -180,6 +181,7 @@ export class FeatureController {
       event: (f, e) => this.events.record(f, e),
       rolloutView: (f) => this.rolloutView(f),
       publish: (f, r) => {
+        reconfigured = true;
         this.resultsOf(f.metadata.name).set(r.name, r);
         this.queue.add(statusKey(f.metadata.name));
       },
@@ -191,8 +193,11 @@ export class FeatureController {
     results.set(cluster, result);
     for (const f of result.features) this.metrics.setFeatureState(fcName, cluster, f.name, f.state);
     this.queue.add(statusKey(fcName));
-    // Periodic resync, jittered so members do not probe in lockstep.
-    return { requeueAfterMs: this.opts.resyncMs * (0.9 + Math.random() * 0.2) };
+    // A rollout slot is free again: members waiting for it go now rather than at their next resync.
+    if (reconfigured) for (const other of this.selectedMembers(fc)) if (other !== cluster) this.queue.add(memberKey(fcName, other));
+    const waiting = result.features.some((f) => f.reason === 'RolloutLimit' || f.reason === 'WaitingForCanary');
+    // Periodic resync, jittered so members do not probe in lockstep; sooner while waiting for a rollout slot.
+    return { requeueAfterMs: (waiting ? Math.min(10_000, this.opts.resyncMs) : this.opts.resyncMs) * (0.9 + Math.random() * 0.2) };
   }
 
   private resultsOf(fcName: string): Map<string, ClusterFeatureStatus> {
@@ -231,14 +236,20 @@ export class FeatureController {
     }
   }
 
-  /** Adds the finalizer before fedfeat may change any member, so deletion can clean up. */
+  /** Adds the finalizer before fedfeat may change any member, so deletion can clean up. False: retry shortly. */
   private async ensureFinalizer(fc: FeatureConfig): Promise<boolean> {
     const finalizers = fc.metadata.finalizers ?? [];
     if (finalizers.includes(FEATURECONFIG_FINALIZER)) return true;
-    await this.host.mergePatch(resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, fc.metadata.name), {
-      metadata: { finalizers: [...finalizers, FEATURECONFIG_FINALIZER], resourceVersion: fc.metadata.resourceVersion },
-    });
-    return false;
+    try {
+      // resourceVersion makes this a compare-and-swap: no other writer's finalizer is lost.
+      await this.host.mergePatch(resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, fc.metadata.name), {
+        metadata: { finalizers: [...finalizers, FEATURECONFIG_FINALIZER], resourceVersion: fc.metadata.resourceVersion },
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof KubeApiError && e.statusCode === 409) return false; // changed meanwhile (often: a sibling worker added it)
+      throw e;
+    }
   }
 
   /** On delete: Revert undoes fedfeat's changes on every selected member, Retain leaves them; then the finalizer goes. */

@@ -158,7 +158,11 @@ export function schedulerArgs(paths: ClusterPaths, port: number): string[] {
 
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 
-export function kwokArgs(paths: ClusterPaths): string[] {
+/**
+ * KWOK serves the fake nodes' kubelet endpoints on 0.0.0.0:nodePort, so every KWOK needs its own port
+ * (a shared one made all but the first exit with "address already in use").
+ */
+export function kwokArgs(paths: ClusterPaths, nodePort: number): string[] {
   return [
     `--kubeconfig=${paths.adminKubeconfig}`,
     `--config=${path.join(paths.dir, 'kwok.yaml')}`,
@@ -167,10 +171,10 @@ export function kwokArgs(paths: ClusterPaths): string[] {
     // Pod IPs KWOK reports are fake; a range that nothing on this machine routes.
     '--cidr=10.250.0.1/16',
     '--node-lease-duration-seconds=40',
-    // KWOK's default node address is outside private ranges; a loopback address with a port
-    // nothing listens on makes API server proxy calls to fake kubelets fail fast, on this machine.
+    // KWOK's default node address is outside private ranges; a loopback address keeps API server
+    // proxy calls to fake kubelets on this machine, answered by this KWOK.
     '--node-ip=127.0.0.254',
-    '--node-port=9',
+    `--node-port=${nodePort}`,
   ];
 }
 

@@ -227,7 +227,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
       record(sched);
       health.push(waitHealthy(sched, `https://127.0.0.1:${schedPort}/healthz`, 120_000));
       writeFileSync(path.join(p.paths.dir, 'kwok.yaml'), 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n');
-      record(launch(`${p.name}/kwok`, [binary(state.binDir, 'kwok'), ...kwokArgs(p.paths)], logDir));
+      record(launch(`${p.name}/kwok`, [binary(state.binDir, 'kwok'), ...kwokArgs(p.paths, await freePort())], logDir));
     }
     await Promise.all(health);
     progress.step(`controller-managers and schedulers healthy`);

@@ -145,7 +145,7 @@ describe('controller', () => {
     const fc = await eventually('podpreset Supported on all members', async () => {
       const f = await getFc('cpumanagementpolicy');
       return current(f) && MEMBERS.every((m) => feature(f, m, 'podpreset')?.state === 'Supported') ? f : undefined;
-    }, 240_000);
+    }, 300_000);
     for (const m of MEMBERS) {
       expect(feature(fc, m, 'podpreset')!.reason).toBe('APIServedAndWebhookAnswering');
       // The other tactics are not built yet: reported, not pretended.
@@ -155,7 +155,7 @@ describe('controller', () => {
     expect(evs.filter((e) => e.reason === 'Reconfiguring' && e.message.includes('feature=podpreset')).length).toBeGreaterThanOrEqual(3);
     // The inform FeatureConfig sees the same members and now reports the feature there.
     await eventually('inform view updated', async () => feature(await getFc('inform-listing-1'), 'member-1', 'podpreset')?.state === 'Supported', 90_000);
-  });
+  }, 400_000);
 
   it('reports an unreachable member as Unknown without holding up the others, and recovers', async () => {
     const stopped = await stopComponent(TEST_FEDERATION, 'member-3/kube-apiserver');

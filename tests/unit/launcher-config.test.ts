@@ -37,8 +37,9 @@ describe('control plane arguments', () => {
   });
 
   it('makes KWOK manage only annotated fake nodes', () => {
-    const args = kwokArgs(clusterPaths('/f', 'member-2'));
+    const args = kwokArgs(clusterPaths('/f', 'member-2'), 4321);
     expect(args).toContain('--manage-all-nodes=false');
+    expect(args).toContain('--node-port=4321');
     expect(args).toContain('--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake');
   });
 });
