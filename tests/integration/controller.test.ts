@@ -140,12 +140,21 @@ describe('controller', () => {
     expect(kubectl(['get', 'fc', 'selected'])).toMatch(/selected\s+False\s+0\/1\s+inform/);
   });
 
-  it('enforces Listing 1: the PodPreset API is installed on every member, one member at a time', async () => {
-    await applyFc('cpumanagementpolicy', { ...LISTING_1, deletionPolicy: 'Revert' });
+  it('enforces Listing 1: the PodPreset API is installed on every member, canary first, one member at a time', async () => {
+    await applyFc('cpumanagementpolicy', { ...LISTING_1, deletionPolicy: 'Revert', rollout: { canarySelector: { matchLabels: { 'fedfeat.io/member-index': '3' } } } });
+    const firstSupported = new Map<string, number>();
+    let polls = 0;
+    let maxReconfiguring = 0;
     const fc = await eventually('podpreset Supported on all members', async () => {
       const f = await getFc('cpumanagementpolicy');
+      polls++;
+      maxReconfiguring = Math.max(maxReconfiguring, MEMBERS.filter((m) => feature(f, m, 'podpreset')?.state === 'Reconfiguring').length);
+      for (const m of MEMBERS) if (feature(f, m, 'podpreset')?.state === 'Supported' && !firstSupported.has(m)) firstSupported.set(m, polls);
       return current(f) && MEMBERS.every((m) => feature(f, m, 'podpreset')?.state === 'Supported') ? f : undefined;
     }, 300_000);
+    // The canary (member-3) was done before any other member, and never two at once.
+    expect(firstSupported.get('member-3')!).toBeLessThan(Math.min(firstSupported.get('member-1')!, firstSupported.get('member-2')!));
+    expect(maxReconfiguring).toBeLessThanOrEqual(1);
     for (const m of MEMBERS) {
       expect(feature(fc, m, 'podpreset')!.reason).toBe('APIServedAndWebhookAnswering');
       // The other tactics are not built yet: reported, not pretended.
