@@ -39,14 +39,21 @@ export async function demo(instance: string, out: NodeJS.WritableStream = proces
     kubectl(state, ['apply', '--server-side', '--field-manager=fedfeat-demo', '-f', EXAMPLE]);
     progress.step(`applied ${path.relative(repoRoot, EXAMPLE)} (the paper's Listing 1 spec)`);
     const members = state.clusters.filter((c) => c.role === 'member').length;
-    let lastCount = -1;
-    await waitFor(`status of all ${members} members`, async () => {
+    let last = '';
+    // Settled: every member reported and the rollout finished (nothing reconfiguring or waiting for a slot).
+    await waitFor(`status of all ${members} members to settle`, async () => {
       const [fc] = await fetchFeatureConfigs(host, 'cpumanagementpolicy') as FeatureConfig[];
-      const reported = fc?.status?.observedGeneration === fc?.metadata.generation ? (fc?.status?.clusters ?? []).filter((c) => c.features.length).length : 0;
-      if (reported !== lastCount) progress.step(`members reported: ${reported}/${members}`);
-      lastCount = reported;
-      return reported >= members;
-    }, { timeoutMs: 120_000, intervalMs: 500 });
+      if (fc?.status?.observedGeneration !== fc?.metadata.generation) return false;
+      const clusters = fc?.status?.clusters ?? [];
+      const features = clusters.flatMap((c) => c.features.map((f) => ({ ...f, cluster: c.name })));
+      const busy = features.filter((f) => f.state === 'Reconfiguring' || f.reason === 'RolloutLimit' || f.reason === 'WaitingForCanary');
+      const line = `members reported ${clusters.filter((c) => c.features.length).length}/${members}; ` +
+        `podpreset Supported on ${features.filter((f) => f.name === 'podpreset' && f.state === 'Supported').length}/${members}` +
+        (busy.length ? `; rollout: ${busy.map((f) => `${f.cluster} ${f.state === 'Reconfiguring' ? 'reconfiguring' : 'waiting'}`).join(', ')}` : '');
+      if (line !== last) progress.step(line);
+      last = line;
+      return clusters.length === members && clusters.every((c) => c.features.length) && !busy.length;
+    }, { timeoutMs: 180_000, intervalMs: 250 });
 
     out.write(`\n$ fedfeat status\n${renderStatus(await fetchFeatureConfigs(host))}`);
     out.write(`$ kubectl get featureconfigs\n${kubectl(state, ['get', 'featureconfigs'])}\n`);

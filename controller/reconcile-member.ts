@@ -60,7 +60,7 @@ export async function reconcileMember(
   const result: ClusterFeatureStatus = { name: cluster, reachable: true, features };
   for (const feature of desiredFeatures(fc.spec)) {
     const before = prev?.features.find((p) => p.name === feature.name);
-    const next = await reconcileFeature(fc, feature, ctx, before, deps, result);
+    const next = await reconcileFeature(fc, feature, ctx, before, deps, result, prev);
     features.push(withTransition(before, next, now()));
     announce(fc, cluster, before, next, deps);
   }
@@ -74,6 +74,7 @@ async function reconcileFeature(
   before: FeatureStatus | undefined,
   deps: MemberReconcileDeps,
   partial: ClusterFeatureStatus,
+  prev: ClusterFeatureStatus | undefined,
 ): Promise<Omit<FeatureStatus, 'lastTransitionTime'>> {
   const r = deps.registry.for(feature.name);
   let probe: ProbeResult;
@@ -98,7 +99,9 @@ async function reconcileFeature(
   const gate = rolloutGate(fc.spec, ctx.cluster, deps.rolloutView(fc));
   if (!gate.allowed) return { name: feature.name, state: 'Missing', reason: gate.reason, message: `${probe.message}; ${gate.message}` };
 
-  deps.publish(fc, { ...partial, features: [...partial.features, { name: feature.name, state: 'Reconfiguring', reason: 'Reconfiguring', message: `running ${r.name}`, lastTransitionTime: now() }] });
+  // Features not reached yet keep their last known state in what is published meanwhile.
+  const notYet = (prev?.features ?? []).filter((p) => p.name !== feature.name && !partial.features.some((f) => f.name === p.name));
+  deps.publish(fc, { ...partial, features: [...partial.features, { name: feature.name, state: 'Reconfiguring', reason: 'Reconfiguring', message: `running ${r.name}`, lastTransitionTime: now() }, ...notYet] });
   try {
     const outcome = await r.reconfigure(ctx, feature);
     deps.event(fc, { type: 'Normal', reason: 'Reconfiguring', cluster: ctx.cluster, feature: feature.name, message: `${r.name}: ${outcome.message}` });
