@@ -178,10 +178,20 @@ export class KubeClient {
           while ((nl = buf.indexOf('\n')) >= 0) {
             const line = buf.slice(0, nl).trim();
             buf = buf.slice(nl + 1);
-            if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+            if (!line) continue;
+            try {
+              onEvent(JSON.parse(line) as WatchEvent<T>);
+            } catch (e) {
+              // A handler that gives up on the stream (or a torn line) ends this watch with its error.
+              req.destroy();
+              reject(e as Error);
+              return;
+            }
           }
         });
         res.on('end', () => resolve());
+        // A connection cut without an end (API server restarting) is an ended watch too; the caller resumes.
+        res.on('close', () => resolve());
         res.on('error', (e) => (signal?.aborted ? resolve() : reject(e)));
       });
       const abort = () => {

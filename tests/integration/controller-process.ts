@@ -39,6 +39,7 @@ export interface ControllerProcess {
   child: ChildProcess;
   port: number;
   identity: string;
+  kubeconfig: string;
   logFile: string;
   metrics(): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -62,7 +63,7 @@ export async function startController(kubeconfig: string, identity: string, port
   closeSync(fd);
   await eventually(`controller ${identity} serving /healthz`, async () => (await get(port, '/healthz')).code === 200, 30_000);
   return {
-    child, port, identity, logFile,
+    child, port, identity, kubeconfig, logFile,
     metrics: async () => (await get(port, '/metrics')).body,
     stop: (signal = 'SIGTERM') => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();

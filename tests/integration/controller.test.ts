@@ -130,6 +130,35 @@ describe('controller', () => {
     });
   });
 
+  it('sees a feature installed by hand as Supported on that member only', async () => {
+    const dsPath = '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node';
+    await onMember('member-2', async (m2) => {
+      try {
+        // A policy-capable CNI's DaemonSet, Ready on every (KWOK) node of member-2.
+        await m2.apply(dsPath, {
+          apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'calico-node', namespace: 'kube-system' },
+          spec: {
+            selector: { matchLabels: { 'k8s-app': 'calico-node' } },
+            template: { metadata: { labels: { 'k8s-app': 'calico-node' } }, spec: { containers: [{ name: 'calico-node', image: 'fedfeat.local/tools:1.0' }] } },
+          },
+        } as KubeObject, 'someone-by-hand');
+        const fc = await eventually('networkpolicy Supported on member-2', async () => {
+          const f = await getFc('inform-listing-1');
+          return feature(f, 'member-2', 'networkpolicy')?.state === 'Supported' ? f : undefined;
+        }, 90_000);
+        expect(feature(fc, 'member-2', 'networkpolicy')).toMatchObject({ reason: 'PolicyCapableCNIReady' });
+        expect(feature(fc, 'member-1', 'networkpolicy')?.state).toBe('Missing');
+        expect(feature(fc, 'member-3', 'networkpolicy')?.state).toBe('Missing');
+        await m2.delete(dsPath);
+        await eventually('networkpolicy Missing again on member-2', async () => feature(await getFc('inform-listing-1'), 'member-2', 'networkpolicy')?.state === 'Missing', 60_000);
+        const drift = await eventually('a Drift event', async () => (await events('inform-listing-1')).find((e) => e.reason === 'Drift' && e.message.includes('cluster=member-2')), 30_000);
+        expect(drift.message).toContain('feature=networkpolicy');
+      } finally {
+        await m2.delete(dsPath).catch(() => undefined);
+      }
+    });
+  });
+
   it('honours clusterSelector', async () => {
     await applyFc('selected', { podpreset: true, mode: 'inform', clusterSelector: { matchLabels: { 'fedfeat.io/member-index': '3' } } });
     const fc = await eventually('selected status', async () => {
@@ -140,8 +169,22 @@ describe('controller', () => {
     expect(kubectl(['get', 'fc', 'selected'])).toMatch(/selected\s+False\s+0\/1\s+inform/);
   });
 
-  it('enforces Listing 1: the PodPreset API is installed on every member, canary first, one member at a time', async () => {
+  it('enforces Listing 1 canary first: a failing canary stops the rollout, a healthy one lets it go on one member at a time', async () => {
+    // The canary's webhook endpoint is down, so its install cannot be verified.
+    await stopComponent(TEST_FEDERATION, 'member-3/podpreset-webhook');
     await applyFc('cpumanagementpolicy', { ...LISTING_1, deletionPolicy: 'Revert', rollout: { canarySelector: { matchLabels: { 'fedfeat.io/member-index': '3' } } } });
+    try {
+      const halted = await eventually('canary Failed and the rollout halted', async () => {
+        const f = await getFc('cpumanagementpolicy');
+        return feature(f, 'member-3', 'podpreset')?.state === 'Failed'
+          && ['member-1', 'member-2'].every((m) => feature(f, m, 'podpreset')?.reason === 'RolloutHalted') ? f : undefined;
+      }, 120_000);
+      expect(feature(halted, 'member-3', 'podpreset')!.reason).toBe('VerifyTimeout');
+      expect(halted.status!.conditions!.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'ReconfigurationFailed' });
+      for (const m of ['member-1', 'member-2']) expect(await onMember(m, (c) => c.getOptional('/api/v1/namespaces/fedfeat-system'))).toBeUndefined();
+    } finally {
+      startComponent(TEST_FEDERATION, 'member-3/podpreset-webhook');
+    }
     const firstSupported = new Map<string, number>();
     let polls = 0;
     let maxReconfiguring = 0;
@@ -151,7 +194,7 @@ describe('controller', () => {
       maxReconfiguring = Math.max(maxReconfiguring, MEMBERS.filter((m) => feature(f, m, 'podpreset')?.state === 'Reconfiguring').length);
       for (const m of MEMBERS) if (feature(f, m, 'podpreset')?.state === 'Supported' && !firstSupported.has(m)) firstSupported.set(m, polls);
       return current(f) && MEMBERS.every((m) => feature(f, m, 'podpreset')?.state === 'Supported') ? f : undefined;
-    }, 300_000);
+    }, 240_000);
     // The canary (member-3) was done before any other member, and never two at once.
     expect(firstSupported.get('member-3')!).toBeLessThan(Math.min(firstSupported.get('member-1')!, firstSupported.get('member-2')!));
     expect(maxReconfiguring).toBeLessThanOrEqual(1);
@@ -164,7 +207,7 @@ describe('controller', () => {
     expect(evs.filter((e) => e.reason === 'Reconfiguring' && e.message.includes('feature=podpreset')).length).toBeGreaterThanOrEqual(3);
     // The inform FeatureConfig sees the same members and now reports the feature there.
     await eventually('inform view updated', async () => feature(await getFc('inform-listing-1'), 'member-1', 'podpreset')?.state === 'Supported', 90_000);
-  }, 400_000);
+  }, 500_000);
 
   it('reports an unreachable member as Unknown without holding up the others, and recovers', async () => {
     const stopped = await stopComponent(TEST_FEDERATION, 'member-3/kube-apiserver');
@@ -216,14 +259,23 @@ describe('controller', () => {
     const holder = (await host.get<Lease>(LEASE)).spec.holderIdentity;
     const old = replicas.find((r) => r.identity === holder)!;
     const standby = replicas.find((r) => r.identity !== holder)!;
-    await old.stop('SIGKILL'); // no release: the standby must wait out the lease
-    await eventually('standby holds the lease', async () => (await host.get<Lease>(LEASE)).spec.holderIdentity === standby.identity, 60_000);
+    // Work for the leader: a new generation, and member-1's webhook configuration removed (drift to repair).
     await applyFc('cpumanagementpolicy', { ...LISTING_1, deletionPolicy: 'Revert' });
-    await eventually('new leader reconciles the new generation', async () => {
+    await onMember('member-1', (c) => c.delete('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/fedfeat-podpreset'));
+    await old.stop('SIGKILL'); // mid-reconcile, and no lease release: the standby must wait it out
+    await eventually('standby holds the lease', async () => (await host.get<Lease>(LEASE)).spec.holderIdentity === standby.identity, 60_000);
+    const fc = await eventually('new leader reconciles the new generation and repairs member-1', async () => {
       const f = await getFc('cpumanagementpolicy');
-      return current(f) && f!.status?.clusters?.every((c) => c.features.length === 3);
-    }, 90_000);
+      return current(f) && f!.status?.clusters?.every((c) => c.features.length === 3) && feature(f, 'member-1', 'podpreset')?.state === 'Supported' ? f : undefined;
+    }, 120_000);
+    expect(feature(fc, 'member-2', 'podpreset')?.state).toBe('Supported');
     expect(/^fedfeat_leader 1$/m.test(await standby.metrics())).toBe(true);
+    // The killed replica comes back as a standby: still exactly one leader.
+    const restarted = await startController(old.kubeconfig, old.identity, await freePort(), ['--verify-timeout-seconds', '30']);
+    replicas.splice(replicas.indexOf(old), 1, restarted);
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(/^fedfeat_leader 0$/m.test(await restarted.metrics())).toBe(true);
+    expect((await host.get<Lease>(LEASE)).spec.holderIdentity).toBe(standby.identity);
   });
 
   it('reverts on delete with deletionPolicy Revert, leaving no fedfeat object on the members', async () => {

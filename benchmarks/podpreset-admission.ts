@@ -1,0 +1,108 @@
+// PodPreset webhook benchmark on a real member API server: pod creation
+// latency (p50/p99) and achieved rate at a target of 100 pods/s, without the
+// webhook and with it (one matching preset), plus the webhook process's CPU
+// and memory. Prints figures; asserts nothing.
+//
+//   node dist/benchmarks/podpreset-admission.js [--pods 1000] [--rate 100]
+import { readFileSync } from 'node:fs';
+import type { KubeFedCluster } from '../api/kubefed.js';
+import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL } from '../api/kubefed.js';
+import { createLogger } from '../controller/logger.js';
+import { KubeClient } from '../kube-client/client.js';
+import { resourcePath } from '../kube-client/paths.js';
+import { down, up } from '../local-federation/launcher.js';
+import { PodPresetReconfigurator } from '../reconfigurators/podpreset/reconfigurator.js';
+import type { MemberContext } from '../reconfigurators/types.js';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const ticks = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks (100/s)
+};
+const rss = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+
+async function burst(client: KubeClient, ns: string, pods: number, rate: number) {
+  const lat: number[] = [];
+  let errors = 0;
+  const t0 = performance.now();
+  const inflight: Array<Promise<void>> = [];
+  for (let i = 0; i < pods; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    inflight.push((async () => {
+      const s = performance.now();
+      try {
+        await client.post(`/api/v1/namespaces/${ns}/pods`, {
+          apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}`, labels: { role: 'frontend' } },
+          spec: { containers: [{ name: 'c', image: 'fedfeat.local/tools:1.0' }], nodeName: 'none' },
+        });
+        lat.push(performance.now() - s);
+      } catch {
+        errors++;
+      }
+    })());
+  }
+  await Promise.all(inflight);
+  const seconds = (performance.now() - t0) / 1000;
+  return { p50: +pct(lat, 50).toFixed(1), p99: +pct(lat, 99).toFixed(1), achievedPerSecond: +(lat.length / seconds).toFixed(1), errors };
+}
+
+const pods = arg('pods', 1000);
+const rate = arg('rate', 100);
+const state = await up({ instance: 'benchpp', members: 1, nodesPerMember: 0, realNode: 'off', quiet: true });
+const host = await KubeClient.fromKubeConfig(state.clusters.find((c) => c.role === 'host')!.kubeconfig);
+const member = await KubeClient.fromKubeConfig(state.clusters.find((c) => c.name === 'member-1')!.kubeconfig);
+try {
+  const kfc = await host.get<KubeFedCluster>(resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, 'member-1'));
+  const ctx: MemberContext = {
+    cluster: 'member-1', annotations: kfc.metadata.annotations ?? {}, client: member, log: createLogger('warn'),
+    signal: new AbortController().signal, options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 }, event: () => undefined,
+  };
+  const mkns = (name: string) => member.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  await mkns('bench-a');
+  await burst(member, 'bench-a', 100, rate); // warm-up
+  await member.delete('/api/v1/namespaces/bench-a');
+  await mkns('bench-without');
+  const without = await burst(member, 'bench-without', pods, rate);
+
+  const r = new PodPresetReconfigurator();
+  await r.reconfigure(ctx);
+  const verified = await r.verify(ctx, { name: 'podpreset' }, 60_000);
+  if (verified.state !== 'Supported') throw new Error(`webhook not working: ${verified.message}`);
+  await mkns('bench-with');
+  await member.post('/apis/settings.k8s.io/v1alpha1/namespaces/bench-with/podpresets', {
+    apiVersion: 'settings.k8s.io/v1alpha1', kind: 'PodPreset', metadata: { name: 'db' },
+    spec: { selector: { matchLabels: { role: 'frontend' } }, env: [{ name: 'DB_PORT', value: '6379' }], volumeMounts: [{ name: 'c', mountPath: '/c' }], volumes: [{ name: 'c', emptyDir: {} }] },
+  });
+  await sleep(2000); // the webhook's informer sees the preset
+  const webhook = state.processes.find((p) => p.name === 'member-1/podpreset-webhook')!;
+  const cpu0 = ticks(webhook.pid);
+  const t0 = performance.now();
+  const withHook = await burst(member, 'bench-with', pods, rate);
+  const cpuSeconds = (ticks(webhook.pid) - cpu0) / 100;
+  const wall = (performance.now() - t0) / 1000;
+  const check = await member.get<{ metadata: { annotations?: Record<string, string> } }>('/api/v1/namespaces/bench-with/pods/p-0');
+  if (!check.metadata.annotations?.['podpreset.admission.kubernetes.io/podpreset-db']) throw new Error('preset was not applied during the run');
+  const rows = [
+    { run: 'without webhook', ...without },
+    { run: 'with webhook + 1 preset', ...withHook },
+  ];
+  console.table(rows);
+  const summary = {
+    pods, targetRate: rate,
+    addedP50Ms: +(withHook.p50 - without.p50).toFixed(1), addedP99Ms: +(withHook.p99 - without.p99).toFixed(1),
+    webhookCpuPercentOfOneCore: +((cpuSeconds / wall) * 100).toFixed(1), webhookRssMiB: rss(webhook.pid),
+  };
+  console.table([summary]);
+  process.stdout.write(`${JSON.stringify({ rows, summary })}\n`);
+} finally {
+  member.close();
+  host.close();
+  await down('benchpp', { purge: true, quiet: true });
+}
