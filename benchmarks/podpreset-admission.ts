@@ -5,6 +5,7 @@
 //
 //   node dist/benchmarks/podpreset-admission.js [--pods 1000] [--rate 100]
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import type { KubeFedCluster } from '../api/kubefed.js';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL } from '../api/kubefed.js';
 import { createLogger } from '../controller/logger.js';
@@ -94,7 +95,22 @@ try {
     { run: 'with webhook + 1 preset', ...withHook },
   ];
   console.table(rows);
+  const port = new URL(kfc.metadata.annotations!['fedfeat.io/podpreset-webhook-url']!).port;
+  const metricsText = await new Promise<string>((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path: '/metrics', rejectUnauthorized: false }, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => (b += c.toString()));
+      res.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
+  const sum = Number(/^podpreset_webhook_review_seconds_sum (\S+)/m.exec(metricsText)?.[1] ?? NaN);
+  const count = Number(/^podpreset_webhook_review_seconds_count (\S+)/m.exec(metricsText)?.[1] ?? NaN);
+  const dsum = Number(/^podpreset_webhook_decide_seconds_sum (\S+)/m.exec(metricsText)?.[1] ?? NaN);
+  const handshakes = Number(/^podpreset_webhook_tls_handshakes_total (\S+)/m.exec(metricsText)?.[1] ?? NaN);
   const summary = {
+    handlerMeanMs: +((sum / count) * 1000).toFixed(3),
+    decideMeanMs: +((dsum / count) * 1000).toFixed(3),
+    tlsHandshakes: handshakes,
     pods, targetRate: rate,
     addedP50Ms: +(withHook.p50 - without.p50).toFixed(1), addedP99Ms: +(withHook.p99 - without.p99).toFixed(1),
     webhookCpuPercentOfOneCore: +((cpuSeconds / wall) * 100).toFixed(1), webhookRssMiB: rss(webhook.pid),

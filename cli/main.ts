@@ -16,7 +16,7 @@ const USAGE = `fedfeat: feature compatibility for federations of Kubernetes clus
 Usage:
   fedfeat controller [--kubeconfig PATH] [--listen HOST:PORT] [--leader-elect true|false]
         [--lease-namespace NS] [--simulated-node-annotation KEY=VALUE] [--resync-seconds N] [--workers N]
-        [--health-period-seconds N] [--verify-timeout-seconds N] [--identity ID]
+        [--health-period-seconds N] [--verify-timeout-seconds N] [--identity ID] [--calico-manifest-url URL]
         Run the controller against the host cluster (in-cluster config without --kubeconfig).
   fedfeat webhook podpreset [--kubeconfig PATH] [--listen HOST:PORT] (--tls-dir DIR | --tls-secret NS/NAME)
         Serve the PodPreset mutating admission webhook (what the podpreset tactic deploys on members).
@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (group === 'controller') {
-    checkFlags(flags, ['kubeconfig', 'listen', 'leader-elect', 'lease-namespace', 'simulated-node-annotation', 'resync-seconds', 'workers', 'identity', 'health-period-seconds', 'verify-timeout-seconds']);
+    checkFlags(flags, ['kubeconfig', 'listen', 'leader-elect', 'lease-namespace', 'simulated-node-annotation', 'resync-seconds', 'workers', 'identity', 'health-period-seconds', 'verify-timeout-seconds', 'calico-manifest-url']);
     const str = (k: string) => (typeof flags.get(k) === 'string' ? (flags.get(k) as string) : undefined);
     const le = str('leader-elect') ?? 'true';
     if (!['true', 'false'].includes(le)) throw new UsageError(`--leader-elect must be true or false (got "${le}")`);
@@ -92,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
       leaderElect: le === 'true',
       leaseNamespace: str('lease-namespace') ?? 'kube-federation-system',
       identity: str('identity'),
+      calicoManifestURL: str('calico-manifest-url'),
       controller: {
         resyncMs: intFlag(flags, 'resync-seconds', 60) * 1000,
         workers: intFlag(flags, 'workers', 16),

@@ -179,7 +179,7 @@ export class FeatureController {
       probeOptions: this.opts.probe,
       verifyTimeoutMs: this.opts.verifyTimeoutMs,
       event: (f, e) => this.events.record(f, e),
-      rolloutView: (f) => this.rolloutView(f),
+      rolloutView: (f, feature) => this.rolloutView(f, feature),
       publish: (f, r) => {
         reconfigured = true;
         this.resultsOf(f.metadata.name).set(r.name, r);
@@ -206,11 +206,12 @@ export class FeatureController {
     return m;
   }
 
-  private rolloutView(fc: FeatureConfig): RolloutMember[] {
+  /** Per feature: a failing Calico install halts the Calico rollout, not the PodPreset one. */
+  private rolloutView(fc: FeatureConfig, feature: string): RolloutMember[] {
     const results = this.resultsOf(fc.metadata.name);
     return this.selectedMembers(fc).map((name) => {
       const r = results.get(name);
-      const states = r?.features.map((f) => f.state) ?? [];
+      const states = r?.features.filter((f) => f.name === feature).map((f) => f.state) ?? [];
       return {
         name,
         labels: this.members.get(name)?.labels ?? {},

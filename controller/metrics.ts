@@ -16,6 +16,8 @@ const HELP: Record<string, [string, 'counter' | 'gauge' | 'histogram']> = {
   fedfeat_leader: ['1 while this replica holds the leader lease.', 'gauge'],
   podpreset_webhook_admissions_total: ['Pod admissions by outcome (applied, no-match, excluded, conflict, not-synced).', 'counter'],
   podpreset_webhook_review_seconds: ['Time to answer one AdmissionReview.', 'histogram'],
+  podpreset_webhook_tls_handshakes_total: ['TLS connections accepted (the API server should reuse them).', 'counter'],
+  podpreset_webhook_decide_seconds: ['Time from a received AdmissionReview to the answer written (parse, merge, serialize).', 'histogram'],
   podpreset_webhook_certificate_reloads_total: ['Serving certificate renewals picked up without a restart.', 'counter'],
 };
 

@@ -18,8 +18,8 @@ export interface MemberReconcileDeps {
   probeOptions: ProbeOptions;
   verifyTimeoutMs: number;
   event(fc: FeatureConfig, e: EventInput): void;
-  /** The current results of this FeatureConfig on every member, for the rollout gate. */
-  rolloutView(fc: FeatureConfig): RolloutMember[];
+  /** The current results of one feature of this FeatureConfig on every member, for the rollout gate. */
+  rolloutView(fc: FeatureConfig, feature: string): RolloutMember[];
   /** Publishes an intermediate result (e.g. Reconfiguring) before a long step. */
   publish(fc: FeatureConfig, result: ClusterFeatureStatus): void;
   recentChanges(cluster: string): ObservedChange[];
@@ -96,7 +96,7 @@ async function reconcileFeature(
   if (!r.canReconfigure) {
     return { name: feature.name, state: 'Missing', reason: 'TacticNotImplemented', message: `${probe.message}; the ${r.name} tactic cannot change members yet, so fedfeat only reports this` };
   }
-  const gate = rolloutGate(fc.spec, ctx.cluster, deps.rolloutView(fc));
+  const gate = rolloutGate(fc.spec, ctx.cluster, deps.rolloutView(fc, feature.name));
   if (!gate.allowed) return { name: feature.name, state: 'Missing', reason: gate.reason, message: `${probe.message}; ${gate.message}` };
 
   // Features not reached yet keep their last known state in what is published meanwhile.

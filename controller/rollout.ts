@@ -7,7 +7,7 @@ import { matchesSelector } from '../api/label-selector.js';
 export interface RolloutMember {
   name: string;
   labels: Record<string, string>;
-  /** Whether every feature of this FeatureConfig is Supported on it. */
+  /** Whether the feature being rolled out is Supported on it. */
   supported: boolean;
   reconfiguring: boolean;
   failed: boolean;

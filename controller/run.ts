@@ -16,6 +16,7 @@ export interface RunOptions {
   leaderElect: boolean;
   leaseNamespace: string;
   identity?: string;
+  calicoManifestURL?: string;
   controller: Partial<ControllerOptions>;
 }
 
@@ -27,7 +28,7 @@ export async function runController(o: RunOptions): Promise<void> {
   const host = await KubeClient.fromKubeConfig(kc);
   const metrics = new Metrics();
   const opts: ControllerOptions = { ...DEFAULT_OPTIONS, ...o.controller, probe: { ...DEFAULT_OPTIONS.probe, ...o.controller.probe } };
-  const controller = new FeatureController(host, defaultRegistry(), log, metrics, opts);
+  const controller = new FeatureController(host, defaultRegistry({ calicoManifestURL: o.calicoManifestURL }), log, metrics, opts);
   const identity = o.identity ?? `${os.hostname()}_${process.pid}`;
   const elector = new LeaderElector(host, log, {
     namespace: o.leaseNamespace, name: 'fedfeat-controller', identity,

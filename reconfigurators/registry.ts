@@ -25,6 +25,11 @@ export class ReconfiguratorRegistry {
   }
 }
 
-export function defaultRegistry(): ReconfiguratorRegistry {
-  return new ReconfiguratorRegistry([new PodPresetReconfigurator(), new KubeletConfigReconfigurator(), new CalicoReconfigurator()]);
+export interface RegistryOptions {
+  /** Calico manifest for FeatureConfigs that name none: a mirror, for fleets without internet access. */
+  calicoManifestURL?: string;
+}
+
+export function defaultRegistry(o: RegistryOptions = {}): ReconfiguratorRegistry {
+  return new ReconfiguratorRegistry([new PodPresetReconfigurator(), new KubeletConfigReconfigurator(), new CalicoReconfigurator({ defaultManifestURL: o.calicoManifestURL })]);
 }

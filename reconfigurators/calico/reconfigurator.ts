@@ -1,29 +1,103 @@
 // The CNI tactic: Calico without overlay and with host-local IPAM, where no
-// policy-capable CNI runs. This issue delivers its probe (CNI detection); the
-// installer is issue 6.
-import type { DesiredFeature } from '../../api/featureconfig.js';
-import { probeNetworkPolicy } from '../probes/cni-detection.js';
-import { probeUntilSupported, TacticNotImplemented, type MemberContext, type ProbeResult, type Reconfigurator } from '../types.js';
+// policy-capable CNI runs (GKE/AKS kubenet). Never installed over another
+// policy-capable CNI; everything installed carries
+// app.kubernetes.io/managed-by=fedfeat and revert removes exactly that.
+import type { CalicoSettings, DesiredFeature } from '../../api/featureconfig.js';
+import { KubeApiError, type KubeClient, type KubeObject } from '../../kube-client/client.js';
+import { objectPath as knownPath } from '../podpreset/render.js';
+import { detectCnis, probeNetworkPolicy } from '../probes/cni-detection.js';
+import { probeUntilSupported, type MemberContext, type ProbeResult, type Reconfigurator, type ReconfigureOutcome } from '../types.js';
+import { calicoManifestURL, coveringCidr, DEFAULT_CALICO_VERSION, parseManifest, rewriteCalicoManifest } from './manifest.js';
+import { fetchManifest } from './source.js';
+
+export const FIELD_MANAGER = 'fedfeat-calico';
+
+const PLURALS: Record<string, string> = {
+  ConfigMap: 'configmaps', DaemonSet: 'daemonsets', PodDisruptionBudget: 'poddisruptionbudgets', Role: 'roles', RoleBinding: 'rolebindings',
+};
+
+/** API path of a manifest object; Calico's own kinds are all core or well-known ones. */
+export function manifestObjectPath(o: KubeObject): string {
+  const plural = PLURALS[o.kind];
+  if (!plural) return knownPath(o);
+  const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') as [string, string] : ['', o.apiVersion];
+  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  return `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural}/${o.metadata.name}`;
+}
+
+const settingsOf = (f: DesiredFeature): CalicoSettings => ('calico' in f ? f.calico : {});
 
 export class CalicoReconfigurator implements Reconfigurator {
   readonly name = 'calico-installer';
   readonly features = ['networkpolicy'] as const;
-  readonly canReconfigure = false; // issue 6
+  readonly canReconfigure = true;
+
+  constructor(private readonly o: { defaultManifestURL?: string } = {}) {}
 
   async probe(ctx: MemberContext): Promise<ProbeResult> {
     const v = await probeNetworkPolicy(ctx.client, ctx.options.requestTimeoutMs);
     return { state: v.enforced ? 'Supported' : 'Missing', reason: v.reason, message: v.message };
   }
 
-  async reconfigure(): Promise<never> {
-    throw new TacticNotImplemented(this.name, 'issue 6');
+  /** The rewritten objects for this member (fetches the manifest; reads node podCIDRs for the default pool). */
+  async render(client: KubeClient, s: CalicoSettings): Promise<{ objects: KubeObject[]; url: string; poolCIDR: string; version: string }> {
+    const version = s.version ?? DEFAULT_CALICO_VERSION;
+    const url = s.manifestURL ?? this.o.defaultManifestURL ?? calicoManifestURL(version);
+    let poolCIDR = s.poolCIDR;
+    if (!poolCIDR) {
+      const nodes = await client.list<KubeObject & { spec?: { podCIDR?: string } }>('/api/v1/nodes');
+      poolCIDR = coveringCidr(nodes.items.map((n) => n.spec?.podCIDR ?? '').filter(Boolean));
+      if (!poolCIDR) throw new Error('no node has a spec.podCIDR (node IPAM off?): set spec.calico.poolCIDR to the cluster pod CIDR');
+    }
+    const objects = rewriteCalicoManifest(parseManifest(await fetchManifest(url)), { poolCIDR, version });
+    return { objects, url, poolCIDR, version };
+  }
+
+  async reconfigure(ctx: MemberContext, feature: DesiredFeature): Promise<ReconfigureOutcome> {
+    const c = ctx.client;
+    const dss = await c.list<KubeObject>('/apis/apps/v1/daemonsets');
+    const others = detectCnis(dss.items).filter((d) => d.cni !== 'calico' || !(d.daemonSet === 'calico-node' && this.isOurs(dss.items, d.namespace)));
+    if (others.length) {
+      // Two CNIs on one node fight over pod networking; fedfeat never installs over one.
+      throw new Error(`member runs ${others.map((d) => `${d.cni} (${d.namespace}/${d.daemonSet})`).join(', ')}; fedfeat does not install Calico over another CNI`);
+    }
+    const r = await this.render(c, settingsOf(feature));
+    for (const obj of r.objects) {
+      await c.apply(manifestObjectPath(obj), obj, FIELD_MANAGER);
+    }
+    ctx.event('Normal', 'CalicoApplied', `applied ${r.objects.length} objects of Calico ${r.version} from ${r.url}: IP-in-IP and VXLAN off, host-local IPAM on node podCIDRs, pool ${r.poolCIDR}`);
+    return { changed: true, message: `Calico ${r.version} applied (${r.objects.length} objects, pool ${r.poolCIDR}, no overlay, host-local IPAM)` };
+  }
+
+  private isOurs(dss: KubeObject[], namespace: string): boolean {
+    return dss.some((d) => d.metadata.name === 'calico-node' && d.metadata.namespace === namespace && d.metadata.labels?.['app.kubernetes.io/managed-by'] === 'fedfeat');
   }
 
   verify(ctx: MemberContext, feature: DesiredFeature, timeoutMs: number): Promise<ProbeResult> {
-    return probeUntilSupported(this, ctx, feature, timeoutMs);
+    return probeUntilSupported(this, ctx, feature, timeoutMs, 2000);
   }
 
-  async revert(): Promise<never> {
-    throw new TacticNotImplemented(this.name, 'issue 6');
+  async revert(ctx: MemberContext, feature: DesiredFeature): Promise<ReconfigureOutcome> {
+    const c = ctx.client;
+    let objects: KubeObject[];
+    try {
+      objects = (await this.render(c, settingsOf(feature))).objects;
+    } catch (e) {
+      throw new Error(`cannot revert: the manifest that was installed is not available (${(e as Error).message})`);
+    }
+    const removed: string[] = [];
+    // Reverse order: workloads before their RBAC and config, CRDs last.
+    for (const obj of [...objects].reverse()) {
+      const path = manifestObjectPath(obj);
+      const live = await c.getOptional<KubeObject>(path);
+      if (!live || live.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'fedfeat') continue;
+      try {
+        await c.delete(path, { query: { propagationPolicy: 'Foreground' } });
+        removed.push(`${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`);
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.statusCode === 404)) throw e;
+      }
+    }
+    return { changed: removed.length > 0, message: removed.length ? `removed ${removed.length} Calico objects` : 'nothing of fedfeat on the member' };
   }
 }
