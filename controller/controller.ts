@@ -254,9 +254,16 @@ export class FeatureController {
   }
 
   /** On delete: Revert undoes fedfeat's changes on every selected member, Retain leaves them; then the finalizer goes. */
-  private async finalize(fcName: string): Promise<void> {
+  private async finalize(fcName: string): Promise<WorkResult | void> {
     const fc = this.featureConfigs.get(fcName);
     if (!fc?.metadata.deletionTimestamp || !(fc.metadata.finalizers ?? []).includes(FEATURECONFIG_FINALIZER)) return;
+    // A member reconcile still running could re-create what revert removes: let it finish first
+    // (new ones do not start: they see the deletionTimestamp).
+    const busy = this.queue.processingWithPrefix(memberKey(fcName, ''));
+    if (busy.length) {
+      this.log.info('waiting for member reconciles before finalizing', { featureconfig: fcName, busy: busy.length });
+      return { requeueAfterMs: 1000 };
+    }
     const policy = deletionPolicyOf(fc.spec);
     const problems: string[] = [];
     await Promise.all(this.selectedMembers(fc).map(async (cluster) => {

@@ -83,6 +83,11 @@ export class WorkQueue {
     return delay;
   }
 
+  /** Keys being processed right now whose name starts with prefix. */
+  processingWithPrefix(prefix: string): string[] {
+    return [...this.processing].filter((k) => k.startsWith(prefix));
+  }
+
   forget(key: string): void {
     this.failures.delete(key);
   }

@@ -9,7 +9,7 @@ import { createLogger } from '../../controller/logger.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { CalicoReconfigurator } from '../../reconfigurators/calico/reconfigurator.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
-import { calicoLikeManifest } from '../fixtures/calico-manifest.js';
+import { calicoLikeManifest } from '../../local-federation/calico-standin.js';
 import { adminClient, eventually, TEST_NODES } from './federation.js';
 
 const ctxFor = (cluster: string, client: KubeClient, events: string[]): MemberContext => ({

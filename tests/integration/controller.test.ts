@@ -9,7 +9,7 @@ import { startComponent, stopComponent } from '../../local-federation/components
 import { freePort } from '../../local-federation/free-port.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { calicoLikeManifest } from '../fixtures/calico-manifest.js';
+import { calicoLikeManifest } from '../../local-federation/calico-standin.js';
 import { controllerKubeconfig, installHostManifests, kubectl, startController, type ControllerProcess } from './controller-process.js';
 import { adminClient, eventually, federation, TEST_FEDERATION } from './federation.js';
 
@@ -185,13 +185,18 @@ describe('controller', () => {
     await stopComponent(TEST_FEDERATION, 'member-3/podpreset-webhook');
     await applyFc('cpumanagementpolicy', { ...LISTING_1, deletionPolicy: 'Revert', rollout: { canarySelector: { matchLabels: { 'fedfeat.io/member-index': '3' } } } });
     try {
-      const halted = await eventually('canary Failed and the rollout halted', async () => {
+      const halted = await eventually('canary Failed', async () => {
         const f = await getFc('cpumanagementpolicy');
-        return feature(f, 'member-3', 'podpreset')?.state === 'Failed'
-          && ['member-1', 'member-2'].every((m) => feature(f, m, 'podpreset')?.reason === 'RolloutHalted') ? f : undefined;
+        return feature(f, 'member-3', 'podpreset')?.state === 'Failed' ? f : undefined;
       }, 120_000);
       expect(feature(halted, 'member-3', 'podpreset')!.reason).toBe('VerifyTimeout');
       expect(halted.status!.conditions!.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'ReconfigurationFailed' });
+      // The others stay untouched: halted after the failure, or waiting while the canary retries.
+      await new Promise((r) => setTimeout(r, 5000));
+      const later = await getFc('cpumanagementpolicy');
+      for (const m of ['member-1', 'member-2']) expect(['RolloutHalted', 'WaitingForCanary']).toContain(feature(later, m, 'podpreset')?.reason);
+      expect(['member-1', 'member-2'].some((m) => feature(later, m, 'podpreset')?.reason === 'RolloutHalted')
+        || (await events('cpumanagementpolicy')).some((e) => e.message.includes('RolloutHalted'))).toBe(true);
       for (const m of ['member-1', 'member-2']) expect(await onMember(m, (c) => c.getOptional('/api/v1/namespaces/fedfeat-system'))).toBeUndefined();
     } finally {
       startComponent(TEST_FEDERATION, 'member-3/podpreset-webhook');

@@ -166,10 +166,11 @@ describe('PodPreset tactic', () => {
     expect(events.some((e) => e.includes('PodPresetsDeleted'))).toBe(true);
     expect(await member.getOptional('/api/v1/namespaces/fedfeat-system')).toBeUndefined();
     expect(await member.getOptional('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/podpresets.settings.k8s.io')).toBeUndefined();
+    const mine = { query: { labelSelector: 'app.kubernetes.io/part-of=fedfeat-podpreset' } };
     for (const kind of ['clusterroles', 'clusterrolebindings']) {
-      expect((await member.list(`/apis/rbac.authorization.k8s.io/v1/${kind}`, { query: { labelSelector: 'app.kubernetes.io/managed-by=fedfeat' } })).items).toEqual([]);
+      expect((await member.list(`/apis/rbac.authorization.k8s.io/v1/${kind}`, mine)).items).toEqual([]);
     }
-    expect((await member.list('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', { query: { labelSelector: 'app.kubernetes.io/managed-by=fedfeat' } })).items).toEqual([]);
+    expect((await member.list('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', mine)).items).toEqual([]);
     expect((await r.probe(ctx)).reason).toBe('APINotServed');
   });
 });

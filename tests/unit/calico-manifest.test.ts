@@ -1,4 +1,4 @@
-import { calicoLikeManifest } from '../fixtures/calico-manifest.js';
+import { calicoLikeManifest } from '../../local-federation/calico-standin.js';
 import { coveringCidr, hostLocalCniConfig, parseManifest, rewriteCalicoManifest } from '../../reconfigurators/calico/manifest.js';
 
 type Env = { name: string; value?: string };
