@@ -1,0 +1,105 @@
+import mock from 'mock-fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { checkSettings, configFlag, mergeKubeletConfig, withReservedCpu } from '../../daemonset-scripts/kubelet-agent/config-file.js';
+import { applyKubeletSettings, backupPath, locateConfig, revert, rollback } from '../../daemonset-scripts/kubelet-agent/apply-config.js';
+
+const KUBEADM = `# written by kubeadm
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+authentication:
+  anonymous:
+    enabled: false
+cgroupDriver: systemd
+# the DNS service
+clusterDNS:
+  - 10.96.0.10
+kubeReserved:
+  memory: 512Mi
+`;
+
+describe('kubelet config merge (pure)', () => {
+  it('sets the static policy, reserves CPU, and keeps every other field and comment', () => {
+    const out = mergeKubeletConfig(KUBEADM, { cpuManagerPolicy: 'static' });
+    expect(out.changed).toEqual(['cpuManagerPolicy', 'reservedSystemCPUs']);
+    expect(out.cpuPolicyChanged).toBe(true);
+    expect(out.text).toContain('# written by kubeadm');
+    expect(out.text).toContain('# the DNS service');
+    expect(out.text).toContain('cgroupDriver: systemd');
+    expect(out.text).toContain('cpuManagerPolicy: static');
+    expect(out.text).toContain('reservedSystemCPUs: "0"');
+    expect(out.text).toContain('memory: 512Mi');
+  });
+
+  it('does not reserve CPU twice, merges reserved resources per resource, and reports no change when there is none', () => {
+    const out = mergeKubeletConfig(KUBEADM, { cpuManagerPolicy: 'static', kubeReserved: { cpu: '500m' } });
+    expect(out.changed).toEqual(['cpuManagerPolicy', 'kubeReserved']);
+    expect(out.text).not.toContain('reservedSystemCPUs');
+    expect(out.text).toMatch(/kubeReserved:\n\s+memory: 512Mi\n\s+cpu: 500m/);
+    const again = mergeKubeletConfig(out.text, { cpuManagerPolicy: 'static', kubeReserved: { cpu: '500m' } });
+    expect(again).toEqual({ text: out.text, changed: [], cpuPolicyChanged: false });
+  });
+
+  it('keeps JSON files JSON with their indentation (EKS, AKS)', () => {
+    const json = '{\n    "kind": "KubeletConfiguration",\n    "apiVersion": "kubelet.config.k8s.io/v1beta1",\n    "maxPods": 58\n}\n';
+    const out = mergeKubeletConfig(json, { containerLogMaxSize: '50Mi', containerLogMaxFiles: 3 });
+    expect(JSON.parse(out.text)).toEqual({ kind: 'KubeletConfiguration', apiVersion: 'kubelet.config.k8s.io/v1beta1', maxPods: 58, containerLogMaxSize: '50Mi', containerLogMaxFiles: 3 });
+    expect(out.text).toContain('\n    "maxPods": 58');
+    expect(out.cpuPolicyChanged).toBe(false);
+  });
+
+  it('refuses fields and values it cannot apply safely, naming each', () => {
+    expect(() => checkSettings({ maxPods: 500 })).toThrow(/maxPods: fedfeat does not change this kubelet field/);
+    expect(() => checkSettings({ cpuManagerPolicy: 'dynamic', containerLogMaxFiles: 1 })).toThrow(/cpuManagerPolicy: must be none or static.*containerLogMaxFiles: must be a whole number of at least 2/);
+    expect(() => mergeKubeletConfig('kind: Pod\n', { cpuManagerPolicy: 'static' })).toThrow(/holds a Pod, not a KubeletConfiguration/);
+  });
+
+  it('reads --config from the kubelet command line', () => {
+    expect(configFlag(['/usr/bin/kubelet', '--config=/etc/k/c.yaml', '--v=2'])).toBe('/etc/k/c.yaml');
+    expect(configFlag(['/usr/bin/kubelet', '--config', '/x.yaml'])).toBe('/x.yaml');
+    expect(configFlag(['/usr/bin/kubelet'])).toBeUndefined();
+    expect(withReservedCpu({ cpuManagerPolicy: 'none' }, {})).toEqual({ cpuManagerPolicy: 'none' });
+  });
+});
+
+describe('kubelet agent file steps (fake file system)', () => {
+  afterEach(() => mock.restore());
+
+  it('backs up, writes atomically with the same mode, drops the CPU manager state, and rolls back', () => {
+    mock({
+      '/var/lib/kubelet': { 'config.yaml': mock.file({ content: KUBEADM, mode: 0o600 }), cpu_manager_state: '{"policyName":"none"}' },
+    });
+    const res = applyKubeletSettings('/var/lib/kubelet/config.yaml', { cpuManagerPolicy: 'static' }, '/var/lib/kubelet/cpu_manager_state');
+    expect(res).toMatchObject({ changed: ['cpuManagerPolicy', 'reservedSystemCPUs'], removedCpuManagerState: true });
+    expect(readFileSync('/var/lib/kubelet/config.yaml', 'utf8')).toContain('cpuManagerPolicy: static');
+    expect(statSync('/var/lib/kubelet/config.yaml').mode & 0o777).toBe(0o600);
+    expect(readFileSync(backupPath('/var/lib/kubelet/config.yaml'), 'utf8')).toBe(KUBEADM);
+    expect(existsSync('/var/lib/kubelet/cpu_manager_state')).toBe(false);
+    expect(existsSync('/var/lib/kubelet/config.yaml.fedfeat-tmp')).toBe(false);
+
+    // A second apply (retry) keeps the node's original as the backup.
+    applyKubeletSettings('/var/lib/kubelet/config.yaml', { cpuManagerPolicy: 'static', containerLogMaxFiles: 4 }, '/var/lib/kubelet/cpu_manager_state');
+    expect(readFileSync(backupPath('/var/lib/kubelet/config.yaml'), 'utf8')).toBe(KUBEADM);
+
+    expect(rollback('/var/lib/kubelet/config.yaml', '/var/lib/kubelet/cpu_manager_state')).toBe(true);
+    expect(readFileSync('/var/lib/kubelet/config.yaml', 'utf8')).toBe(KUBEADM);
+    expect(revert('/var/lib/kubelet/config.yaml', '/var/lib/kubelet/cpu_manager_state')).toBe(true);
+    expect(existsSync(backupPath('/var/lib/kubelet/config.yaml'))).toBe(false);
+    expect(revert('/var/lib/kubelet/config.yaml', '/var/lib/kubelet/cpu_manager_state')).toBe(false);
+  });
+
+  it('changes nothing when the config already matches', () => {
+    mock({ '/etc/kubernetes/kubelet/config.json': '{"kind":"KubeletConfiguration","cpuManagerPolicy":"static","reservedSystemCPUs":"0"}' });
+    const res = applyKubeletSettings('/etc/kubernetes/kubelet/config.json', { cpuManagerPolicy: 'static' }, '/nope');
+    expect(res.changed).toEqual([]);
+    expect(existsSync(backupPath('/etc/kubernetes/kubelet/config.json'))).toBe(false);
+  });
+
+  it('finds the config from --config or a vendor path, and says so when there is none', () => {
+    mock({ '/home/kubernetes/kubelet-config.yaml': 'kind: KubeletConfiguration\n' });
+    expect(locateConfig(['kubelet', '--config=/a.yaml'])).toBe('/a.yaml');
+    expect(locateConfig(['kubelet'])).toBe('/home/kubernetes/kubelet-config.yaml');
+    mock.restore();
+    mock({});
+    expect(() => locateConfig(['kubelet'])).toThrow(/configured by flags only/);
+  });
+});
