@@ -34,7 +34,7 @@ export interface FeatureConfigSpec {
   clusterSelector?: LabelSelector;
   mode?: 'enforce' | 'inform';
   deletionPolicy?: 'Retain' | 'Revert';
-  rollout?: { canarySelector?: { matchLabels?: Record<string, string> }; maxConcurrentClusters?: number };
+  rollout?: { canarySelector?: { matchLabels?: Record<string, string> }; maxConcurrentClusters?: number; maxUnavailableNodes?: number };
 }
 
 export type FeatureState = 'Supported' | 'Missing' | 'Reconfiguring' | 'Failed' | 'Unknown' | 'Reverted';
@@ -79,7 +79,7 @@ export type FeatureName = 'podpreset' | 'cpumanagementpolicy' | 'kubelet' | 'net
 
 export type DesiredFeature =
   | { name: 'podpreset' }
-  | { name: 'cpumanagementpolicy' | 'kubelet'; kubelet: KubeletSettings }
+  | { name: 'cpumanagementpolicy' | 'kubelet'; kubelet: KubeletSettings; maxUnavailableNodes?: number }
   | { name: 'networkpolicy'; calico: CalicoSettings };
 
 /**
@@ -92,10 +92,11 @@ export function desiredFeatures(spec: FeatureConfigSpec): DesiredFeature[] {
   const out: DesiredFeature[] = [];
   if (spec.podpreset) out.push({ name: 'podpreset' });
   const policy = spec.cpumanagementpolicy ?? spec.kubelet?.cpuManagerPolicy;
+  const nodes = spec.rollout?.maxUnavailableNodes ? { maxUnavailableNodes: spec.rollout.maxUnavailableNodes } : {};
   if (spec.kubelet && Object.keys(spec.kubelet).length) {
-    out.push({ name: 'kubelet', kubelet: { ...spec.kubelet, ...(policy ? { cpuManagerPolicy: policy } : {}) } });
+    out.push({ name: 'kubelet', kubelet: { ...spec.kubelet, ...(policy ? { cpuManagerPolicy: policy } : {}) }, ...nodes });
   } else if (policy) {
-    out.push({ name: 'cpumanagementpolicy', kubelet: { cpuManagerPolicy: policy } });
+    out.push({ name: 'cpumanagementpolicy', kubelet: { cpuManagerPolicy: policy }, ...nodes });
   }
   if (spec.networkpolicy) out.push({ name: 'networkpolicy', calico: spec.calico ?? {} });
   return out;

@@ -17,6 +17,7 @@ import { kwokNode, kwokNodeName } from './kwok-nodes.js';
 import { isRunning, logTail, processStartTime, stopProcess, type ProcessRecord } from './processes.js';
 import { Progress, waitFor } from './progress.js';
 import { readPem } from './pki.js';
+import { NODE_AGENT_IMAGE } from './images/build-images.js';
 import { createNetwork, freeSubnetIndex, planNetwork } from './real-node/network.js';
 import { cgroupRootFor, realNodeName, realNodeUnavailableReason, removeRealNodeNetwork, startRealNode, teardownRealNode } from './real-node/real-node.js';
 import { containerdPaths } from './real-node/containerd.js';
@@ -254,7 +255,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
       await registerMember(host, {
         memberName: p.name, apiEndpoint: p.server, caPem: readPem(p.pki.ca.cert), token,
         labels: { 'fedfeat.io/local-federation': opts.instance, 'fedfeat.io/member-index': String(idx + 1) },
-        annotations: { 'fedfeat.io/podpreset-webhook-url': `https://127.0.0.1:${webhookPort}` },
+        annotations: { 'fedfeat.io/podpreset-webhook-url': `https://127.0.0.1:${webhookPort}`, 'fedfeat.io/node-agent-image': NODE_AGENT_IMAGE },
       });
       progress.step(`${p.name}: registered on host as KubeFedCluster (${opts.nodesPerMember} KWOK nodes created)`);
     });

@@ -7,7 +7,10 @@ import type { KubeletSettings } from '../../api/featureconfig.js';
 import { KNOWN_CONFIG_PATHS, configFlag, mergeKubeletConfig } from './config-file.js';
 
 export const CPU_MANAGER_STATE = '/var/lib/kubelet/cpu_manager_state';
+/** The node's own config from before fedfeat's first change: what revert restores. */
 export const backupPath = (configPath: string) => `${configPath}.fedfeat-backup`;
+/** The config from before the latest change: what a failed change rolls back to. */
+export const previousPath = (configPath: string) => `${configPath}.fedfeat-previous`;
 
 /** The config file of the running kubelet: its --config flag, else the first known vendor path present. */
 export function locateConfig(kubeletArgv: string[] | undefined, exists: (p: string) => boolean = existsSync): string {
@@ -32,6 +35,7 @@ export function applyKubeletSettings(configPath: string, desired: KubeletSetting
   const backup = backupPath(configPath);
   // The first backup is the node's own config; a retry must not overwrite it with a half-applied one.
   if (!existsSync(backup)) copyFileSync(configPath, backup);
+  copyFileSync(configPath, previousPath(configPath));
   const mode = statSync(configPath).mode & 0o7777;
   const tmp = `${configPath}.fedfeat-tmp`;
   writeFileSync(tmp, merged.text, { mode });
@@ -43,18 +47,22 @@ export function applyKubeletSettings(configPath: string, desired: KubeletSetting
   return { configPath, changed: merged.changed, backup, removedCpuManagerState: removeState };
 }
 
-/** Puts the node's own config back (and the state file it had goes with the policy change, so drop it again). */
-export function rollback(configPath: string, stateFile = CPU_MANAGER_STATE): boolean {
-  const backup = backupPath(configPath);
-  if (!existsSync(backup)) return false;
-  copyFileSync(backup, configPath);
+function restore(from: string, configPath: string, stateFile: string): boolean {
+  if (!existsSync(from)) return false;
+  copyFileSync(from, configPath);
+  // The state file was written for the config being undone; the kubelet rebuilds it.
   if (existsSync(stateFile)) rmSync(stateFile);
   return true;
 }
 
-/** After success the backup is kept for revert; revert is a rollback that then removes it. */
+/** Undoes the latest change (the kubelet did not come back healthy with it). */
+export function rollback(configPath: string, stateFile = CPU_MANAGER_STATE): boolean {
+  return restore(previousPath(configPath), configPath, stateFile);
+}
+
+/** Puts the node's own config back and forgets fedfeat's backups. */
 export function revert(configPath: string, stateFile = CPU_MANAGER_STATE): boolean {
-  const done = rollback(configPath, stateFile);
-  if (done) rmSync(backupPath(configPath));
+  const done = restore(backupPath(configPath), configPath, stateFile);
+  if (done) for (const p of [backupPath(configPath), previousPath(configPath)]) rmSync(p, { force: true });
   return done;
 }

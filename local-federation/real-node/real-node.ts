@@ -15,6 +15,7 @@ import type { RealNodeState } from '../state.js';
 import { createCgroup, movePid, pidsIn, removeCgroup } from './cgroups.js';
 import { containerdPaths, ctr, importImage, writeContainerdConfig, writeCniConfig } from './containerd.js';
 import { kubeletArgs, renderKubeletConfig } from './kubelet.js';
+import { repoRoot } from '../repo-root.js';
 import { deleteNetwork, inNodeNetns, routePodCidr, type NodeNetwork } from './network.js';
 
 export interface RealNodeInput {
@@ -98,7 +99,10 @@ export async function startRealNode(input: RealNodeInput): Promise<RealNodeState
     user: `system:node:${nodeName}`, clientCertPem: readPem(client.cert), clientKeyPem: readPem(client.key),
   }), { mode: 0o600 });
 
-  const kubelet = launch(`${input.memberName}/kubelet`, inNodeNetns(net.netns, [binary(input.binDir, 'kubelet'), ...kubeletArgs(setup)]), input.logDir);
+  // Under a supervisor that starts it again when it exits: the restart method this node declares
+  // (annotation fedfeat.io/kubelet-restart=signal) for the kubelet tactic's agent.
+  const supervise = path.join(repoRoot, 'local-federation', 'real-node', 'supervise.sh');
+  const kubelet = launch(`${input.memberName}/kubelet`, inNodeNetns(net.netns, ['sh', supervise, binary(input.binDir, 'kubelet'), ...kubeletArgs(setup)]), input.logDir);
   input.onProcess(kubelet);
 
   // The node's podCIDR comes from the member's controller-manager after registration.
@@ -109,6 +113,7 @@ export async function startRealNode(input: RealNodeInput): Promise<RealNodeState
     podCidr = node?.spec?.podCIDR ?? '';
     return podCidr !== '';
   }, { timeoutMs: 90_000, describe: () => `kubelet log tail:\n${logTail(kubelet.logFile)}` });
+  await input.member.mergePatch(`/api/v1/nodes/${nodeName}`, { metadata: { annotations: { 'fedfeat.io/kubelet-restart': 'signal' } } });
   writeCniConfig(cp, podCidr);
   routePodCidr(net, podCidr);
   await waitFor(`node ${nodeName} Ready`, async () => {

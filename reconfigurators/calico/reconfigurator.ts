@@ -86,6 +86,7 @@ export class CalicoReconfigurator implements Reconfigurator {
       throw new Error(`cannot revert: the manifest that was installed is not available (${(e as Error).message})`);
     }
     const removed: string[] = [];
+    const deleted: string[] = [];
     // Reverse order: workloads before their RBAC and config, CRDs last.
     for (const obj of [...objects].reverse()) {
       const path = manifestObjectPath(obj);
@@ -93,11 +94,19 @@ export class CalicoReconfigurator implements Reconfigurator {
       if (!live || live.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'fedfeat') continue;
       try {
         await c.delete(path, { query: { propagationPolicy: 'Foreground' } });
+        deleted.push(path);
         removed.push(`${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`);
       } catch (e) {
         if (!(e instanceof KubeApiError && e.statusCode === 404)) throw e;
       }
     }
+    // Done means gone: CRDs finalize their objects and workloads their pods before they disappear.
+    const deadline = Date.now() + 120_000;
+    for (const p of deleted) {
+      while (Date.now() < deadline && (await c.getOptional(p))) await new Promise((r) => setTimeout(r, 250));
+    }
+    const left = (await Promise.all(deleted.map(async (p) => ((await c.getOptional(p)) ? p : undefined)))).filter(Boolean);
+    if (left.length) throw new Error(`revert still waiting for ${left.length} objects to go: ${left.slice(0, 3).join(', ')}`);
     return { changed: removed.length > 0, message: removed.length ? `removed ${removed.length} Calico objects` : 'nothing of fedfeat on the member' };
   }
 }

@@ -76,14 +76,16 @@ describe('kubelet agent file steps (fake file system)', () => {
     expect(existsSync('/var/lib/kubelet/cpu_manager_state')).toBe(false);
     expect(existsSync('/var/lib/kubelet/config.yaml.fedfeat-tmp')).toBe(false);
 
-    // A second apply (retry) keeps the node's original as the backup.
+    const afterFirst = readFileSync('/var/lib/kubelet/config.yaml', 'utf8');
+    // A second change keeps the node's original as the backup; a failed change rolls back to the first one only.
     applyKubeletSettings('/var/lib/kubelet/config.yaml', { cpuManagerPolicy: 'static', containerLogMaxFiles: 4 }, '/var/lib/kubelet/cpu_manager_state');
     expect(readFileSync(backupPath('/var/lib/kubelet/config.yaml'), 'utf8')).toBe(KUBEADM);
-
     expect(rollback('/var/lib/kubelet/config.yaml', '/var/lib/kubelet/cpu_manager_state')).toBe(true);
-    expect(readFileSync('/var/lib/kubelet/config.yaml', 'utf8')).toBe(KUBEADM);
+    expect(readFileSync('/var/lib/kubelet/config.yaml', 'utf8')).toBe(afterFirst);
     expect(revert('/var/lib/kubelet/config.yaml', '/var/lib/kubelet/cpu_manager_state')).toBe(true);
+    expect(readFileSync('/var/lib/kubelet/config.yaml', 'utf8')).toBe(KUBEADM);
     expect(existsSync(backupPath('/var/lib/kubelet/config.yaml'))).toBe(false);
+    expect(existsSync('/var/lib/kubelet/config.yaml.fedfeat-previous')).toBe(false);
     expect(revert('/var/lib/kubelet/config.yaml', '/var/lib/kubelet/cpu_manager_state')).toBe(false);
   });
 
