@@ -49,6 +49,8 @@ export const DEFAULT_OPTIONS: ControllerOptions = {
 type Secret = KubeObject & { data?: Record<string, string> };
 
 const memberKey = (fc: string, cluster: string) => `member:${fc}:${cluster}`;
+/** Probe reasons meaning the tactic has nothing to act on in this member. */
+const NOTHING_TO_DO = new Set(['NoKubeletToProbe']);
 const statusKey = (fc: string) => `status:${fc}`;
 const finalizeKey = (fc: string) => `finalize:${fc}`;
 
@@ -211,11 +213,13 @@ export class FeatureController {
     const results = this.resultsOf(fc.metadata.name);
     return this.selectedMembers(fc).map((name) => {
       const r = results.get(name);
-      const states = r?.features.filter((f) => f.name === feature).map((f) => f.state) ?? [];
+      const mine = r?.features.filter((f) => f.name === feature) ?? [];
+      const states = mine.map((f) => f.state);
       return {
         name,
         labels: this.members.get(name)?.labels ?? {},
-        supported: states.length > 0 && states.every((s) => s === 'Supported'),
+        // A canary where the feature has nothing to act on (no real kubelet) cannot go first: it does not hold others back.
+        supported: mine.length > 0 && mine.every((f) => f.state === 'Supported' || NOTHING_TO_DO.has(f.reason ?? '')),
         reconfiguring: states.includes('Reconfiguring'),
         failed: states.includes('Failed'),
       };

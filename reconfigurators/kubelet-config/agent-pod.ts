@@ -5,7 +5,8 @@
 import type { KubeletSettings } from '../../api/featureconfig.js';
 import type { KubeObject } from '../../kube-client/client.js';
 
-export const AGENT_NAMESPACE = 'fedfeat-system';
+/** Its own namespace: the PodPreset tactic's fedfeat-system comes and goes with that feature. */
+export const AGENT_NAMESPACE = 'fedfeat-node-agent';
 export const AGENT_APP = 'fedfeat-kubelet-agent';
 export const DEFAULT_AGENT_IMAGE = 'ghcr.io/fedfeat/fedfeat:0.1.0';
 export const AGENT_COMMAND = ['node', '/app/dist/daemonset-scripts/kubelet-agent/main.js'];

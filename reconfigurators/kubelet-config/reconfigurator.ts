@@ -170,9 +170,12 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
       if (r.result === 'reverted') reverted.push(node);
       ctx.event('Normal', 'NodeReverted', `node ${node}: ${r.message}`);
     }
-    await ctx.client.delete(`/apis/networking.k8s.io/v1/namespaces/${AGENT_NAMESPACE}/networkpolicies/kubelet-agent-deny-ingress`).catch((e: unknown) => {
+    // The namespace is the tactic's alone (agent pods, their NetworkPolicy): it goes, and revert waits until it is gone.
+    const nsPath = `/api/v1/namespaces/${AGENT_NAMESPACE}`;
+    await ctx.client.delete(nsPath).catch((e: unknown) => {
       if (!(e instanceof KubeApiError && e.statusCode === 404)) throw e;
     });
+    for (let i = 0; i < 240 && (await ctx.client.getOptional(nsPath)); i++) await sleep(500);
     return { changed: reverted.length > 0, message: reverted.length ? `restored the original kubelet config on ${reverted.join(', ')}` : 'no node had a fedfeat change' };
   }
 

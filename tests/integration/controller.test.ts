@@ -221,13 +221,17 @@ describe('controller', () => {
       return MEMBERS.every((m) => feature(f, m, 'networkpolicy')?.state === 'Supported') ? f : undefined;
     }, 180_000);
     expect(feature(withCalico, 'member-2', 'networkpolicy')!.reason).toBe('PolicyCapableCNIReady');
-    // The kubelet tactic is not built yet: reported, not pretended.
-    if (federation().realNode) expect(feature(withCalico, 'member-1', 'cpumanagementpolicy')).toMatchObject({ state: 'Missing', reason: 'TacticNotImplemented' });
+    expect(feature(withCalico, 'member-2', 'networkpolicy')).toBeDefined();
+    // The kubelet tactic restarts member-1's real kubelet with the static CPU manager policy (KWOK-only members have no kubelet to change).
+    if (federation().realNode) {
+      await eventually('cpumanagementpolicy Supported on member-1', async () => feature(await getFc('cpumanagementpolicy'), 'member-1', 'cpumanagementpolicy')?.state === 'Supported', 240_000);
+    }
+    expect(feature(await getFc('cpumanagementpolicy'), 'member-2', 'cpumanagementpolicy')).toMatchObject({ state: 'Unknown', reason: 'NoKubeletToProbe' });
     const evs = await events('cpumanagementpolicy');
     expect(evs.filter((e) => e.reason === 'Reconfiguring' && e.message.includes('feature=podpreset')).length).toBeGreaterThanOrEqual(3);
     // The inform FeatureConfig sees the same members and now reports the feature there.
     await eventually('inform view updated', async () => feature(await getFc('inform-listing-1'), 'member-1', 'podpreset')?.state === 'Supported', 90_000);
-  }, 500_000);
+  }, 700_000);
 
   it('reports an unreachable member as Unknown without holding up the others, and recovers', async () => {
     const stopped = await stopComponent(TEST_FEDERATION, 'member-3/kube-apiserver');
@@ -304,6 +308,7 @@ describe('controller', () => {
     for (const m of MEMBERS) {
       await onMember(m, async (c) => {
         expect(await c.getOptional('/api/v1/namespaces/fedfeat-system')).toBeUndefined();
+        expect(await c.getOptional('/api/v1/namespaces/fedfeat-node-agent')).toBeUndefined();
         expect(await c.getOptional('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/podpresets.settings.k8s.io')).toBeUndefined();
         expect(await c.getOptional('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/fedfeat-podpreset')).toBeUndefined();
         expect(await c.getOptional('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node')).toBeUndefined();
@@ -313,6 +318,11 @@ describe('controller', () => {
     }
     const reverted = (await events('cpumanagementpolicy')).filter((e) => e.reason === 'Reverted' && e.message.includes('feature=podpreset'));
     expect(reverted.length).toBeGreaterThanOrEqual(3);
+    const realNode = federation().realNode;
+    if (realNode) {
+      const cfg = await onMember('member-1', (c) => c.get<{ kubeletconfig: Record<string, unknown> }>(`/api/v1/nodes/${realNode.nodeName}/proxy/configz`));
+      expect(cfg.kubeletconfig.cpuManagerPolicy).toBe('none');
+    }
     await eventually('inform view sees the API gone', async () => feature(await getFc('inform-listing-1'), 'member-1', 'podpreset')?.reason === 'APINotServed', 90_000);
   });
 });

@@ -104,7 +104,7 @@ describeReal('kubelet tactic on the real node', () => {
     expect((await r.probe(ctx, feature)).state).toBe('Supported');
     expect(events.some((e) => e.startsWith(`Normal NodeReconfigured node ${node}: applied`))).toBe(true);
     // The agent pod is gone; only the deny-ingress NetworkPolicy stays.
-    expect((await member.list('/api/v1/namespaces/fedfeat-system/pods')).items).toEqual([]);
+    expect((await member.list('/api/v1/namespaces/fedfeat-node-agent/pods')).items).toEqual([]);
   });
 
   it('gives a Guaranteed pod with an integer CPU request exclusive CPUs', async () => {
@@ -147,5 +147,6 @@ describeReal('kubelet tactic on the real node', () => {
     const out = await r.revert(ctx);
     expect(out.message).toContain(`restored the original kubelet config on ${node}`);
     await eventually('configz back to none', async () => (await configz()).cpuManagerPolicy === 'none', 60_000);
+    expect(await member.getOptional('/api/v1/namespaces/fedfeat-node-agent')).toBeUndefined();
   });
 });
