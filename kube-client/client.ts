@@ -101,7 +101,22 @@ export class KubeClient {
     return (text.length ? JSON.parse(text) : {}) as T;
   }
 
+  /**
+   * One request; a 429 (API priority and fairness, or storage still initializing after an API
+   * server restart) is retried a few times after the server's Retry-After, capped at 2 s.
+   */
   async requestText(method: string, path: string, opts: RequestOptions = {}): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.requestOnce(method, path, opts);
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.statusCode === 429) || attempt >= 4) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async requestOnce(method: string, path: string, opts: RequestOptions = {}): Promise<string> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const payload =

@@ -22,7 +22,16 @@ export interface KubeletTacticOptions {
   agentTimeoutSeconds: number;
   /** Longest to wait for a node to be Ready with the desired /configz after its agent finished. */
   nodeReadyTimeoutSeconds: number;
+  /**
+   * Ordering tests only: nodes matching this annotation (KWOK's) take part in the rollout with a simulated
+   * kubelet — their "config" is the node annotation fedfeat.io/simulated-kubeletconfig, and the agent's effect
+   * (or a failure, with annotation fedfeat.io/simulate-failure) is applied by fedfeat once the agent pod runs.
+   */
+  simulateNodes?: string;
 }
+
+export const SIMULATED_CONFIG_ANNOTATION = 'fedfeat.io/simulated-kubeletconfig';
+export const SIMULATE_FAILURE_ANNOTATION = 'fedfeat.io/simulate-failure';
 
 export const DEFAULT_KUBELET_OPTIONS: KubeletTacticOptions = { agentTimeoutSeconds: 120, nodeReadyTimeoutSeconds: 180 };
 
@@ -44,7 +53,16 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
 
   async probe(ctx: MemberContext, feature: DesiredFeature): Promise<ProbeResult> {
     const desired = kubeletOf(feature);
-    const nodes = nodeResults(await readNodeConfigs(ctx.client, ctx.options), desired);
+    let nodes = nodeResults(await readNodeConfigs(ctx.client, ctx.options), desired);
+    if (this.o.simulateNodes) {
+      const all = new Map((await ctx.client.list<KubeObject>('/api/v1/nodes')).items.map((n) => [n.metadata.name, n]));
+      nodes = nodes.map((n) => {
+        const node = all.get(n.node);
+        if (n.state !== 'simulated' || !node || !this.simulated(node, this.o.simulateNodes!)) return n;
+        const diff = kubeletMismatches(desired, simulatedConfig(node));
+        return diff.length ? { node: n.node, state: 'mismatch', message: `${diff.join('; ')} (simulated kubelet)` } : { node: n.node, state: 'ok', message: 'matches (simulated kubelet)' };
+      });
+    }
     const real = nodes.filter((n) => n.state !== 'simulated');
     const simulated = nodes.length - real.length;
     const note = simulated ? ` (${simulated} simulated nodes not probed)` : '';
@@ -108,6 +126,13 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
     await this.deletePod(c, path); // a leftover from an interrupted rollout
     await c.post(`/api/v1/namespaces/${AGENT_NAMESPACE}/pods`, pod);
     ctx.log.info('kubelet agent started', { cluster: ctx.cluster, node, mode });
+    if (this.o.simulateNodes && this.simulated(n, this.o.simulateNodes)) {
+      try {
+        return await this.simulateAgent(c, n, path, mode, settings);
+      } finally {
+        await this.deletePod(c, path).catch(() => undefined);
+      }
+    }
     try {
       const deadline = Date.now() + (this.o.agentTimeoutSeconds * 2 + 90) * 1000;
       while (Date.now() < deadline && !ctx.signal.aborted) {
@@ -129,6 +154,22 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
     }
   }
 
+  /** Ordering tests: once the agent pod runs on the fake node, do to the node's simulated config what the agent would. */
+  private async simulateAgent(c: KubeClient, n: KubeObject, podPath: string, mode: 'apply' | 'revert', settings: KubeletSettings): Promise<AgentResult> {
+    const node = n.metadata.name;
+    for (let i = 0; i < 120; i++) {
+      const p = await c.getOptional<Pod>(podPath);
+      if (p?.status?.phase === 'Running') break;
+      await sleep(250);
+    }
+    if (n.metadata.annotations?.[SIMULATE_FAILURE_ANNOTATION]) {
+      return { result: 'rolled-back', node, message: 'simulated kubelet did not come back healthy; previous config restored and the kubelet is healthy again' };
+    }
+    const next = mode === 'revert' ? null : JSON.stringify({ ...simulatedConfig(n), ...settings });
+    await c.mergePatch(`/api/v1/nodes/${encodeURIComponent(node)}`, { metadata: { annotations: { [SIMULATED_CONFIG_ANNOTATION]: next } } });
+    return { result: mode === 'revert' ? 'reverted' : 'applied', node, changed: Object.keys(settings), message: 'simulated kubelet reconfigured' };
+  }
+
   private async deletePod(c: KubeClient, path: string): Promise<void> {
     if (!(await c.delete(path, { query: { gracePeriodSeconds: 0 } }))) return;
     for (let i = 0; i < 60 && (await c.getOptional(path)); i++) await sleep(500);
@@ -141,6 +182,13 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
       try {
         const n = await ctx.client.get<Node>(`/api/v1/nodes/${encodeURIComponent(node)}`);
         const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        if (this.o.simulateNodes && this.simulated(n, this.o.simulateNodes)) {
+          const diff = kubeletMismatches(desired, simulatedConfig(n));
+          if (ready && !diff.length) return;
+          last = ready ? diff.join('; ') : 'node not Ready';
+          await sleep(500);
+          continue;
+        }
         const cfg = await ctx.client.get<{ kubeletconfig?: Record<string, unknown> }>(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/configz`, { timeoutMs: 5000 });
         const diff = kubeletMismatches(desired, cfg.kubeletconfig ?? {});
         last = ready ? diff.join('; ') : 'node not Ready';
@@ -159,7 +207,11 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
 
   async revert(ctx: MemberContext): Promise<ReconfigureOutcome> {
     const nodes = await ctx.client.list<KubeObject>('/api/v1/nodes');
-    const real = nodes.items.filter((n) => ctx.options.simulatedNodeAnnotation ? !this.simulated(n, ctx.options.simulatedNodeAnnotation) : true).map((n) => n.metadata.name).sort();
+    const real = nodes.items.filter((n) => {
+      const fake = ctx.options.simulatedNodeAnnotation !== undefined && this.simulated(n, ctx.options.simulatedNodeAnnotation);
+      if (!fake) return true; // a real kubelet: its agent restores fedfeat's backup, if there is one
+      return this.o.simulateNodes !== undefined && n.metadata.annotations?.[SIMULATED_CONFIG_ANNOTATION] !== undefined;
+    }).map((n) => n.metadata.name).sort();
     const reverted: string[] = [];
     const ns = await ctx.client.getOptional(`/api/v1/namespaces/${AGENT_NAMESPACE}`);
     if (!ns && !real.length) return { changed: false, message: 'nothing of fedfeat on the member' };
@@ -183,6 +235,15 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
     const [k, v] = annotation.split('=', 2) as [string, string | undefined];
     const actual = n.metadata.annotations?.[k];
     return actual !== undefined && (v === undefined || actual === v);
+  }
+}
+
+/** A fake node's simulated kubelet config (ordering tests). */
+function simulatedConfig(n: KubeObject): Record<string, unknown> {
+  try {
+    return JSON.parse(n.metadata.annotations?.[SIMULATED_CONFIG_ANNOTATION] ?? '{}') as Record<string, unknown>;
+  } catch {
+    return {};
   }
 }
 

@@ -36,6 +36,8 @@ describe('informer across an API server restart', () => {
       startComponent(TEST_FEDERATION, 'host/kube-apiserver');
     }
     await eventually('host API server back', async () => (await host.requestText('GET', '/readyz')).trim() === 'ok', 120_000);
+    // Custom resources come back a moment after /readyz (429 "storage is (re)initializing" meanwhile).
+    await eventually('custom resources served again', async () => !!(await host.list('/apis/core.kubefed.io/v1beta1/kubefedclusters')), 60_000);
     await cm('after');
     await host.delete(`/api/v1/namespaces/${NS}/configmaps/before`);
     await eventually('informer sees the changes made after the restart', async () => inf.get(`${NS}/after`) !== undefined && inf.get(`${NS}/before`) === undefined, 60_000);
