@@ -13,6 +13,7 @@ import { KubeClient } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
 import { down, up } from '../local-federation/launcher.js';
 import { PodPresetReconfigurator } from '../reconfigurators/podpreset/reconfigurator.js';
+import { podCreationBurst } from '../evaluation/load.js';
 import type { MemberContext } from '../reconfigurators/types.js';
 
 const arg = (name: string, dflt: number) => {
@@ -28,30 +29,8 @@ const ticks = (pid: number) => {
 const rss = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 
 async function burst(client: KubeClient, ns: string, pods: number, rate: number) {
-  const lat: number[] = [];
-  let errors = 0;
-  const t0 = performance.now();
-  const inflight: Array<Promise<void>> = [];
-  for (let i = 0; i < pods; i++) {
-    const due = t0 + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    inflight.push((async () => {
-      const s = performance.now();
-      try {
-        await client.post(`/api/v1/namespaces/${ns}/pods`, {
-          apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}`, labels: { role: 'frontend' } },
-          spec: { containers: [{ name: 'c', image: 'fedfeat.local/tools:1.0' }], nodeName: 'none' },
-        });
-        lat.push(performance.now() - s);
-      } catch {
-        errors++;
-      }
-    })());
-  }
-  await Promise.all(inflight);
-  const seconds = (performance.now() - t0) / 1000;
-  return { p50: +pct(lat, 50).toFixed(1), p99: +pct(lat, 99).toFixed(1), achievedPerSecond: +(lat.length / seconds).toFixed(1), errors };
+  const r = await podCreationBurst(client, ns, pods, rate);
+  return { p50: +pct(r.latenciesMs, 50).toFixed(1), p99: +pct(r.latenciesMs, 99).toFixed(1), achievedPerSecond: +r.achievedPerSecond.toFixed(1), errors: r.errors };
 }
 
 const pods = arg('pods', 1000);
