@@ -8,6 +8,7 @@ import { printFederationSummary } from './federation-summary.js';
 import { fetchFeatureConfigs, renderStatus } from './status-table.js';
 import { runController } from '../controller/run.js';
 import { runPodPresetWebhook } from '../webhooks/podpreset/run.js';
+import { runEval, type Experiment } from '../evaluation/run.js';
 import { KubeClient } from '../kube-client/client.js';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -20,6 +21,10 @@ Usage:
         Run the controller against the host cluster (in-cluster config without --kubeconfig).
   fedfeat webhook podpreset [--kubeconfig PATH] [--listen HOST:PORT] (--tls-dir DIR | --tls-secret NS/NAME)
         Serve the PodPreset mutating admission webhook (what the podpreset tactic deploys on members).
+  fedfeat eval overhead|disruption|time-to-reconfigure|scale|all [--out DIR] [--repeats N]
+        [--members 1,5,10] [--nodes 10,100,1000]
+        The paper's experiments (and scale) on a local federation the harness starts and stops:
+        results.json, report.md and PNG charts in DIR (default ./eval-report).
   fedfeat status [NAME] [--kubeconfig PATH] [--watch]
         The per-cluster, per-feature state of FeatureConfigs on the host.
   fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--keep-on-failure]
@@ -109,6 +114,24 @@ async function main(argv: string[]): Promise<number> {
     const str = (k: string) => (typeof flags.get(k) === 'string' ? (flags.get(k) as string) : undefined);
     await runPodPresetWebhook({ kubeconfig: str('kubeconfig'), listen: str('listen') ?? '0.0.0.0:8443', tlsDir: str('tls-dir'), tlsSecret: str('tls-secret') });
     return new Promise<number>(() => undefined); // runs until SIGTERM
+  }
+  if (group === 'eval') {
+    checkFlags(flags, ['out', 'repeats', 'members', 'nodes', 'kubeconfig']);
+    const list = (k: string, dflt: string) => {
+      const v = typeof flags.get(k) === 'string' ? (flags.get(k) as string) : dflt;
+      const xs = v.split(',').map(Number);
+      if (xs.some((x) => !Number.isInteger(x) || x < 1)) throw new UsageError(`--${k} needs whole numbers separated by commas (got "${v}")`);
+      return xs;
+    };
+    process.stdout.write(await runEval({
+      experiment: (cmd ?? '') as Experiment,
+      out: typeof flags.get('out') === 'string' ? (flags.get('out') as string) : path.join(process.cwd(), 'eval-report'),
+      repeats: intFlag(flags, 'repeats', 5),
+      members: list('members', '1,5,10'),
+      nodes: list('nodes', '10,100,1000'),
+      kubeconfig: typeof flags.get('kubeconfig') === 'string' ? (flags.get('kubeconfig') as string) : undefined,
+    }));
+    return 0;
   }
   if (group === 'status') {
     checkFlags(flags, ['kubeconfig', 'watch']);

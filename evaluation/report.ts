@@ -1,0 +1,91 @@
+// The harness's output: results.json (everything), report.md (tables and
+// charts) and the PNG charts, in one folder.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { DisruptionRun, NodeScalePoint, OverheadResult, ScalePoint, TimeToReconfigure } from './experiments.js';
+import { lineChart, type ChartBounds, type Series } from './png-chart.js';
+import type { linearFit, Summary } from './stats.js';
+
+export interface EvalResults {
+  startedAt: string;
+  machine: { cpus: number; memoryGiB: number };
+  overhead?: OverheadResult;
+  disruption?: { runs: DisruptionRun[]; note: string };
+  timeToReconfigure?: TimeToReconfigure[];
+  scaleMembers?: { points: ScalePoint[]; fit: ReturnType<typeof linearFit> };
+  scaleNodes?: { points: NodeScalePoint[]; fit: ReturnType<typeof linearFit> };
+}
+
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
+const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
+const sumRow = (label: string, s: Summary) => row([label, s.n, f2(s.p50), f2(s.p95), f2(s.p99), f2(s.mean), f2(s.stddev)]);
+
+function chart(dir: string, file: string, series: Series[]): { file: string; bounds: ChartBounds } {
+  const { png, bounds } = lineChart(series);
+  writeFileSync(path.join(dir, file), png);
+  return { file, bounds };
+}
+
+const legend = (series: Series[]) => series.map((s, i) => `${['blue', 'red', 'green', 'orange', 'purple'][i % 5]}: ${s.name}`).join('; ');
+
+/** Writes results.json, report.md and charts; returns the summary table (Markdown). */
+export function writeReport(dir: string, r: EvalResults): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'results.json'), JSON.stringify(r, null, 2));
+  const md: string[] = [`# fedfeat evaluation`, '', `Run ${r.startedAt} on the local federation; ${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB.`, ''];
+  const summary: string[] = ['| Question | Result | Paper |', '|---|---|---|'];
+
+  if (r.overhead) {
+    const a = r.overhead.admission;
+    md.push('## 1. Overhead', '', `Pod creation latency (ms), ${a.repeats} runs of ${a.podsPerRun} pods at ${a.rate}/s:`, '',
+      row(['run', 'n', 'p50', 'p95', 'p99', 'mean', 'stddev']), '|---|---|---|---|---|---|---|',
+      sumRow('without webhook', a.withoutWebhook), sumRow('with PodPreset webhook', a.withWebhook), '',
+      `The webhook adds ${f1(a.addedP50Ms)} ms at p50 and ${f1(a.addedP99Ms)} ms at p99.`, '');
+    summary.push(row(['Overhead: PodPreset webhook on pod admission', `+${f1(a.addedP50Ms)} ms p50, +${f1(a.addedP99Ms)} ms p99`, 'not measured for admission']));
+    const c = r.overhead.cpuPinning;
+    if (c) {
+      md.push(`CPU-bound loop, iteration time (ms) — ${c.note}:`, '', row(['pod', 'n', 'p50', 'p95', 'p99', 'mean', 'stddev']), '|---|---|---|---|---|---|---|',
+        sumRow('pinned (static policy)', c.pinned), sumRow('shared pool', c.shared), '');
+      summary.push(row(['Overhead: CPU pinning via fedfeat', `p99 ${f1(c.pinned.p99)} ms pinned vs ${f1(c.shared.p99)} ms shared`, 'static policy gives stable latency']));
+    }
+  }
+  if (r.disruption) {
+    md.push('## 2. Disruption', '', `A web pod with a readiness probe on the real node, requested every 20 ms while the kubelet is reconfigured (${r.disruption.note}).`, '',
+      row(['mode', 'seconds', 'ok', 'failed', 'longest gap (ms)']), '|---|---|---|---|---|',
+      ...r.disruption.runs.map((d) => row([d.mode, f1(d.seconds), d.ok, d.failed, d.longestGapMs])), '');
+    const series = r.disruption.runs.map((d) => ({ name: d.mode, points: d.samples.map((s) => [s.t, s.ms ?? 0] as [number, number]) }));
+    const c = chart(dir, 'disruption.png', series);
+    md.push(`![latency over time](${c.file})`, '', `Latency (ms, 0 = failed) over time (s); x ${f1(c.bounds.xMin)}–${f1(c.bounds.xMax)} s, y 0–${f1(c.bounds.yMax)} ms; ${legend(series)}.`, '');
+    const roll = r.disruption.runs[0]!;
+    summary.push(row(['Disruption: kubelet reconfiguration', `${roll.failed} failed requests, longest gap ${roll.longestGapMs} ms`, 'outage while all kubelets restart']));
+  }
+  if (r.timeToReconfigure) {
+    md.push('## 3. Time to reconfigure a fresh member', '', row(['feature', 'member', 'runs', 'mean (s)', 'stddev', 'min', 'max', 'note']), '|---|---|---|---|---|---|---|---|',
+      ...r.timeToReconfigure.map((t) => row([t.feature, t.member, t.summary.n, f2(t.summary.mean), f2(t.summary.stddev), f2(t.summary.min), f2(t.summary.max), t.note ?? ''])), '');
+    for (const t of r.timeToReconfigure) summary.push(row([`Time to reconfigure: ${t.feature}`, `${f1(t.summary.mean)} s ± ${f1(t.summary.stddev)}`, 'under 100 s']));
+  }
+  if (r.scaleMembers) {
+    const s = r.scaleMembers;
+    md.push('## Scale: member clusters', '', 'PodPreset installed by the controller on every member at once (`maxConcurrentClusters` = members).', '',
+      row(['members', 'apply → all Supported (s)', 'controller CPU (s)', 'controller RSS (MiB)']), '|---|---|---|---|',
+      ...s.points.map((p) => row([p.members, f2(p.applyToAllSupportedSeconds), f2(p.controllerCpuSeconds), p.controllerRssMiB])), '');
+    const series = [{ name: 'seconds to all Supported', points: s.points.map((p) => [p.members, p.applyToAllSupportedSeconds] as [number, number]) }];
+    const c = chart(dir, 'scale-members.png', series);
+    md.push(`![time vs members](${c.file})`, '', `x members ${c.bounds.xMin}–${c.bounds.xMax}, y seconds 0–${f1(c.bounds.yMax)}. Linear fit: ${f2(s.fit.slope)} s per member, R² ${f2(s.fit.r2)}.`, '');
+    summary.push(row(['Scale: members', `${f2(s.fit.slope)} s per member (R² ${f2(s.fit.r2)}), ${s.points.at(-1)?.members} members in ${f1(s.points.at(-1)?.applyToAllSupportedSeconds ?? NaN)} s`, 'open question']));
+  }
+  if (r.scaleNodes) {
+    const s = r.scaleNodes;
+    md.push('## Scale: nodes per member', '', 'One member with N KWOK nodes: probing every node\'s kubelet, and the Calico stand-in installed and Ready on every node.', '',
+      row(['nodes', 'probe (s)', 'Calico install → Ready (s)']), '|---|---|---|', ...s.points.map((p) => row([p.nodes, f2(p.probeSeconds), f2(p.calicoInstallSeconds)])), '');
+    const series = [{ name: 'Calico install seconds', points: s.points.map((p) => [p.nodes, p.calicoInstallSeconds] as [number, number]) }];
+    const c = chart(dir, 'scale-nodes.png', series);
+    md.push(`![time vs nodes](${c.file})`, '', `x nodes ${c.bounds.xMin}–${c.bounds.xMax}, y seconds 0–${f1(c.bounds.yMax)}. Linear fit: ${(s.fit.slope * 1000).toFixed(1)} ms per node, R² ${f2(s.fit.r2)}.`, '');
+    summary.push(row(['Scale: nodes per member', `${(s.fit.slope * 1000).toFixed(1)} ms per node (R² ${f2(s.fit.r2)})`, 'open question']));
+  }
+  const table = summary.join('\n');
+  md.splice(3, 0, '## Summary', '', table, '');
+  writeFileSync(path.join(dir, 'report.md'), md.join('\n') + '\n');
+  return table;
+}
