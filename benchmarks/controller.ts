@@ -5,7 +5,7 @@
 //
 //   node dist/benchmarks/controller.js [--members 3,10] [--nodes 5] [--idle-seconds 60]
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { FeatureConfig } from '../api/featureconfig.js';
@@ -14,6 +14,7 @@ import { resourcePath } from '../kube-client/paths.js';
 import { freePort } from '../local-federation/free-port.js';
 import { controllerCommand, controllerKubeconfig, installHostManifests } from '../local-federation/host-install.js';
 import { down, up } from '../local-federation/launcher.js';
+import { rssMiB } from '../local-federation/proc-stats.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const arg = (name: string, dflt: string) => {
@@ -31,7 +32,6 @@ function metrics(port: number): Promise<string> {
   });
 }
 
-const rssMiB = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 const memberRequests = (text: string) => [...text.matchAll(/^fedfeat_member_api_requests_total\{cluster="([^"]+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])] as const);
 
 async function until(fn: () => Promise<boolean>, timeoutMs: number): Promise<number> {

@@ -5,12 +5,12 @@
 // counts failed requests to a pod on the real node during its restart.
 //
 //   node dist/benchmarks/kubelet-rollout.js [--fake-nodes 20] [--max-unavailable 1]
-import http from 'node:http';
 import type { KubeFedCluster } from '../api/kubefed.js';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL } from '../api/kubefed.js';
 import { createLogger } from '../controller/logger.js';
 import { KubeClient, type KubeObject } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
+import { disruption, httpLoop } from '../evaluation/load.js';
 import { down, up } from '../local-federation/launcher.js';
 import { KubeletConfigReconfigurator } from '../reconfigurators/kubelet-config/reconfigurator.js';
 import type { MemberContext } from '../reconfigurators/types.js';
@@ -44,33 +44,12 @@ try {
     await sleep(300);
   }
   await sleep(1000);
-  let stop = false;
-  let ok = 0;
-  let failed = 0;
-  let lastOk = Date.now();
-  let gap = 0;
-  const load = (async () => {
-    while (!stop) {
-      const good = await new Promise<boolean>((res) => {
-        http.get({ host: ip, port: 8080, path: '/i', timeout: 1000 }, (rs) => {
-          rs.resume();
-          res(rs.statusCode === 200);
-        }).on('error', () => res(false));
-      });
-      if (good) {
-        gap = Math.max(gap, Date.now() - lastOk);
-        lastOk = Date.now();
-        ok++;
-      } else failed++;
-      await sleep(20);
-    }
-  })();
+  const loop = httpLoop(ip, 8080, '/i', 20);
   const feature = { name: 'cpumanagementpolicy' as const, kubelet: { cpuManagerPolicy: 'static' as const }, maxUnavailableNodes: maxUnavailable };
   const t0 = performance.now();
   await new KubeletConfigReconfigurator().reconfigure(ctx, feature);
   const realSeconds = (performance.now() - t0) / 1000;
-  stop = true;
-  await load;
+  const { ok, failed, longestGapMs: gap } = disruption(await loop.stop());
   const t1 = performance.now();
   await new KubeletConfigReconfigurator({ agentTimeoutSeconds: 60, nodeReadyTimeoutSeconds: 60, simulateNodes: 'kwok.x-k8s.io/node=fake' }).reconfigure(ctx, feature);
   const fakeSeconds = (performance.now() - t1) / 1000;

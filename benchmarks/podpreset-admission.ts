@@ -4,7 +4,6 @@
 // and memory. Prints figures; asserts nothing.
 //
 //   node dist/benchmarks/podpreset-admission.js [--pods 1000] [--rate 100]
-import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { KubeFedCluster } from '../api/kubefed.js';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL } from '../api/kubefed.js';
@@ -12,8 +11,10 @@ import { createLogger } from '../controller/logger.js';
 import { KubeClient } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
 import { down, up } from '../local-federation/launcher.js';
+import { cpuSeconds, rssMiB } from '../local-federation/proc-stats.js';
 import { PodPresetReconfigurator } from '../reconfigurators/podpreset/reconfigurator.js';
 import { podCreationBurst } from '../evaluation/load.js';
+import { percentile } from '../evaluation/stats.js';
 import type { MemberContext } from '../reconfigurators/types.js';
 
 const arg = (name: string, dflt: number) => {
@@ -21,12 +22,7 @@ const arg = (name: string, dflt: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
-const ticks = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks (100/s)
-};
-const rss = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+const pct = (xs: number[], p: number) => percentile([...xs].sort((a, b) => a - b), p);
 
 async function burst(client: KubeClient, ns: string, pods: number, rate: number) {
   const r = await podCreationBurst(client, ns, pods, rate);
@@ -62,10 +58,10 @@ try {
   });
   await sleep(2000); // the webhook's informer sees the preset
   const webhook = state.processes.find((p) => p.name === 'member-1/podpreset-webhook')!;
-  const cpu0 = ticks(webhook.pid);
+  const cpu0 = cpuSeconds(webhook.pid);
   const t0 = performance.now();
   const withHook = await burst(member, 'bench-with', pods, rate);
-  const cpuSeconds = (ticks(webhook.pid) - cpu0) / 100;
+  const cpuUsed = cpuSeconds(webhook.pid) - cpu0;
   const wall = (performance.now() - t0) / 1000;
   const check = await member.get<{ metadata: { annotations?: Record<string, string> } }>('/api/v1/namespaces/bench-with/pods/p-0');
   if (!check.metadata.annotations?.['podpreset.admission.kubernetes.io/podpreset-db']) throw new Error('preset was not applied during the run');
@@ -92,7 +88,7 @@ try {
     tlsHandshakes: handshakes,
     pods, targetRate: rate,
     addedP50Ms: +(withHook.p50 - without.p50).toFixed(1), addedP99Ms: +(withHook.p99 - without.p99).toFixed(1),
-    webhookCpuPercentOfOneCore: +((cpuSeconds / wall) * 100).toFixed(1), webhookRssMiB: rss(webhook.pid),
+    webhookCpuPercentOfOneCore: +((cpuUsed / wall) * 100).toFixed(1), webhookRssMiB: rssMiB(webhook.pid),
   };
   console.table([summary]);
   process.stdout.write(`${JSON.stringify({ rows, summary })}\n`);

@@ -3,7 +3,7 @@
 // charts. They change only the federation the harness started itself, and
 // undo what they did.
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { freePort } from '../local-federation/free-port.js';
 import { controllerCommand, controllerKubeconfig, installHostManifests } from '../local-federation/host-install.js';
 import { NODE_AGENT_IMAGE } from '../local-federation/images/build-images.js';
 import { down, up } from '../local-federation/launcher.js';
+import { cpuSeconds, rssMiB } from '../local-federation/proc-stats.js';
 import type { FederationState } from '../local-federation/state.js';
 import { CalicoReconfigurator } from '../reconfigurators/calico/reconfigurator.js';
 import { KubeletConfigReconfigurator } from '../reconfigurators/kubelet-config/reconfigurator.js';
@@ -272,12 +273,6 @@ export interface NodeScalePoint {
   calicoInstallSeconds: number;
 }
 
-const cpuTicks = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-};
-const rss = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 
 /** Members: the controller installs the PodPreset API on every member (all in parallel). */
 export async function scaleMembers(ctx: EvalContext, sizes: number[]): Promise<{ points: ScalePoint[]; fit: ReturnType<typeof linearFit> }> {
@@ -294,7 +289,7 @@ export async function scaleMembers(ctx: EvalContext, sizes: number[]): Promise<{
       const log = openSync(path.join(state.dir, 'logs', 'eval-controller.log'), 'a');
       child = spawn(node!, args, { stdio: ['ignore', log, log] });
       await sleep(3000);
-      const cpu0 = cpuTicks(child.pid!);
+      const cpu0 = cpuSeconds(child.pid!);
       const t0 = performance.now();
       const fcPath = resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, 'eval-scale');
       await host.apply(fcPath, { apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: 'eval-scale' }, spec: { podpreset: true, rollout: { maxConcurrentClusters: n } } } as KubeObject, 'fedfeat-eval');
@@ -305,7 +300,7 @@ export async function scaleMembers(ctx: EvalContext, sizes: number[]): Promise<{
         if (performance.now() - t0 > 900_000) throw new Error(`only ${supported}/${n} members Supported after 15 min`);
         await sleep(250);
       }
-      points.push({ members: n, applyToAllSupportedSeconds: (performance.now() - t0) / 1000, controllerCpuSeconds: (cpuTicks(child.pid!) - cpu0) / 100, controllerRssMiB: rss(child.pid!) });
+      points.push({ members: n, applyToAllSupportedSeconds: (performance.now() - t0) / 1000, controllerCpuSeconds: cpuSeconds(child.pid!) - cpu0, controllerRssMiB: rssMiB(child.pid!) });
     } finally {
       child?.kill('SIGTERM');
       host.close();

@@ -16,6 +16,7 @@ import { renderMergedKubeconfig } from './kubeconfig.js';
 import { kwokNode, kwokNodeName } from './kwok-nodes.js';
 import { isRunning, logTail, processStartTime, stopProcess, type ProcessRecord } from './processes.js';
 import { Progress, waitFor } from './progress.js';
+import { rssKiB } from './proc-stats.js';
 import { readPem } from './pki.js';
 import { NODE_AGENT_IMAGE } from './images/build-images.js';
 import { createNetwork, freeSubnetIndex, planNetwork } from './real-node/network.js';
@@ -80,16 +81,7 @@ export function acquireLock(dir: string): () => void {
 
 /** Resident memory of the federation's processes, in MiB (shared pages counted per process). */
 export function memoryMiB(processes: ProcessRecord[]): number {
-  let kb = 0;
-  for (const p of processes) {
-    if (!isRunning(p)) continue;
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return Math.round(kb / 1024);
+  return Math.round(processes.filter(isRunning).reduce((kb, p) => kb + rssKiB(p.pid), 0) / 1024);
 }
 
 export async function up(opts: UpOptions): Promise<FederationState> {

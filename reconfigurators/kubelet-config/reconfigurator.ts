@@ -7,7 +7,7 @@ import type { DesiredFeature, KubeletSettings } from '../../api/featureconfig.js
 import { KubeApiError, type KubeClient, type KubeObject } from '../../kube-client/client.js';
 import { checkSettings } from '../../daemonset-scripts/kubelet-agent/config-file.js';
 import type { AgentResult } from '../../daemonset-scripts/kubelet-agent/main.js';
-import { kubeletMismatches, nodeResults, readNodeConfigs } from '../probes/kubelet-configz.js';
+import { isSimulated, kubeletMismatches, nodeResults, readNodeConfigs } from '../probes/kubelet-configz.js';
 import { probeUntilSupported, type MemberContext, type ProbeResult, type Reconfigurator, type ReconfigureOutcome } from '../types.js';
 import { AGENT_APP, AGENT_COMMAND, AGENT_NAMESPACE, DEFAULT_AGENT_IMAGE, planBatches, renderAgentPod, renderAgentSupport } from './agent-pod.js';
 
@@ -58,7 +58,7 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
       const all = new Map((await ctx.client.list<KubeObject>('/api/v1/nodes')).items.map((n) => [n.metadata.name, n]));
       nodes = nodes.map((n) => {
         const node = all.get(n.node);
-        if (n.state !== 'simulated' || !node || !this.simulated(node, this.o.simulateNodes!)) return n;
+        if (n.state !== 'simulated' || !node || !isSimulated(node, this.o.simulateNodes!)) return n;
         const diff = kubeletMismatches(desired, simulatedConfig(node));
         return diff.length ? { node: n.node, state: 'mismatch', message: `${diff.join('; ')} (simulated kubelet)` } : { node: n.node, state: 'ok', message: 'matches (simulated kubelet)' };
       });
@@ -126,7 +126,7 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
     await this.deletePod(c, path); // a leftover from an interrupted rollout
     await c.post(`/api/v1/namespaces/${AGENT_NAMESPACE}/pods`, pod);
     ctx.log.info('kubelet agent started', { cluster: ctx.cluster, node, mode });
-    if (this.o.simulateNodes && this.simulated(n, this.o.simulateNodes)) {
+    if (this.o.simulateNodes && isSimulated(n, this.o.simulateNodes)) {
       try {
         return await this.simulateAgent(c, n, path, mode, settings);
       } finally {
@@ -182,7 +182,7 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
       try {
         const n = await ctx.client.get<Node>(`/api/v1/nodes/${encodeURIComponent(node)}`);
         const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-        if (this.o.simulateNodes && this.simulated(n, this.o.simulateNodes)) {
+        if (this.o.simulateNodes && isSimulated(n, this.o.simulateNodes)) {
           const diff = kubeletMismatches(desired, simulatedConfig(n));
           if (ready && !diff.length) return;
           last = ready ? diff.join('; ') : 'node not Ready';
@@ -208,7 +208,7 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
   async revert(ctx: MemberContext): Promise<ReconfigureOutcome> {
     const nodes = await ctx.client.list<KubeObject>('/api/v1/nodes');
     const real = nodes.items.filter((n) => {
-      const fake = ctx.options.simulatedNodeAnnotation !== undefined && this.simulated(n, ctx.options.simulatedNodeAnnotation);
+      const fake = ctx.options.simulatedNodeAnnotation !== undefined && isSimulated(n, ctx.options.simulatedNodeAnnotation);
       if (!fake) return true; // a real kubelet: its agent restores fedfeat's backup, if there is one
       return this.o.simulateNodes !== undefined && n.metadata.annotations?.[SIMULATED_CONFIG_ANNOTATION] !== undefined;
     }).map((n) => n.metadata.name).sort();
@@ -231,11 +231,7 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
     return { changed: reverted.length > 0, message: reverted.length ? `restored the original kubelet config on ${reverted.join(', ')}` : 'no node had a fedfeat change' };
   }
 
-  private simulated(n: KubeObject, annotation: string): boolean {
-    const [k, v] = annotation.split('=', 2) as [string, string | undefined];
-    const actual = n.metadata.annotations?.[k];
-    return actual !== undefined && (v === undefined || actual === v);
-  }
+
 }
 
 /** A fake node's simulated kubelet config (ordering tests). */

@@ -15,7 +15,8 @@ export interface NodeConfig {
   error?: string;
 }
 
-function isSimulated(node: KubeObject, annotation?: string): boolean {
+/** Whether a node carries the simulated-node annotation (KEY or KEY=VALUE), e.g. KWOK's. */
+export function isSimulated(node: KubeObject, annotation?: string): boolean {
   if (!annotation) return false;
   const [k, v] = annotation.split('=', 2) as [string, string | undefined];
   const actual = node.metadata.annotations?.[k];
