@@ -101,9 +101,14 @@ async function reconcileFeature(
 
   // Features not reached yet keep their last known state in what is published meanwhile.
   const notYet = (prev?.features ?? []).filter((p) => p.name !== feature.name && !partial.features.some((f) => f.name === p.name));
-  deps.publish(fc, { ...partial, features: [...partial.features, { name: feature.name, state: 'Reconfiguring', reason: 'Reconfiguring', message: `running ${r.name}`, lastTransitionTime: now() }, ...notYet] });
+  const since = now();
+  const progress = (message: string) => deps.publish(fc, {
+    ...partial, features: [...partial.features, { name: feature.name, state: 'Reconfiguring', reason: 'Reconfiguring', message, lastTransitionTime: since }, ...notYet],
+  });
+  progress(`running ${r.name}`);
   try {
-    const outcome = await r.reconfigure(ctx, feature);
+    // Tactics report their steps (e.g. node by node) in status while they run.
+    const outcome = await r.reconfigure({ ...ctx, progress: (m) => progress(`${r.name}: ${m}`) }, feature);
     deps.event(fc, { type: 'Normal', reason: 'Reconfiguring', cluster: ctx.cluster, feature: feature.name, message: `${r.name}: ${outcome.message}` });
     const verified = await r.verify(ctx, feature, deps.verifyTimeoutMs);
     if (verified.state === 'Supported') return { name: feature.name, state: 'Supported', reason: verified.reason, message: verified.message };

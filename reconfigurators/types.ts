@@ -15,6 +15,8 @@ export interface MemberContext {
   signal: AbortSignal;
   /** Records a Kubernetes Event on the FeatureConfig, naming this cluster. */
   event(type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** Shows where a running reconfiguration is, in the member's status (optional: set while reconfiguring). */
+  progress?(message: string): void;
   options: ProbeOptions;
 }
 

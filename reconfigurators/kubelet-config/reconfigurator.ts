@@ -90,6 +90,7 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
     const done: string[] = [];
     for (const [i, batch] of batches.entries()) {
       ctx.event('Normal', 'NodesReconfiguring', `batch ${i + 1}/${batches.length}: ${batch.join(', ')} (maxUnavailableNodes ${max})`);
+      ctx.progress?.(`${done.length}/${todo.length} nodes done; now ${batch.join(', ')}`);
       const results = await Promise.all(batch.map((node) => this.runAgent(ctx, node, 'apply', desired)));
       const failed = results.filter((r) => r.result === 'rolled-back' || r.result === 'error');
       for (const r of results) {

@@ -1,0 +1,83 @@
+import type { ClusterFeatureStatus, FeatureConfig } from '../../api/featureconfig.js';
+import { createLogger } from '../../controller/logger.js';
+import type { Member } from '../../controller/member-registry.js';
+import { reconcileMember, type MemberReconcileDeps } from '../../controller/reconcile-member.js';
+import type { KubeClient } from '../../kube-client/client.js';
+import { ReconfiguratorRegistry } from '../../reconfigurators/registry.js';
+import type { MemberContext, ProbeResult, Reconfigurator } from '../../reconfigurators/types.js';
+
+/** A tactic whose feature appears once reconfigure ran; it reports two steps of progress. */
+class FakeTactic implements Reconfigurator {
+  readonly name = 'fake';
+  readonly features = ['podpreset'] as const;
+  readonly canReconfigure = true;
+  installed = false;
+  calls: string[] = [];
+  constructor(private readonly fail = false) {}
+  async probe(): Promise<ProbeResult> {
+    this.calls.push('probe');
+    return this.installed ? { state: 'Supported', reason: 'Yes', message: 'there' } : { state: 'Missing', reason: 'No', message: 'absent' };
+  }
+  async reconfigure(ctx: MemberContext) {
+    this.calls.push('reconfigure');
+    ctx.progress?.('step 1/2');
+    ctx.progress?.('step 2/2');
+    if (this.fail) throw new Error('boom');
+    this.installed = true;
+    return { changed: true as const, message: 'installed' };
+  }
+  async verify(): Promise<ProbeResult> {
+    return this.probe();
+  }
+  async revert() {
+    return { changed: false as const, message: '' };
+  }
+}
+
+const fc = (spec: FeatureConfig['spec']): FeatureConfig => ({ apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: 'fc', uid: 'u', generation: 1 }, spec });
+const member: Member = {
+  name: 'm1', labels: {}, annotations: {}, client: {} as KubeClient, ready: true, offline: false, consecutiveFailures: 0, consecutiveSuccesses: 1, fingerprint: '',
+};
+
+function deps(tactic: FakeTactic, published: ClusterFeatureStatus[], events: string[]): MemberReconcileDeps {
+  return {
+    registry: new ReconfiguratorRegistry([tactic]), log: createLogger('error', true),
+    probeOptions: { nodeProbeConcurrency: 1, requestTimeoutMs: 1000 }, verifyTimeoutMs: 1000,
+    event: (_f, e) => void events.push(`${e.reason}: ${e.message}`),
+    rolloutView: () => [], publish: (_f, r) => void published.push(JSON.parse(JSON.stringify(r)) as ClusterFeatureStatus),
+    recentChanges: () => [], signal: new AbortController().signal,
+  };
+}
+
+describe('reconcileMember', () => {
+  it('reconfigures a missing feature, shows the tactic\'s progress in status, and ends Supported', async () => {
+    const t = new FakeTactic();
+    const published: ClusterFeatureStatus[] = [];
+    const events: string[] = [];
+    const out = await reconcileMember(fc({ podpreset: true }), member, undefined, deps(t, published, events));
+    expect(out.features[0]).toMatchObject({ name: 'podpreset', state: 'Supported', reason: 'Yes' });
+    expect(published.map((p) => p.features[0]!.message)).toEqual(['running fake', 'fake: step 1/2', 'fake: step 2/2']);
+    expect(published.every((p) => p.features[0]!.state === 'Reconfiguring')).toBe(true);
+    expect(events).toContain('Reconfiguring: fake: installed');
+  });
+
+  it('changes nothing in inform mode', async () => {
+    const t = new FakeTactic();
+    const out = await reconcileMember(fc({ podpreset: true, mode: 'inform' }), member, undefined, deps(t, [], []));
+    expect(out.features[0]).toMatchObject({ state: 'Missing', reason: 'No' });
+    expect(t.calls).toEqual(['probe']);
+  });
+
+  it('reports a failing tactic as Failed with its message', async () => {
+    const out = await reconcileMember(fc({ podpreset: true }), member, undefined, deps(new FakeTactic(true), [], []));
+    expect(out.features[0]).toMatchObject({ state: 'Failed', reason: 'ReconfigureFailed', message: 'fake: boom' });
+  });
+
+  it('reports an unreachable member as Unknown without probing it', async () => {
+    const t = new FakeTactic();
+    const out = await reconcileMember(fc({ podpreset: true }), { ...member, ready: false, offline: true, lastError: 'connect ECONNREFUSED' }, undefined, deps(t, [], []));
+    expect(out.features[0]).toMatchObject({ state: 'Unknown', reason: 'ClusterOffline' });
+    expect(out.features[0]!.message).toContain('ECONNREFUSED');
+    expect(t.calls).toEqual([]);
+  });
+});
