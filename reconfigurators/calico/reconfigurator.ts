@@ -100,8 +100,9 @@ export class CalicoReconfigurator implements Reconfigurator {
         if (!(e instanceof KubeApiError && e.statusCode === 404)) throw e;
       }
     }
-    // Done means gone: CRDs finalize their objects and workloads their pods before they disappear.
-    const deadline = Date.now() + 120_000;
+    // Done means gone: CRDs finalize their objects and workloads their pods before they disappear
+    // (a loaded API server can take minutes to finalize a CRD).
+    const deadline = Date.now() + 300_000;
     for (const p of deleted) {
       while (Date.now() < deadline && (await c.getOptional(p))) await new Promise((r) => setTimeout(r, 250));
     }
