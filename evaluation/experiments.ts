@@ -54,7 +54,7 @@ async function deleteNamespace(c: KubeClient, name: string): Promise<void> {
   // Pods bound to no real kubelet (the load pods) would stay Terminating: remove them at once.
   await c.delete(`/api/v1/namespaces/${name}/pods`, { query: { gracePeriodSeconds: 0 } }).catch(() => undefined);
   await c.delete(`/api/v1/namespaces/${name}`);
-  for (let i = 0; i < 240 && (await c.getOptional(`/api/v1/namespaces/${name}`)); i++) await sleep(500);
+  await c.waitGone([`/api/v1/namespaces/${name}`], 120_000);
 }
 
 async function podReady(c: KubeClient, ns: string, name: string): Promise<KubeObject & { status?: { podIP?: string } }> {

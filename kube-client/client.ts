@@ -255,6 +255,29 @@ export class KubeClient {
     return this.request<T>('PATCH', path, { ...opts, body: patch, contentType: 'application/merge-patch+json' });
   }
 
+  /**
+   * Propagation for deleting an object of this kind: Foreground for workloads, so they are gone only when
+   * their pods are; Background for the rest, whose deletion then does not wait on the garbage collector
+   * (Foreground on CRDs and namespaces hung for minutes while the collector resynced its discovery).
+   */
+  static propagationFor(kind: string): 'Foreground' | 'Background' {
+    return ['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Job'].includes(kind) ? 'Foreground' : 'Background';
+  }
+
+  /**
+   * Polls until every path answers 404 or timeoutMs passes (one deadline for all);
+   * returns the paths still there. Deletion with finalizers is not instant.
+   */
+  async waitGone(paths: string[], timeoutMs: number, intervalMs = 500): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (const p of paths) {
+      while (Date.now() < deadline && (await this.getOptional(p))) await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    const left: string[] = [];
+    for (const p of paths) if (await this.getOptional(p)) left.push(p);
+    return left;
+  }
+
   /** DELETE that treats an already missing object as done (idempotent). */
   async delete(path: string, opts?: RequestOptions): Promise<boolean> {
     try {

@@ -3,7 +3,7 @@
 // policy-capable CNI; everything installed carries
 // app.kubernetes.io/managed-by=fedfeat and revert removes exactly that.
 import type { CalicoSettings, DesiredFeature } from '../../api/featureconfig.js';
-import { KubeApiError, type KubeClient, type KubeObject } from '../../kube-client/client.js';
+import { KubeApiError, KubeClient, type KubeObject } from '../../kube-client/client.js';
 import { objectPath as knownPath } from '../podpreset/render.js';
 import { detectCnis, probeNetworkPolicy } from '../probes/cni-detection.js';
 import { probeUntilSupported, type MemberContext, type ProbeResult, type Reconfigurator, type ReconfigureOutcome } from '../types.js';
@@ -93,7 +93,7 @@ export class CalicoReconfigurator implements Reconfigurator {
       const live = await c.getOptional<KubeObject>(path);
       if (!live || live.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'fedfeat') continue;
       try {
-        await c.delete(path, { query: { propagationPolicy: 'Foreground' } });
+        await c.delete(path, { query: { propagationPolicy: KubeClient.propagationFor(obj.kind) } });
         deleted.push(path);
         removed.push(`${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`);
       } catch (e) {
@@ -102,11 +102,7 @@ export class CalicoReconfigurator implements Reconfigurator {
     }
     // Done means gone: CRDs finalize their objects and workloads their pods before they disappear
     // (a loaded API server can take minutes to finalize a CRD).
-    const deadline = Date.now() + 300_000;
-    for (const p of deleted) {
-      while (Date.now() < deadline && (await c.getOptional(p))) await new Promise((r) => setTimeout(r, 250));
-    }
-    const left = (await Promise.all(deleted.map(async (p) => ((await c.getOptional(p)) ? p : undefined)))).filter(Boolean);
+    const left = await c.waitGone(deleted, 300_000, 250);
     if (left.length) throw new Error(`revert still waiting for ${left.length} objects to go: ${left.slice(0, 3).join(', ')}`);
     return { changed: removed.length > 0, message: removed.length ? `removed ${removed.length} Calico objects` : 'nothing of fedfeat on the member' };
   }

@@ -173,7 +173,7 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
 
   private async deletePod(c: KubeClient, path: string): Promise<void> {
     if (!(await c.delete(path, { query: { gracePeriodSeconds: 0 } }))) return;
-    for (let i = 0; i < 60 && (await c.getOptional(path)); i++) await sleep(500);
+    await c.waitGone([path], 30_000);
   }
 
   private async waitNodeConfigured(ctx: MemberContext, node: string, desired: KubeletSettings): Promise<void> {
@@ -228,7 +228,7 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
     await ctx.client.delete(nsPath).catch((e: unknown) => {
       if (!(e instanceof KubeApiError && e.statusCode === 404)) throw e;
     });
-    for (let i = 0; i < 240 && (await ctx.client.getOptional(nsPath)); i++) await sleep(500);
+    await ctx.client.waitGone([nsPath], 120_000);
     return { changed: reverted.length > 0, message: reverted.length ? `restored the original kubelet config on ${reverted.join(', ')}` : 'no node had a fedfeat change' };
   }
 

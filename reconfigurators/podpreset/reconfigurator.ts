@@ -4,7 +4,7 @@
 // app.kubernetes.io/managed-by=fedfeat, and revert deletes only those.
 import type { DesiredFeature } from '../../api/featureconfig.js';
 import { PODPRESET_API_VERSION, PODPRESET_CRD_NAME, PODPRESET_PLURAL } from '../../api/podpreset.js';
-import { KubeApiError, type KubeClient, type KubeObject } from '../../kube-client/client.js';
+import { KubeApiError, KubeClient, type KubeObject } from '../../kube-client/client.js';
 import { apiResourceServed } from '../probes/api-discovery.js';
 import { probeUntilSupported, type MemberContext, type ProbeResult, type Reconfigurator, type ReconfigureOutcome } from '../types.js';
 import { createWebhookCA, issueServingCert, servingCertProblem, type Pem } from './certs.js';
@@ -162,6 +162,7 @@ export class PodPresetReconfigurator implements Reconfigurator {
       this.secret(CA_SECRET, { cert: '', key: '' }), this.secret(TLS_SECRET, { cert: '', key: '' }),
     ];
     // Webhook configuration first (no call to a webhook that is going away), namespace last.
+    const finalizing: string[] = [];
     const order = ['MutatingWebhookConfiguration', 'Service', 'PodDisruptionBudget', 'Deployment', 'ClusterRoleBinding', 'ClusterRole', 'ServiceAccount', 'Secret', 'CustomResourceDefinition', 'Namespace'];
     for (const kind of order) {
       for (const obj of objects.filter((o) => o.kind === kind)) {
@@ -176,21 +177,17 @@ export class PodPresetReconfigurator implements Reconfigurator {
           ctx.event('Warning', 'PodPresetsDeleted', `removing the PodPreset API deletes its ${presets.items.length} PodPresets: ${presets.items.slice(0, 10).map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(', ')}`);
         }
         try {
-          await c.delete(path, { query: { propagationPolicy: 'Foreground' } });
+          await c.delete(path, { query: { propagationPolicy: KubeClient.propagationFor(kind) } });
           removed.push(`${kind} ${obj.metadata.name}`);
+          // The namespace and the CRD finalize their contents before they disappear: wait for those two.
+          if (kind === 'Namespace' || kind === 'CustomResourceDefinition') finalizing.push(path);
         } catch (e) {
           if (!(e instanceof KubeApiError && e.statusCode === 404)) throw e;
         }
       }
     }
-    await this.waitGone(c, [`/api/v1/namespaces/${NAMESPACE}`, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PODPRESET_CRD_NAME}`].filter((p) => removed.some((r) => p.endsWith(r.split(' ')[1]!))));
+    await c.waitGone(finalizing, 120_000);
     return { changed: removed.length > 0, message: removed.length ? `removed ${removed.join(', ')}` : 'nothing of fedfeat on the member' };
   }
 
-  private async waitGone(c: KubeClient, paths: string[]): Promise<void> {
-    const deadline = Date.now() + 120_000;
-    for (const p of paths) {
-      while (Date.now() < deadline && (await c.getOptional(p))) await new Promise((r) => setTimeout(r, 500));
-    }
-  }
 }

@@ -3,10 +3,10 @@
 // declared restart method, exclusive CPUs for a Guaranteed pod, rollback of a
 // setting the kubelet cannot start with, traffic to a pod on the node during
 // all of it, and revert.
-import http from 'node:http';
 import os from 'node:os';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
 import { createLogger } from '../../controller/logger.js';
+import { disruption, httpLoop } from '../../evaluation/load.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { resourcePath } from '../../kube-client/paths.js';
 import { KubeletConfigReconfigurator } from '../../reconfigurators/kubelet-config/reconfigurator.js';
@@ -66,35 +66,12 @@ describeReal('kubelet tactic on the real node', () => {
       }],
     });
     const ip = (await running('web')).status!.podIP!;
-    let stop = false;
-    let ok = 0;
-    let failed = 0;
-    let lastOk = Date.now();
-    let longestGapMs = 0;
-    const load = (async () => {
-      while (!stop) {
-        const good = await new Promise<boolean>((res) => {
-          http.get({ host: ip, port: 8080, path: '/index.html', timeout: 1000 }, (rs) => {
-            rs.resume();
-            res(rs.statusCode === 200);
-          }).on('error', () => res(false)).on('timeout', function (this: http.ClientRequest) {
-            this.destroy();
-          });
-        });
-        if (good) {
-          longestGapMs = Math.max(longestGapMs, Date.now() - lastOk);
-          lastOk = Date.now();
-          ok++;
-        } else failed++;
-        await new Promise((res) => setTimeout(res, 50));
-      }
-    })();
+    const loop = httpLoop(ip, 8080, '/index.html', 50);
 
     const t0 = Date.now();
     const out = await r.reconfigure(ctx, feature);
     const seconds = (Date.now() - t0) / 1000;
-    stop = true;
-    await load;
+    const { ok, failed, longestGapMs } = disruption(await loop.stop());
     process.stderr.write(`kubelet tactic: node reconfigured in ${seconds.toFixed(1)}s; ${ok} requests ok, ${failed} failed, longest gap ${longestGapMs} ms\n`);
     expect(out.message).toContain(`1 nodes reconfigured, 1 at a time: ${node}`);
     expect(failed).toBe(0);
