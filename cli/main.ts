@@ -8,7 +8,7 @@ import { printFederationSummary } from './federation-summary.js';
 import { fetchFeatureConfigs, renderStatus } from './status-table.js';
 import { runController } from '../controller/run.js';
 import { runPodPresetWebhook } from '../webhooks/podpreset/run.js';
-import { runEval, type Experiment } from '../evaluation/run.js';
+import { runCleanup, runEval, type Experiment, type RemoteOptions } from '../evaluation/run.js';
 import { KubeClient } from '../kube-client/client.js';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -25,6 +25,13 @@ Usage:
         [--members 1,5,10] [--nodes 10,100,1000]
         The paper's experiments (and scale) on a local federation the harness starts and stops:
         results.json, report.md and PNG charts in DIR (default ./eval-report).
+  fedfeat eval overhead|disruption|time-to-reconfigure|all --kubeconfig PATH --context CTX[,CTX...] [--yes]
+        [--node-agent-image REF] [--webhook-image REF] [--podpreset-webhook-url CTX=URL,...] [--web-image REF]
+        [--pause-image REF] [--node NAME] [--calico-manifest-url URL] [--simulated-node-annotation KEY=VALUE]
+        The same on your clusters (only the named contexts): says what it will change, asks (or --yes),
+        records every change on the cluster first (namespace fedfeat-eval) and reverts it at the end.
+  fedfeat eval cleanup --kubeconfig PATH --context CTX[,CTX...] [--yes]
+        Undo what an interrupted evaluation left on those clusters.
   fedfeat status [NAME] [--kubeconfig PATH] [--watch]
         The per-cluster, per-feature state of FeatureConfigs on the host.
   fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--keep-on-failure]
@@ -116,20 +123,56 @@ async function main(argv: string[]): Promise<number> {
     return new Promise<number>(() => undefined); // runs until SIGTERM
   }
   if (group === 'eval') {
-    checkFlags(flags, ['out', 'repeats', 'members', 'nodes', 'kubeconfig']);
+    const remoteFlags = ['kubeconfig', 'context', 'yes', 'podpreset-webhook-url', 'node-agent-image', 'webhook-image', 'web-image', 'pause-image', 'node', 'calico-manifest-url', 'simulated-node-annotation'];
+    const str = (k: string) => {
+      const v = flags.get(k);
+      if (v === true) throw new UsageError(`--${k} needs a value`);
+      return v;
+    };
+    const remote = (): RemoteOptions | undefined => {
+      const kubeconfig = str('kubeconfig');
+      if (!kubeconfig) {
+        const stray = remoteFlags.filter((k) => flags.has(k));
+        if (stray.length) throw new UsageError(`${stray.map((k) => `--${k}`).join(', ')} only apply with --kubeconfig (the local federation needs none of them)`);
+        return undefined;
+      }
+      const contexts = (str('context') ?? '').split(',').filter(Boolean);
+      if (!contexts.length) throw new UsageError('--kubeconfig needs --context CONTEXT[,CONTEXT...]: the clusters to evaluate, named one by one');
+      const webhookUrls: Record<string, string> = {};
+      for (const pair of (str('podpreset-webhook-url') ?? '').split(',').filter(Boolean)) {
+        const i = pair.indexOf('=');
+        if (i < 1) throw new UsageError(`--podpreset-webhook-url takes CONTEXT=URL pairs separated by commas (got "${pair}")`);
+        webhookUrls[pair.slice(0, i)] = pair.slice(i + 1);
+      }
+      const opt = (k: string, name: string) => (str(k) ? { [name]: str(k) } : {});
+      return {
+        kubeconfig, contexts, yes: flags.get('yes') === true || flags.get('yes') === 'true', webhookUrls,
+        ...opt('node-agent-image', 'nodeAgentImage'), ...opt('webhook-image', 'webhookImage'), ...opt('web-image', 'webImage'), ...opt('pause-image', 'pauseImage'),
+        ...opt('node', 'node'), ...opt('calico-manifest-url', 'calicoManifestURL'), ...opt('simulated-node-annotation', 'simulatedNodeAnnotation'),
+      };
+    };
+    if (cmd === 'cleanup') {
+      checkFlags(flags, remoteFlags);
+      const r = remote();
+      if (!r) throw new UsageError('eval cleanup needs --kubeconfig PATH --context CONTEXT[,...] (a local evaluation federation is removed with "fedfeat dev down --name eval --purge")');
+      process.stdout.write(await runCleanup(r));
+      return 0;
+    }
+    checkFlags(flags, ['out', 'repeats', 'members', 'nodes', ...remoteFlags]);
     const list = (k: string, dflt: string) => {
       const v = typeof flags.get(k) === 'string' ? (flags.get(k) as string) : dflt;
       const xs = v.split(',').map(Number);
       if (xs.some((x) => !Number.isInteger(x) || x < 1)) throw new UsageError(`--${k} needs whole numbers separated by commas (got "${v}")`);
       return xs;
     };
+    const r = remote();
     process.stdout.write(await runEval({
       experiment: (cmd ?? '') as Experiment,
       out: typeof flags.get('out') === 'string' ? (flags.get('out') as string) : path.join(process.cwd(), 'eval-report'),
       repeats: intFlag(flags, 'repeats', 5),
       members: list('members', '1,5,10'),
       nodes: list('nodes', '10,100,1000'),
-      kubeconfig: typeof flags.get('kubeconfig') === 'string' ? (flags.get('kubeconfig') as string) : undefined,
+      ...(r ? { remote: r } : {}),
     }));
     return 0;
   }

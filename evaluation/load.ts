@@ -13,7 +13,10 @@ export interface BurstResult {
 }
 
 /** Creates `pods` pods at `rate` per second (open loop: a slow answer does not slow the sender). */
-export async function podCreationBurst(client: KubeClient, ns: string, pods: number, rate: number, prefix = 'p'): Promise<BurstResult> {
+export async function podCreationBurst(
+  client: KubeClient, ns: string, pods: number, rate: number, o: { image?: string; dryRun?: boolean; prefix?: string } = {},
+): Promise<BurstResult> {
+  const prefix = o.prefix ?? 'p';
   const latenciesMs: number[] = [];
   let errors = 0;
   const t0 = performance.now();
@@ -26,8 +29,8 @@ export async function podCreationBurst(client: KubeClient, ns: string, pods: num
       try {
         await client.post(`/api/v1/namespaces/${ns}/pods`, {
           apiVersion: 'v1', kind: 'Pod', metadata: { name: `${prefix}-${i}`, labels: { role: 'frontend' } },
-          spec: { containers: [{ name: 'c', image: 'fedfeat.local/tools:1.0' }], nodeName: 'none' },
-        });
+          spec: { containers: [{ name: 'c', image: o.image ?? 'fedfeat.local/tools:1.0' }], nodeName: 'none' },
+        }, o.dryRun ? { query: { dryRun: 'All' } } : {});
         latenciesMs.push(performance.now() - s);
       } catch {
         errors++;
@@ -45,22 +48,15 @@ export interface ProbeSample {
   ms: number | null;
 }
 
-/** GETs http://host:port/path every intervalMs until stopped; returns every sample. */
-export function httpLoop(host: string, port: number, path: string, intervalMs = 20): { stop(): Promise<ProbeSample[]> } {
+/** Calls `get` (true = a successful request) every intervalMs until stopped; returns every sample. */
+export function getLoop(get: () => Promise<boolean>, intervalMs = 20): { stop(): Promise<ProbeSample[]> } {
   const samples: ProbeSample[] = [];
   const t0 = performance.now();
   let stopped = false;
   const done = (async () => {
     while (!stopped) {
       const s = performance.now();
-      const ok = await new Promise<boolean>((res) => {
-        http.get({ host, port, path, timeout: 1000 }, (rs) => {
-          rs.resume();
-          res(rs.statusCode === 200);
-        }).on('error', () => res(false)).on('timeout', function (this: http.ClientRequest) {
-          this.destroy();
-        });
-      });
+      const ok = await get();
       samples.push({ t: (s - t0) / 1000, ms: ok ? performance.now() - s : null });
       await sleep(intervalMs);
     }
@@ -72,6 +68,23 @@ export function httpLoop(host: string, port: number, path: string, intervalMs = 
       return samples;
     },
   };
+}
+
+/** One GET of http://host:port/path: true for a 200 within 1 s. */
+export function httpGet(host: string, port: number, path: string): () => Promise<boolean> {
+  return () => new Promise<boolean>((res) => {
+    http.get({ host, port, path, timeout: 1000 }, (rs) => {
+      rs.resume();
+      res(rs.statusCode === 200);
+    }).on('error', () => res(false)).on('timeout', function (this: http.ClientRequest) {
+      this.destroy();
+    });
+  });
+}
+
+/** GETs http://host:port/path every intervalMs until stopped; returns every sample. */
+export function httpLoop(host: string, port: number, path: string, intervalMs = 20): { stop(): Promise<ProbeSample[]> } {
+  return getLoop(httpGet(host, port, path), intervalMs);
 }
 
 /** Failed requests and the longest time without a successful one. */

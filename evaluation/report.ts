@@ -2,18 +2,21 @@
 // charts) and the PNG charts, in one folder.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { DisruptionRun, NodeScalePoint, OverheadResult, ScalePoint, TimeToReconfigure } from './experiments.js';
+import type { DisruptionRun, NodeScalePoint, OverheadResult, ScalePoint, Skipped, TimeToReconfigure } from './experiments.js';
 import { lineChart, type ChartBounds, type Series } from './png-chart.js';
 import type { linearFit, Summary } from './stats.js';
 
 export interface EvalResults {
   startedAt: string;
   machine: { cpus: number; memoryGiB: number };
-  overhead?: OverheadResult;
+  /** The clusters measured: the local federation the harness started, or the user's kubeconfig contexts. */
+  target: { kind: 'local' | 'kubeconfig'; clusters: Array<{ name: string; server: string }> };
+  overhead?: OverheadResult[];
   disruption?: { runs: DisruptionRun[]; note: string };
   timeToReconfigure?: TimeToReconfigure[];
   scaleMembers?: { points: ScalePoint[]; fit: ReturnType<typeof linearFit> };
   scaleNodes?: { points: NodeScalePoint[]; fit: ReturnType<typeof linearFit> };
+  skipped?: Skipped[];
 }
 
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
@@ -33,37 +36,43 @@ const legend = (series: Series[]) => series.map((s, i) => `${['blue', 'red', 'gr
 export function writeReport(dir: string, r: EvalResults): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'results.json'), JSON.stringify(r, null, 2));
-  const md: string[] = [`# fedfeat evaluation`, '', `Run ${r.startedAt} on the local federation; ${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB.`, ''];
+  const where = r.target.kind === 'local' ? 'the local federation' : `kubeconfig contexts ${r.target.clusters.map((c) => `${c.name} (${c.server})`).join(', ')}`;
+  const md: string[] = [`# fedfeat evaluation`, '', `Run ${r.startedAt} on ${where}; harness machine ${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB.`, ''];
+  const many = r.target.clusters.length > 1 && r.target.kind === 'kubeconfig';
+  const on = (member: string) => (many ? ` (${member})` : '');
   const summary: string[] = ['| Question | Result | Paper |', '|---|---|---|'];
 
-  if (r.overhead) {
-    const a = r.overhead.admission;
-    md.push('## 1. Overhead', '', `Pod creation latency (ms), ${a.repeats} runs of ${a.podsPerRun} pods at ${a.rate}/s:`, '',
-      row(['run', 'n', 'p50', 'p95', 'p99', 'mean', 'stddev']), '|---|---|---|---|---|---|---|',
-      sumRow('without webhook', a.withoutWebhook), sumRow('with PodPreset webhook', a.withWebhook), '',
-      `The webhook adds ${f1(a.addedP50Ms)} ms at p50 and ${f1(a.addedP99Ms)} ms at p99.`, '');
-    summary.push(row(['Overhead: PodPreset webhook on pod admission', `+${f1(a.addedP50Ms)} ms p50, +${f1(a.addedP99Ms)} ms p99`, 'not measured for admission']));
-    const c = r.overhead.cpuPinning;
+  for (const o of r.overhead ?? []) {
+    const a = o.admission;
+    if (a) {
+      md.push(`## 1. Overhead on ${o.member}`, '', `Pod creation latency (ms), ${a.repeats} runs of ${a.podsPerRun} pods at ${a.rate}/s${a.dryRun ? ' (server-side dry run: admitted, not stored)' : ''}:`, '',
+        row(['run', 'n', 'p50', 'p95', 'p99', 'mean', 'stddev']), '|---|---|---|---|---|---|---|',
+        sumRow('without webhook', a.withoutWebhook), sumRow('with PodPreset webhook', a.withWebhook), '',
+        `The webhook adds ${f1(a.addedP50Ms)} ms at p50 and ${f1(a.addedP99Ms)} ms at p99.`, '');
+      summary.push(row([`Overhead: PodPreset webhook on pod admission${on(o.member)}`, `+${f1(a.addedP50Ms)} ms p50, +${f1(a.addedP99Ms)} ms p99`, 'not measured for admission']));
+    }
+    const c = o.cpuPinning;
     if (c) {
-      md.push(`CPU-bound loop, iteration time (ms) — ${c.note}:`, '', row(['pod', 'n', 'p50', 'p95', 'p99', 'mean', 'stddev']), '|---|---|---|---|---|---|---|',
+      md.push(`CPU-bound loop on ${o.member}/${c.node}, iteration time (ms) — ${c.note}:`, '', row(['pod', 'n', 'p50', 'p95', 'p99', 'mean', 'stddev']), '|---|---|---|---|---|---|---|',
         sumRow('pinned (static policy)', c.pinned), sumRow('shared pool', c.shared), '');
-      summary.push(row(['Overhead: CPU pinning via fedfeat', `p99 ${f1(c.pinned.p99)} ms pinned vs ${f1(c.shared.p99)} ms shared`, 'static policy gives stable latency']));
+      summary.push(row([`Overhead: CPU pinning via fedfeat${on(o.member)}`, `p99 ${f1(c.pinned.p99)} ms pinned vs ${f1(c.shared.p99)} ms shared`, 'static policy gives stable latency']));
     }
   }
-  if (r.disruption) {
-    md.push('## 2. Disruption', '', `A web pod with a readiness probe on the real node, requested every 20 ms while the kubelet is reconfigured (${r.disruption.note}).`, '',
-      row(['mode', 'seconds', 'ok', 'failed', 'longest gap (ms)']), '|---|---|---|---|---|',
-      ...r.disruption.runs.map((d) => row([d.mode, f1(d.seconds), d.ok, d.failed, d.longestGapMs])), '');
-    const series = r.disruption.runs.map((d) => ({ name: d.mode, points: d.samples.map((s) => [s.t, s.ms ?? 0] as [number, number]) }));
+  if (r.disruption?.runs.length) {
+    md.push('## 2. Disruption', '', `A web pod with a readiness probe, requested every 20 ms while every kubelet of its cluster is reconfigured (${r.disruption.note}).`, '',
+      row(['cluster', 'mode', 'seconds', 'ok', 'failed', 'longest gap (ms)']), '|---|---|---|---|---|---|',
+      ...r.disruption.runs.map((d) => row([d.member, d.mode, f1(d.seconds), d.ok, d.failed, d.longestGapMs])), '');
+    const series = r.disruption.runs.map((d) => ({ name: `${many ? `${d.member}: ` : ''}${d.mode}`, points: d.samples.map((s) => [s.t, s.ms ?? 0] as [number, number]) }));
     const c = chart(dir, 'disruption.png', series);
     md.push(`![latency over time](${c.file})`, '', `Latency (ms, 0 = failed) over time (s); x ${f1(c.bounds.xMin)}–${f1(c.bounds.xMax)} s, y 0–${f1(c.bounds.yMax)} ms; ${legend(series)}.`, '');
-    const roll = r.disruption.runs[0]!;
-    summary.push(row(['Disruption: kubelet reconfiguration', `${roll.failed} failed requests, longest gap ${roll.longestGapMs} ms`, 'outage while all kubelets restart']));
+    for (const d of r.disruption.runs.filter((x) => x.mode.startsWith('rolling'))) {
+      summary.push(row([`Disruption: kubelet reconfiguration${on(d.member)}`, `${d.failed} failed requests, longest gap ${d.longestGapMs} ms`, 'outage while all kubelets restart']));
+    }
   }
   if (r.timeToReconfigure) {
     md.push('## 3. Time to reconfigure a fresh member', '', row(['feature', 'member', 'runs', 'mean (s)', 'stddev', 'min', 'max', 'note']), '|---|---|---|---|---|---|---|---|',
       ...r.timeToReconfigure.map((t) => row([t.feature, t.member, t.summary.n, f2(t.summary.mean), f2(t.summary.stddev), f2(t.summary.min), f2(t.summary.max), t.note ?? ''])), '');
-    for (const t of r.timeToReconfigure) summary.push(row([`Time to reconfigure: ${t.feature}`, `${f1(t.summary.mean)} s ± ${f1(t.summary.stddev)}`, 'under 100 s']));
+    for (const t of r.timeToReconfigure) summary.push(row([`Time to reconfigure: ${t.feature}${on(t.member)}`, `${f1(t.summary.mean)} s ± ${f1(t.summary.stddev)}`, 'under 100 s']));
   }
   if (r.scaleMembers) {
     const s = r.scaleMembers;
@@ -83,6 +92,9 @@ export function writeReport(dir: string, r: EvalResults): string {
     const c = chart(dir, 'scale-nodes.png', series);
     md.push(`![time vs nodes](${c.file})`, '', `x nodes ${c.bounds.xMin}–${c.bounds.xMax}, y seconds 0–${f1(c.bounds.yMax)}. Linear fit: ${(s.fit.slope * 1000).toFixed(1)} ms per node, R² ${f2(s.fit.r2)}.`, '');
     summary.push(row(['Scale: nodes per member', `${(s.fit.slope * 1000).toFixed(1)} ms per node (R² ${f2(s.fit.r2)})`, 'open question']));
+  }
+  if (r.skipped?.length) {
+    md.push('## Not measured', '', row(['experiment', 'cluster', 'why']), '|---|---|---|', ...r.skipped.map((k) => row([k.experiment, k.member, k.reason.replace(/\|/g, '/')])), '');
   }
   const table = summary.join('\n');
   md.splice(3, 0, '## Summary', '', table, '');

@@ -1,15 +1,35 @@
-// `fedfeat eval <experiment|all>`: starts its own local federation, runs the
-// experiments with a progress bar, writes results.json + report.md + charts,
-// and stops everything it started. Pointing it at other clusters is not built.
+// `fedfeat eval <experiment|all>`: on a local federation it starts and stops
+// itself, or on the clusters of kubeconfig contexts the user names (after
+// saying what it will change and asking). Runs the experiments with a
+// progress bar, writes results.json + report.md + charts, and undoes what it
+// changed. `fedfeat eval cleanup` undoes what an interrupted run left.
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { KubeObject } from '../kube-client/client.js';
 import { down, status, up } from '../local-federation/launcher.js';
-import { disruptionExperiment, overhead, scaleMembers, scaleNodes, timeToReconfigure, type EvalContext } from './experiments.js';
+import { confirm, describeChanges, type ExperimentName } from './consent.js';
+import {
+  disruptionExperiment, evalTactics, overhead, scaleMembers, scaleNodes, serveCalicoStandIn, timeToReconfigure,
+  type EvalContext, type ReconfigureCase,
+} from './experiments.js';
+import { cleanupMember, EVAL_LABEL, EVAL_LABEL_VALUE, EVAL_NAMESPACE, INSTALLED_ANNOTATION, parseInstalled } from './journal.js';
 import { ProgressBar } from './progress-bar.js';
 import { writeReport, type EvalResults } from './report.js';
+import { kubeconfigMembers, localMembers, type EvalMember, type KubeconfigTargetOptions } from './targets.js';
 
 export const EXPERIMENTS = ['overhead', 'disruption', 'time-to-reconfigure', 'scale', 'all'] as const;
 export type Experiment = (typeof EXPERIMENTS)[number];
+
+export interface RemoteOptions extends Omit<KubeconfigTargetOptions, 'kubeconfig'> {
+  kubeconfig: string;
+  /** Calico manifest for clusters without a CNI (default: the official one of the tactic's version). */
+  calicoManifestURL?: string;
+  /** Skip the question (needed without a terminal). */
+  yes: boolean;
+  input?: Readable & { isTTY?: boolean };
+  output?: Writable;
+}
 
 export interface EvalOptions {
   experiment: Experiment;
@@ -17,42 +37,180 @@ export interface EvalOptions {
   repeats: number;
   members: number[];
   nodes: number[];
-  kubeconfig?: string;
+  /** Set: run on these kubeconfig contexts instead of a local federation. */
+  remote?: RemoteOptions;
 }
 
 const INSTANCE = 'eval';
 
+function chosen(experiment: Experiment): ExperimentName[] {
+  return (['overhead', 'disruption', 'time-to-reconfigure'] as const).filter((e) => experiment === 'all' || experiment === e);
+}
+
 export async function runEval(o: EvalOptions): Promise<string> {
-  if (o.kubeconfig) {
-    throw new Error('running the harness against your own clusters (--kubeconfig) is not built yet; it runs on a local federation it starts and stops itself');
-  }
-  if (!EXPERIMENTS.includes(o.experiment)) throw new Error(`unknown experiment "${o.experiment}" (one of ${EXPERIMENTS.join(', ')})`);
+  if (!EXPERIMENTS.includes(o.experiment)) throw new Error(`unknown experiment "${o.experiment}" (one of ${EXPERIMENTS.join(', ')}, or cleanup)`);
+  if (o.remote) return runRemote(o, o.remote);
   if (status(INSTANCE)) throw new Error(`a local federation "${INSTANCE}" exists already; stop it with "fedfeat dev down --name ${INSTANCE}"`);
   const want = (e: Experiment) => o.experiment === 'all' || o.experiment === e;
   const steps = (want('overhead') ? 2 : 0) + (want('disruption') ? 2 : 0) + (want('time-to-reconfigure') ? 3 * o.repeats : 0) + (want('scale') ? o.members.length + o.nodes.length : 0) + 2;
   const bar = new ProgressBar(steps);
-  const results: EvalResults = { startedAt: new Date().toISOString(), machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) } };
-  const needsFederation = want('overhead') || want('disruption') || want('time-to-reconfigure');
+  const results: EvalResults = { startedAt: new Date().toISOString(), machine: machine(), target: { kind: 'local', clusters: [] } };
+  const ctx: EvalContext = { repeats: o.repeats, bar, skipped: [] };
+  const needsFederation = chosen(o.experiment).length > 0;
   try {
     if (needsFederation) {
       bar.note('starting the evaluation federation (3 members, real node when root)');
       const state = await up({ instance: INSTANCE, members: 3, nodesPerMember: 5, realNode: 'auto', quiet: true });
       bar.step(`federation up in ${state.startupSeconds}s`);
-      const ctx: EvalContext = { state, repeats: o.repeats, bar };
-      if (want('overhead')) results.overhead = await overhead(ctx);
-      if (want('disruption')) results.disruption = await disruptionExperiment(ctx);
-      if (want('time-to-reconfigure')) results.timeToReconfigure = await timeToReconfigure(ctx);
+      results.target.clusters = state.clusters.filter((c) => c.role === 'member').map((c) => ({ name: c.name, server: c.server }));
+      // The local federation's roles: member-1 has the real node, member-2 gets PodPreset, member-3 Calico (stand-in).
+      const [m1, m2, m3] = await localMembers(state, ['member-1', 'member-2', 'member-3']);
+      const real = state.realNode ? m1 : undefined;
+      const calico = await serveCalicoStandIn();
+      try {
+        if (want('overhead')) results.overhead = await overhead(ctx, m2, real);
+        if (want('disruption')) {
+          const runs = real ? await disruptionExperiment(ctx, real) : [];
+          if (!real) ctx.skipped.push({ experiment: 'disruption', member: 'member-1', reason: 'no real node (the real node needs root)' });
+          results.disruption = { runs, note: 'one real node here: "all at once" and "rolling" restart the same single kubelet; the difference shows only with several real nodes' };
+        }
+        if (want('time-to-reconfigure')) {
+          const cases: ReconfigureCase[] = [
+            { member: m2!, feature: 'podpreset' },
+            { member: m3!, feature: 'networkpolicy', calicoManifestURL: calico.url, note: 'Calico stand-in manifest on KWOK nodes (real Calico images cannot be pulled here)' },
+          ];
+          if (real) cases.push({ member: real, feature: 'cpumanagementpolicy', note: 'one real node' });
+          results.timeToReconfigure = await timeToReconfigure(ctx, cases);
+        }
+      } finally {
+        calico.close();
+        for (const m of [m1, m2, m3]) m?.ctx.client.close();
+      }
     }
   } finally {
     if (needsFederation) await down(INSTANCE, { purge: true, quiet: true });
   }
   if (want('scale')) {
-    const ctx = { state: undefined as never, repeats: o.repeats, bar };
     results.scaleMembers = await scaleMembers(ctx, o.members);
     results.scaleNodes = await scaleNodes(ctx, o.nodes);
   }
+  return finish(o.out, results, ctx, bar);
+}
+
+function machine(): EvalResults['machine'] {
+  return { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) };
+}
+
+function finish(out: string, results: EvalResults, ctx: EvalContext, bar: ProgressBar): string {
+  if (ctx.skipped.length) results.skipped = ctx.skipped;
   bar.step('writing the report');
-  const table = writeReport(o.out, results);
+  const table = writeReport(out, results);
   bar.end();
-  return `${table}\n\nreport: ${path.join(o.out, 'report.md')}\nresults: ${path.join(o.out, 'results.json')}\n`;
+  const skipped = ctx.skipped.map((s) => `  not measured: ${s.experiment} on ${s.member}: ${s.reason}`).join('\n');
+  return `${table}\n${skipped ? `\n${skipped}\n` : ''}\nreport: ${path.join(out, 'report.md')}\nresults: ${path.join(out, 'results.json')}\n`;
+}
+
+async function nodeCount(m: EvalMember): Promise<number> {
+  return (await m.ctx.client.list('/api/v1/nodes')).items.length;
+}
+
+/** A run an earlier, interrupted run left behind must be cleaned up first: the harness would otherwise take it for the cluster's own. */
+async function refuseLeftovers(members: EvalMember[], kubeconfig: string): Promise<void> {
+  for (const m of members) {
+    const ns = await m.ctx.client.getOptional<KubeObject>(`/api/v1/namespaces/${EVAL_NAMESPACE}`);
+    const left = parseInstalled(ns?.metadata.annotations?.[INSTALLED_ANNOTATION]);
+    if (left.length) {
+      throw new Error(`context ${m.name} still has ${left.join(', ')} from an earlier, interrupted evaluation; undo it first: fedfeat eval cleanup --kubeconfig ${kubeconfig} --context ${m.name}`);
+    }
+  }
+}
+
+async function runRemote(o: EvalOptions, r: RemoteOptions): Promise<string> {
+  if (o.experiment === 'scale') throw new Error('the scale experiment builds local federations of 1 to 25 members itself; it does not run on your clusters (drop --kubeconfig)');
+  const experiments = chosen(o.experiment);
+  const members = await kubeconfigMembers(r);
+  const output = r.output ?? process.stderr;
+  try {
+    const clusters = await Promise.all(members.map(async (m) => ({ name: m.name, server: m.server, nodes: await nodeCount(m) })));
+    await confirm(describeChanges(clusters, experiments, o.repeats), { yes: r.yes, input: r.input ?? process.stdin, output });
+    await refuseLeftovers(members, r.kubeconfig);
+    const n = members.length;
+    const steps = (experiments.includes('overhead') ? 2 * n : 0) + (experiments.includes('disruption') ? 2 * n : 0) + (experiments.includes('time-to-reconfigure') ? 3 * o.repeats * n : 0) + 2;
+    const bar = new ProgressBar(steps);
+    bar.step(`${n} cluster(s) answered`);
+    const ctx: EvalContext = { repeats: o.repeats, bar, skipped: [] };
+    const results: EvalResults = { startedAt: new Date().toISOString(), machine: machine(), target: { kind: 'kubeconfig', clusters: clusters.map(({ name, server }) => ({ name, server })) } };
+    // Ctrl-C or SIGTERM: undo what is recorded on every cluster before exiting.
+    let interrupted = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (interrupted) return;
+      interrupted = true;
+      output.write(`\n${sig}: undoing what the evaluation changed (recorded in namespace ${EVAL_NAMESPACE})...\n`);
+      void cleanupAll(members, output).finally(() => process.exit(130));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      for (const m of members) {
+        if (experiments.includes('overhead')) results.overhead = [...(results.overhead ?? []), ...(await overhead(ctx, m, m))];
+        if (experiments.includes('disruption')) {
+          results.disruption = { runs: [...(results.disruption?.runs ?? []), ...(await disruptionExperiment(ctx, m))], note: 'through the API server pod proxy, so an API server hiccup counts too' };
+        }
+        if (experiments.includes('time-to-reconfigure')) {
+          const cases = (['podpreset', 'cpumanagementpolicy', 'networkpolicy'] as const).map((feature) => ({ member: m, feature, ...(r.calicoManifestURL ? { calicoManifestURL: r.calicoManifestURL } : {}) }));
+          results.timeToReconfigure = [...(results.timeToReconfigure ?? []), ...(await timeToReconfigure(ctx, cases))];
+        }
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (!interrupted) {
+        const problems = await cleanupAll(members, undefined);
+        for (const p of problems) ctx.skipped.push({ experiment: 'cleanup', member: p.member, reason: p.error });
+      }
+    }
+    return finish(o.out, results, ctx, bar);
+  } finally {
+    for (const m of members) m.ctx.client.close();
+  }
+}
+
+/** Undoes every recorded change on every member; returns what could not be undone. */
+async function cleanupAll(members: EvalMember[], output: Writable | undefined, calicoManifestURL?: string): Promise<Array<{ member: string; error: string }>> {
+  const problems: Array<{ member: string; error: string }> = [];
+  await Promise.all(members.map(async (m) => {
+    try {
+      const res = await cleanupMember(m.ctx, evalTactics(m, calicoManifestURL));
+      output?.write(`${m.name}: reverted ${res.reverted.join(', ') || 'nothing'}; deleted namespaces ${res.namespaces.join(', ') || 'none'}\n`);
+      for (const e of res.errors) problems.push({ member: m.name, error: e });
+    } catch (e) {
+      problems.push({ member: m.name, error: (e as Error).message });
+    }
+  }));
+  for (const p of problems) output?.write(`${p.member}: NOT undone: ${p.error}\n`);
+  return problems;
+}
+
+/** `fedfeat eval cleanup`: shows what earlier runs left on the named contexts, asks, and undoes it. */
+export async function runCleanup(r: RemoteOptions): Promise<string> {
+  const members = await kubeconfigMembers(r);
+  const output = r.output ?? process.stderr;
+  try {
+    const lines = ['fedfeat eval cleanup will undo, on these clusters only:'];
+    let anything = false;
+    for (const m of members) {
+      const ns = await m.ctx.client.getOptional<KubeObject>(`/api/v1/namespaces/${EVAL_NAMESPACE}`);
+      const features = parseInstalled(ns?.metadata.annotations?.[INSTALLED_ANNOTATION]);
+      const nss = (await m.ctx.client.list<KubeObject>('/api/v1/namespaces', { query: { labelSelector: `${EVAL_LABEL}=${EVAL_LABEL_VALUE}` } })).items.map((x) => x.metadata.name);
+      anything ||= features.length > 0 || nss.length > 0;
+      lines.push(`  - context ${m.name} (${m.server}): revert ${features.join(', ') || 'nothing'}; delete namespaces ${nss.join(', ') || 'none'}`);
+    }
+    if (!anything) return `${lines.slice(1).join('\n')}\nnothing to undo.\n`;
+    await confirm(lines.join('\n'), { yes: r.yes, input: r.input ?? process.stdin, output });
+    const problems = await cleanupAll(members, output, r.calicoManifestURL);
+    if (problems.length) throw new Error(`cleanup incomplete on ${[...new Set(problems.map((p) => p.member))].join(', ')}; run it again (what is left stays recorded)`);
+    return 'cleanup done: nothing the evaluation changed is left.\n';
+  } finally {
+    for (const m of members) m.ctx.client.close();
+  }
 }

@@ -1,0 +1,103 @@
+// What the harness changed on a cluster, written on the cluster itself before
+// each change: a marker namespace whose annotation lists the features the
+// harness turned on. A crashed or interrupted run leaves that record behind,
+// and `fedfeat eval cleanup` (or the next run's start) undoes exactly it.
+// Everything else the harness creates lives in namespaces carrying its label.
+import type { DesiredFeature, FeatureName } from '../api/featureconfig.js';
+import type { KubeClient, KubeObject } from '../kube-client/client.js';
+import type { MemberContext, Reconfigurator } from '../reconfigurators/types.js';
+
+export const EVAL_NAMESPACE = 'fedfeat-eval';
+export const EVAL_LABEL = 'app.kubernetes.io/managed-by';
+export const EVAL_LABEL_VALUE = 'fedfeat-eval';
+export const INSTALLED_ANNOTATION = 'fedfeat.io/eval-installed';
+const FIELD_MANAGER = 'fedfeat-eval';
+
+/** Parses the marker's annotation; an unreadable one is an error, not "nothing installed". Pure. */
+export function parseInstalled(value: string | undefined): FeatureName[] {
+  if (!value) return [];
+  let v: unknown;
+  try {
+    v = JSON.parse(value);
+  } catch {
+    throw new Error(`annotation ${INSTALLED_ANNOTATION} on namespace ${EVAL_NAMESPACE} is not JSON: ${value}`);
+  }
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`annotation ${INSTALLED_ANNOTATION} is not a list of feature names: ${value}`);
+  return v as FeatureName[];
+}
+
+export function namespaceObject(name: string, annotations?: Record<string, string>): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [EVAL_LABEL]: EVAL_LABEL_VALUE }, ...(annotations ? { annotations } : {}) } } as KubeObject;
+}
+
+async function readInstalled(c: KubeClient): Promise<FeatureName[]> {
+  const ns = await c.getOptional<KubeObject>(`/api/v1/namespaces/${EVAL_NAMESPACE}`);
+  return parseInstalled(ns?.metadata.annotations?.[INSTALLED_ANNOTATION]);
+}
+
+async function writeInstalled(c: KubeClient, features: FeatureName[]): Promise<void> {
+  await c.apply(`/api/v1/namespaces/${EVAL_NAMESPACE}`, namespaceObject(EVAL_NAMESPACE, { [INSTALLED_ANNOTATION]: JSON.stringify([...new Set(features)].sort()) }), FIELD_MANAGER);
+}
+
+/** Records a feature before the harness turns it on, so an interrupted run can be undone. */
+export async function recordInstalling(c: KubeClient, feature: FeatureName): Promise<void> {
+  await writeInstalled(c, [...(await readInstalled(c)), feature]);
+}
+
+/** Drops a feature from the record once the harness has reverted it. */
+export async function recordReverted(c: KubeClient, feature: FeatureName): Promise<void> {
+  await writeInstalled(c, (await readInstalled(c)).filter((f) => f !== feature));
+}
+
+/** Creates a namespace for one experiment, labelled so cleanup finds it. */
+export async function ensureEvalNamespace(c: KubeClient, name: string): Promise<void> {
+  await c.apply(`/api/v1/namespaces/${name}`, namespaceObject(name), FIELD_MANAGER);
+}
+
+/** Deletes one experiment namespace and waits until it is gone. */
+export async function deleteEvalNamespace(c: KubeClient, name: string, timeoutMs = 120_000): Promise<void> {
+  // Pods bound to no real kubelet (load pods) would stay Terminating: remove them at once.
+  await c.delete(`/api/v1/namespaces/${name}/pods`, { query: { gracePeriodSeconds: 0 } }).catch(() => undefined);
+  await c.delete(`/api/v1/namespaces/${name}`);
+  const left = await c.waitGone([`/api/v1/namespaces/${name}`], timeoutMs);
+  if (left.length) throw new Error(`namespace ${name} still terminating after ${timeoutMs / 1000} s`);
+}
+
+export interface CleanupResult {
+  reverted: FeatureName[];
+  namespaces: string[];
+  errors: string[];
+}
+
+/**
+ * Undoes what the record says the harness turned on, then deletes the harness's namespaces.
+ * A feature whose revert fails stays in the record (and the marker namespace stays) so a later cleanup retries.
+ */
+export type Tactics = Partial<Record<FeatureName, { r: Reconfigurator; f: DesiredFeature }>>;
+
+export async function cleanupMember(m: MemberContext, tactics: Tactics): Promise<CleanupResult> {
+  const c = m.client;
+  const out: CleanupResult = { reverted: [], namespaces: [], errors: [] };
+  for (const feature of await readInstalled(c)) {
+    const t = tactics[feature];
+    try {
+      if (!t) throw new Error('no tactic known for it');
+      await t.r.revert(m, t.f);
+      await recordReverted(c, feature);
+      out.reverted.push(feature);
+    } catch (e) {
+      out.errors.push(`revert ${feature}: ${(e as Error).message}`);
+    }
+  }
+  const nss = await c.list<KubeObject>('/api/v1/namespaces', { query: { labelSelector: `${EVAL_LABEL}=${EVAL_LABEL_VALUE}` } });
+  for (const ns of nss.items) {
+    if (ns.metadata.name === EVAL_NAMESPACE && out.errors.length) continue;
+    try {
+      await deleteEvalNamespace(c, ns.metadata.name);
+      out.namespaces.push(ns.metadata.name);
+    } catch (e) {
+      out.errors.push(`delete namespace ${ns.metadata.name}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
