@@ -8,7 +8,7 @@ import { printFederationSummary } from './federation-summary.js';
 import { fetchFeatureConfigs, renderStatus } from './status-table.js';
 import { runController } from '../controller/run.js';
 import { runPodPresetWebhook } from '../webhooks/podpreset/run.js';
-import { runCleanup, runEval, type Experiment, type RemoteOptions } from '../evaluation/run.js';
+import { EvalInterrupted, runCleanup, runEval, type Experiment, type RemoteOptions } from '../evaluation/run.js';
 import { KubeClient } from '../kube-client/client.js';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -146,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const opt = (k: string, name: string) => (str(k) ? { [name]: str(k) } : {});
       return {
-        kubeconfig, contexts, yes: flags.get('yes') === true || flags.get('yes') === 'true', webhookUrls,
+        kubeconfig, contexts, yes: flags.get('yes') === true || flags.get('yes') === 'true', webhookUrls, abort: new AbortController(),
         ...opt('node-agent-image', 'nodeAgentImage'), ...opt('webhook-image', 'webhookImage'), ...opt('web-image', 'webImage'), ...opt('pause-image', 'pauseImage'),
         ...opt('node', 'node'), ...opt('calico-manifest-url', 'calicoManifestURL'), ...opt('simulated-node-annotation', 'simulatedNodeAnnotation'),
       };
@@ -249,6 +249,6 @@ main(process.argv.slice(2)).then(
     const err = e as Error;
     process.stderr.write(`fedfeat: ${err.message}\n`);
     if (err instanceof UsageError) process.stderr.write('run "fedfeat help" for usage\n');
-    process.exit(err instanceof UsageError ? 2 : err instanceof FederationAlreadyRunning ? 3 : 1);
+    process.exit(err instanceof UsageError ? 2 : err instanceof FederationAlreadyRunning ? 3 : err instanceof EvalInterrupted ? 130 : 1);
   },
 );

@@ -52,11 +52,13 @@ export function evalTactics(m: EvalMember, calicoManifestURL?: string): Tactics 
   };
 }
 
-/** Turns a feature on unless the cluster has it already; records it first. Returns false (and why) when it was present. */
+/** Turns a feature on (recorded on the cluster first) and waits until it works; refuses once the run is interrupted. */
 async function turnOn(m: EvalMember, r: Reconfigurator, f: DesiredFeature, verifyTimeoutMs = 300_000): Promise<void> {
-  await recordInstalling(m.ctx.client, f.name as FeatureName);
+  if (m.ctx.signal.aborted) throw new Error('interrupted');
+  await recordInstalling(m.ctx.client, f);
   await r.reconfigure(m.ctx, f);
   const v = await r.verify(m.ctx, f, verifyTimeoutMs);
+  if (m.ctx.signal.aborted) throw new Error('interrupted');
   if (v.state !== 'Supported') throw new Error(`${f.name} not Supported on ${m.name} after reconfiguring: ${v.reason}: ${v.message}`);
 }
 

@@ -13,8 +13,8 @@ export const EVAL_LABEL_VALUE = 'fedfeat-eval';
 export const INSTALLED_ANNOTATION = 'fedfeat.io/eval-installed';
 const FIELD_MANAGER = 'fedfeat-eval';
 
-/** Parses the marker's annotation; an unreadable one is an error, not "nothing installed". Pure. */
-export function parseInstalled(value: string | undefined): FeatureName[] {
+/** Parses the marker's annotation: the features turned on, with their settings. An unreadable one is an error, not "nothing installed". Pure. */
+export function parseInstalled(value: string | undefined): DesiredFeature[] {
   if (!value) return [];
   let v: unknown;
   try {
@@ -22,31 +22,33 @@ export function parseInstalled(value: string | undefined): FeatureName[] {
   } catch {
     throw new Error(`annotation ${INSTALLED_ANNOTATION} on namespace ${EVAL_NAMESPACE} is not JSON: ${value}`);
   }
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`annotation ${INSTALLED_ANNOTATION} is not a list of feature names: ${value}`);
-  return v as FeatureName[];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string')) {
+    throw new Error(`annotation ${INSTALLED_ANNOTATION} is not a list of features: ${value}`);
+  }
+  return v as DesiredFeature[];
 }
 
 export function namespaceObject(name: string, annotations?: Record<string, string>): KubeObject {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [EVAL_LABEL]: EVAL_LABEL_VALUE }, ...(annotations ? { annotations } : {}) } } as KubeObject;
 }
 
-async function readInstalled(c: KubeClient): Promise<FeatureName[]> {
+export async function readInstalled(c: KubeClient): Promise<DesiredFeature[]> {
   const ns = await c.getOptional<KubeObject>(`/api/v1/namespaces/${EVAL_NAMESPACE}`);
   return parseInstalled(ns?.metadata.annotations?.[INSTALLED_ANNOTATION]);
 }
 
-async function writeInstalled(c: KubeClient, features: FeatureName[]): Promise<void> {
-  await c.apply(`/api/v1/namespaces/${EVAL_NAMESPACE}`, namespaceObject(EVAL_NAMESPACE, { [INSTALLED_ANNOTATION]: JSON.stringify([...new Set(features)].sort()) }), FIELD_MANAGER);
+async function writeInstalled(c: KubeClient, features: DesiredFeature[]): Promise<void> {
+  await c.apply(`/api/v1/namespaces/${EVAL_NAMESPACE}`, namespaceObject(EVAL_NAMESPACE, { [INSTALLED_ANNOTATION]: JSON.stringify(features) }), FIELD_MANAGER);
 }
 
-/** Records a feature before the harness turns it on, so an interrupted run can be undone. */
-export async function recordInstalling(c: KubeClient, feature: FeatureName): Promise<void> {
-  await writeInstalled(c, [...(await readInstalled(c)), feature]);
+/** Records a feature (and the settings revert needs, e.g. the Calico manifest) before the harness turns it on. */
+export async function recordInstalling(c: KubeClient, feature: DesiredFeature): Promise<void> {
+  await writeInstalled(c, [...(await readInstalled(c)).filter((f) => f.name !== feature.name), feature]);
 }
 
 /** Drops a feature from the record once the harness has reverted it. */
 export async function recordReverted(c: KubeClient, feature: FeatureName): Promise<void> {
-  await writeInstalled(c, (await readInstalled(c)).filter((f) => f !== feature));
+  await writeInstalled(c, (await readInstalled(c)).filter((f) => f.name !== feature));
 }
 
 /** Creates a namespace for one experiment, labelled so cleanup finds it. */
@@ -76,17 +78,18 @@ export interface CleanupResult {
 export type Tactics = Partial<Record<FeatureName, { r: Reconfigurator; f: DesiredFeature }>>;
 
 export async function cleanupMember(m: MemberContext, tactics: Tactics): Promise<CleanupResult> {
+  // Revert with the recorded settings: the tactic's own default settings may differ (another Calico manifest).
   const c = m.client;
   const out: CleanupResult = { reverted: [], namespaces: [], errors: [] };
-  for (const feature of await readInstalled(c)) {
-    const t = tactics[feature];
+  for (const f of await readInstalled(c)) {
+    const t = tactics[f.name];
     try {
       if (!t) throw new Error('no tactic known for it');
-      await t.r.revert(m, t.f);
-      await recordReverted(c, feature);
-      out.reverted.push(feature);
+      await t.r.revert(m, f);
+      await recordReverted(c, f.name);
+      out.reverted.push(f.name);
     } catch (e) {
-      out.errors.push(`revert ${feature}: ${(e as Error).message}`);
+      out.errors.push(`revert ${f.name}: ${(e as Error).message}`);
     }
   }
   const nss = await c.list<KubeObject>('/api/v1/namespaces', { query: { labelSelector: `${EVAL_LABEL}=${EVAL_LABEL_VALUE}` } });

@@ -13,7 +13,7 @@ import {
   disruptionExperiment, evalTactics, overhead, scaleMembers, scaleNodes, serveCalicoStandIn, timeToReconfigure,
   type EvalContext, type ReconfigureCase,
 } from './experiments.js';
-import { cleanupMember, EVAL_LABEL, EVAL_LABEL_VALUE, EVAL_NAMESPACE, INSTALLED_ANNOTATION, parseInstalled } from './journal.js';
+import { cleanupMember, EVAL_LABEL, EVAL_LABEL_VALUE, EVAL_NAMESPACE, readInstalled } from './journal.js';
 import { ProgressBar } from './progress-bar.js';
 import { writeReport, type EvalResults } from './report.js';
 import { kubeconfigMembers, localMembers, type EvalMember, type KubeconfigTargetOptions } from './targets.js';
@@ -27,6 +27,8 @@ export interface RemoteOptions extends Omit<KubeconfigTargetOptions, 'kubeconfig
   calicoManifestURL?: string;
   /** Skip the question (needed without a terminal). */
   yes: boolean;
+  /** Aborted on SIGINT/SIGTERM: no new change starts; what was done is undone. */
+  abort: AbortController;
   input?: Readable & { isTTY?: boolean };
   output?: Writable;
 }
@@ -117,8 +119,7 @@ async function nodeCount(m: EvalMember): Promise<number> {
 /** A run an earlier, interrupted run left behind must be cleaned up first: the harness would otherwise take it for the cluster's own. */
 async function refuseLeftovers(members: EvalMember[], kubeconfig: string): Promise<void> {
   for (const m of members) {
-    const ns = await m.ctx.client.getOptional<KubeObject>(`/api/v1/namespaces/${EVAL_NAMESPACE}`);
-    const left = parseInstalled(ns?.metadata.annotations?.[INSTALLED_ANNOTATION]);
+    const left = (await readInstalled(m.ctx.client)).map((f) => f.name);
     if (left.length) {
       throw new Error(`context ${m.name} still has ${left.join(', ')} from an earlier, interrupted evaluation; undo it first: fedfeat eval cleanup --kubeconfig ${kubeconfig} --context ${m.name}`);
     }
@@ -128,7 +129,7 @@ async function refuseLeftovers(members: EvalMember[], kubeconfig: string): Promi
 async function runRemote(o: EvalOptions, r: RemoteOptions): Promise<string> {
   if (o.experiment === 'scale') throw new Error('the scale experiment builds local federations of 1 to 25 members itself; it does not run on your clusters (drop --kubeconfig)');
   const experiments = chosen(o.experiment);
-  const members = await kubeconfigMembers(r);
+  const members = await kubeconfigMembers({ ...r, signal: r.abort.signal });
   const output = r.output ?? process.stderr;
   try {
     const clusters = await Promise.all(members.map(async (m) => ({ name: m.name, server: m.server, nodes: await nodeCount(m) })));
@@ -140,18 +141,21 @@ async function runRemote(o: EvalOptions, r: RemoteOptions): Promise<string> {
     bar.step(`${n} cluster(s) answered`);
     const ctx: EvalContext = { repeats: o.repeats, bar, skipped: [] };
     const results: EvalResults = { startedAt: new Date().toISOString(), machine: machine(), target: { kind: 'kubeconfig', clusters: clusters.map(({ name, server }) => ({ name, server })) } };
-    // Ctrl-C or SIGTERM: undo what is recorded on every cluster before exiting.
-    let interrupted = false;
+    // Ctrl-C or SIGTERM: no new change starts, the current step ends, everything recorded is undone.
+    // A second one exits at once; what is recorded stays for "fedfeat eval cleanup".
     const onSignal = (sig: NodeJS.Signals) => {
-      if (interrupted) return;
-      interrupted = true;
-      output.write(`\n${sig}: undoing what the evaluation changed (recorded in namespace ${EVAL_NAMESPACE})...\n`);
-      void cleanupAll(members, output).finally(() => process.exit(130));
+      if (r.abort.signal.aborted) {
+        output.write(`\n${sig} again: exiting now; undo what is left with: fedfeat eval cleanup --kubeconfig ${r.kubeconfig} --context ${r.contexts.join(',')}\n`);
+        process.exit(130);
+      }
+      output.write(`\n${sig}: finishing the current step, then undoing what the evaluation changed (recorded in namespace ${EVAL_NAMESPACE}); again to exit at once\n`);
+      r.abort.abort();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
       for (const m of members) {
+        if (r.abort.signal.aborted) break;
         if (experiments.includes('overhead')) results.overhead = [...(results.overhead ?? []), ...(await overhead(ctx, m, m))];
         if (experiments.includes('disruption')) {
           results.disruption = { runs: [...(results.disruption?.runs ?? []), ...(await disruptionExperiment(ctx, m))], note: 'through the API server pod proxy, so an API server hiccup counts too' };
@@ -162,25 +166,27 @@ async function runRemote(o: EvalOptions, r: RemoteOptions): Promise<string> {
         }
       }
     } finally {
+      const problems = await cleanupAll(members, r.abort.signal.aborted ? output : undefined);
+      for (const p of problems) ctx.skipped.push({ experiment: 'cleanup', member: p.member, reason: p.error });
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      if (!interrupted) {
-        const problems = await cleanupAll(members, undefined);
-        for (const p of problems) ctx.skipped.push({ experiment: 'cleanup', member: p.member, reason: p.error });
-      }
     }
+    if (r.abort.signal.aborted) throw new EvalInterrupted(`interrupted; ${ctx.skipped.some((s) => s.experiment === 'cleanup') ? 'NOT everything was undone (see above): run fedfeat eval cleanup' : 'everything the evaluation changed is undone'}`);
     return finish(o.out, results, ctx, bar);
   } finally {
     for (const m of members) m.ctx.client.close();
   }
 }
 
+/** The run stopped on a signal (after undoing what it could): exit status 130. */
+export class EvalInterrupted extends Error {}
+
 /** Undoes every recorded change on every member; returns what could not be undone. */
-async function cleanupAll(members: EvalMember[], output: Writable | undefined, calicoManifestURL?: string): Promise<Array<{ member: string; error: string }>> {
+async function cleanupAll(members: EvalMember[], output: Writable | undefined): Promise<Array<{ member: string; error: string }>> {
   const problems: Array<{ member: string; error: string }> = [];
   await Promise.all(members.map(async (m) => {
     try {
-      const res = await cleanupMember(m.ctx, evalTactics(m, calicoManifestURL));
+      const res = await cleanupMember(m.ctx, evalTactics(m));
       output?.write(`${m.name}: reverted ${res.reverted.join(', ') || 'nothing'}; deleted namespaces ${res.namespaces.join(', ') || 'none'}\n`);
       for (const e of res.errors) problems.push({ member: m.name, error: e });
     } catch (e) {
@@ -192,22 +198,21 @@ async function cleanupAll(members: EvalMember[], output: Writable | undefined, c
 }
 
 /** `fedfeat eval cleanup`: shows what earlier runs left on the named contexts, asks, and undoes it. */
-export async function runCleanup(r: RemoteOptions): Promise<string> {
+export async function runCleanup(r: Omit<RemoteOptions, 'abort'>): Promise<string> {
   const members = await kubeconfigMembers(r);
   const output = r.output ?? process.stderr;
   try {
     const lines = ['fedfeat eval cleanup will undo, on these clusters only:'];
     let anything = false;
     for (const m of members) {
-      const ns = await m.ctx.client.getOptional<KubeObject>(`/api/v1/namespaces/${EVAL_NAMESPACE}`);
-      const features = parseInstalled(ns?.metadata.annotations?.[INSTALLED_ANNOTATION]);
+      const features = (await readInstalled(m.ctx.client)).map((f) => f.name);
       const nss = (await m.ctx.client.list<KubeObject>('/api/v1/namespaces', { query: { labelSelector: `${EVAL_LABEL}=${EVAL_LABEL_VALUE}` } })).items.map((x) => x.metadata.name);
       anything ||= features.length > 0 || nss.length > 0;
       lines.push(`  - context ${m.name} (${m.server}): revert ${features.join(', ') || 'nothing'}; delete namespaces ${nss.join(', ') || 'none'}`);
     }
     if (!anything) return `${lines.slice(1).join('\n')}\nnothing to undo.\n`;
     await confirm(lines.join('\n'), { yes: r.yes, input: r.input ?? process.stdin, output });
-    const problems = await cleanupAll(members, output, r.calicoManifestURL);
+    const problems = await cleanupAll(members, output);
     if (problems.length) throw new Error(`cleanup incomplete on ${[...new Set(problems.map((p) => p.member))].join(', ')}; run it again (what is left stays recorded)`);
     return 'cleanup done: nothing the evaluation changed is left.\n';
   } finally {

@@ -56,13 +56,15 @@ export interface KubeconfigTargetOptions {
   node?: string;
   pauseImage?: string;
   simulatedNodeAnnotation?: string;
+  /** Aborts the tactics' waits (the run was interrupted). */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_REMOTE_IMAGES: EvalImages = { web: 'busybox:1.36', pause: 'registry.k8s.io/pause:3.10', node: DEFAULT_AGENT_IMAGE };
 
-function memberContext(cluster: string, client: KubeClient, annotations: Record<string, string>, simulated: string | undefined): MemberContext {
+function memberContext(cluster: string, client: KubeClient, annotations: Record<string, string>, simulated: string | undefined, signal?: AbortSignal): MemberContext {
   return {
-    cluster, annotations, client, log: createLogger('warn'), signal: new AbortController().signal,
+    cluster, annotations, client, log: createLogger('warn'), signal: signal ?? new AbortController().signal,
     options: { nodeProbeConcurrency: 8, requestTimeoutMs: 10_000, ...(simulated ? { simulatedNodeAnnotation: simulated } : {}) },
     event: () => undefined,
   };
@@ -138,7 +140,7 @@ export async function kubeconfigMembers(o: KubeconfigTargetOptions): Promise<Eva
       if (url) annotations[WEBHOOK_URL_ANNOTATION] = url;
       out.push({
         name: context, server, local: false, images, ...(o.node ? { node: o.node } : {}),
-        ctx: memberContext(context, client, annotations, o.simulatedNodeAnnotation ?? SIMULATED_NODE_ANNOTATION),
+        ctx: memberContext(context, client, annotations, o.simulatedNodeAnnotation ?? SIMULATED_NODE_ANNOTATION, o.signal),
         // Pod IPs are rarely routable from where the harness runs: go through the API server.
         podGetter: (ns, pod, _ip, port, path) => async () => {
           try {

@@ -79,10 +79,12 @@ describe('asking before changing a cluster', () => {
 });
 
 describe('the on-cluster record of what the harness changed', () => {
-  it('reads a list of features and refuses a record it cannot read', () => {
+  it('reads the features with the settings revert needs, and refuses a record it cannot read', () => {
     expect(parseInstalled(undefined)).toEqual([]);
-    expect(parseInstalled('["podpreset","cpumanagementpolicy"]')).toEqual(['podpreset', 'cpumanagementpolicy']);
+    expect(parseInstalled('[{"name":"podpreset"},{"name":"networkpolicy","calico":{"manifestURL":"http://m/c.yaml"}}]'))
+      .toEqual([{ name: 'podpreset' }, { name: 'networkpolicy', calico: { manifestURL: 'http://m/c.yaml' } }]);
     expect(() => parseInstalled('podpreset')).toThrow(INSTALLED_ANNOTATION);
     expect(() => parseInstalled('{"a":1}')).toThrow(/not a list/);
+    expect(() => parseInstalled('["podpreset"]')).toThrow(/not a list/);
   });
 });
