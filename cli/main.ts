@@ -8,7 +8,7 @@ import { printFederationSummary } from './federation-summary.js';
 import { fetchFeatureConfigs, renderStatus } from './status-table.js';
 import { runController } from '../controller/run.js';
 import { runPodPresetWebhook } from '../webhooks/podpreset/run.js';
-import { EvalInterrupted, runCleanup, runEval, type Experiment, type RemoteOptions } from '../evaluation/run.js';
+import { EvalInterrupted, FEATURES, runCleanup, runEval, type Experiment, type RemoteOptions } from '../evaluation/run.js';
 import { KubeClient } from '../kube-client/client.js';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -28,6 +28,7 @@ Usage:
   fedfeat eval overhead|disruption|time-to-reconfigure|all --kubeconfig PATH --context CTX[,CTX...] [--yes]
         [--node-agent-image REF] [--webhook-image REF] [--podpreset-webhook-url CTX=URL,...] [--web-image REF]
         [--pause-image REF] [--node NAME] [--calico-manifest-url URL] [--simulated-node-annotation KEY=VALUE]
+        [--features podpreset,cpumanagementpolicy,networkpolicy]
         The same on your clusters (only the named contexts): says what it will change, asks (or --yes),
         records every change on the cluster first (namespace fedfeat-eval) and reverts it at the end.
   fedfeat eval cleanup --kubeconfig PATH --context CTX[,CTX...] [--yes]
@@ -123,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
     return new Promise<number>(() => undefined); // runs until SIGTERM
   }
   if (group === 'eval') {
-    const remoteFlags = ['kubeconfig', 'context', 'yes', 'podpreset-webhook-url', 'node-agent-image', 'webhook-image', 'web-image', 'pause-image', 'node', 'calico-manifest-url', 'simulated-node-annotation'];
+    const remoteFlags = ['kubeconfig', 'context', 'yes', 'podpreset-webhook-url', 'node-agent-image', 'webhook-image', 'web-image', 'pause-image', 'node', 'calico-manifest-url', 'simulated-node-annotation', 'features'];
     const str = (k: string) => {
       const v = flags.get(k);
       if (v === true) throw new UsageError(`--${k} needs a value`);
@@ -144,9 +145,12 @@ async function main(argv: string[]): Promise<number> {
         if (i < 1) throw new UsageError(`--podpreset-webhook-url takes CONTEXT=URL pairs separated by commas (got "${pair}")`);
         webhookUrls[pair.slice(0, i)] = pair.slice(i + 1);
       }
+      const features = (str('features') ?? '').split(',').filter(Boolean);
+      for (const f of features) if (!(FEATURES as readonly string[]).includes(f)) throw new UsageError(`--features takes ${FEATURES.join(', ')} (got "${f}")`);
       const opt = (k: string, name: string) => (str(k) ? { [name]: str(k) } : {});
       return {
         kubeconfig, contexts, yes: flags.get('yes') === true || flags.get('yes') === 'true', webhookUrls, abort: new AbortController(),
+        ...(features.length ? { features: features as Array<(typeof FEATURES)[number]> } : {}),
         ...opt('node-agent-image', 'nodeAgentImage'), ...opt('webhook-image', 'webhookImage'), ...opt('web-image', 'webImage'), ...opt('pause-image', 'pauseImage'),
         ...opt('node', 'node'), ...opt('calico-manifest-url', 'calicoManifestURL'), ...opt('simulated-node-annotation', 'simulatedNodeAnnotation'),
       };

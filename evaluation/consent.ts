@@ -6,7 +6,10 @@ import { createInterface } from 'node:readline';
 export type ExperimentName = 'overhead' | 'disruption' | 'time-to-reconfigure';
 
 /** The text shown before any change: every cluster, and what each experiment does there. Pure. */
-export function describeChanges(clusters: Array<{ name: string; server: string; nodes: number }>, experiments: ExperimentName[], repeats: number): string {
+export function describeChanges(
+  clusters: Array<{ name: string; server: string; nodes: number }>, experiments: ExperimentName[], repeats: number,
+  features: string[] = ['podpreset', 'cpumanagementpolicy', 'networkpolicy'],
+): string {
   const lines = ['fedfeat eval will change these clusters (and only these):'];
   for (const c of clusters) lines.push(`  - context ${c.name}: ${c.server} (${c.nodes} nodes)`);
   lines.push('On each, where a feature is missing (a feature already present is measured nowhere and left alone):');
@@ -19,8 +22,11 @@ export function describeChanges(clusters: Array<{ name: string; server: string; 
       '    (rolling, then all nodes at once), reverting after each');
   }
   if (experiments.includes('time-to-reconfigure')) {
-    lines.push(`  - time-to-reconfigure: installs and reverts, ${repeats} times each: the PodPreset API + webhook, the static CPU manager policy`,
-      '    (kubelet restarts on every node), and Calico (only where no CNI DaemonSet runs)');
+    const what: Record<string, string> = {
+      podpreset: 'the PodPreset API + webhook', cpumanagementpolicy: 'the static CPU manager policy (kubelet restarts on every node)',
+      networkpolicy: 'Calico (only where no CNI DaemonSet runs)',
+    };
+    lines.push(`  - time-to-reconfigure: installs and reverts, ${repeats} times each: ${features.map((f) => what[f] ?? f).join('; ')}`);
   }
   lines.push('Everything is recorded on the cluster (namespace fedfeat-eval) before it is changed and reverted at the end;',
     'after an interruption, "fedfeat eval cleanup --kubeconfig ... --context ..." undoes what is left.');

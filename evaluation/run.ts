@@ -27,6 +27,8 @@ export interface RemoteOptions extends Omit<KubeconfigTargetOptions, 'kubeconfig
   calicoManifestURL?: string;
   /** Skip the question (needed without a terminal). */
   yes: boolean;
+  /** Features time-to-reconfigure measures (default: all three). */
+  features?: Array<'podpreset' | 'cpumanagementpolicy' | 'networkpolicy'>;
   /** Aborted on SIGINT/SIGTERM: no new change starts; what was done is undone. */
   abort: AbortController;
   input?: Readable & { isTTY?: boolean };
@@ -44,6 +46,7 @@ export interface EvalOptions {
 }
 
 const INSTANCE = 'eval';
+export const FEATURES = ['podpreset', 'cpumanagementpolicy', 'networkpolicy'] as const;
 
 function chosen(experiment: Experiment): ExperimentName[] {
   return (['overhead', 'disruption', 'time-to-reconfigure'] as const).filter((e) => experiment === 'all' || experiment === e);
@@ -133,10 +136,10 @@ async function runRemote(o: EvalOptions, r: RemoteOptions): Promise<string> {
   const output = r.output ?? process.stderr;
   try {
     const clusters = await Promise.all(members.map(async (m) => ({ name: m.name, server: m.server, nodes: await nodeCount(m) })));
-    await confirm(describeChanges(clusters, experiments, o.repeats), { yes: r.yes, input: r.input ?? process.stdin, output });
+    await confirm(describeChanges(clusters, experiments, o.repeats, r.features ? [...r.features] : undefined), { yes: r.yes, input: r.input ?? process.stdin, output });
     await refuseLeftovers(members, r.kubeconfig);
     const n = members.length;
-    const steps = (experiments.includes('overhead') ? 2 * n : 0) + (experiments.includes('disruption') ? 2 * n : 0) + (experiments.includes('time-to-reconfigure') ? 3 * o.repeats * n : 0) + 2;
+    const steps = (experiments.includes('overhead') ? 2 * n : 0) + (experiments.includes('disruption') ? 2 * n : 0) + (experiments.includes('time-to-reconfigure') ? (r.features ?? FEATURES).length * o.repeats * n : 0) + 2;
     const bar = new ProgressBar(steps);
     bar.step(`${n} cluster(s) answered`);
     const ctx: EvalContext = { repeats: o.repeats, bar, skipped: [] };
@@ -161,7 +164,7 @@ async function runRemote(o: EvalOptions, r: RemoteOptions): Promise<string> {
           results.disruption = { runs: [...(results.disruption?.runs ?? []), ...(await disruptionExperiment(ctx, m))], note: 'through the API server pod proxy, so an API server hiccup counts too' };
         }
         if (experiments.includes('time-to-reconfigure')) {
-          const cases = (['podpreset', 'cpumanagementpolicy', 'networkpolicy'] as const).map((feature) => ({ member: m, feature, ...(r.calicoManifestURL ? { calicoManifestURL: r.calicoManifestURL } : {}) }));
+          const cases = (r.features ?? FEATURES).map((feature) => ({ member: m, feature, ...(r.calicoManifestURL ? { calicoManifestURL: r.calicoManifestURL } : {}) }));
           results.timeToReconfigure = [...(results.timeToReconfigure ?? []), ...(await timeToReconfigure(ctx, cases))];
         }
       }

@@ -7,7 +7,7 @@ import { KubeApiError, KubeClient, type KubeObject } from '../../kube-client/cli
 import { objectPath as knownPath } from '../podpreset/render.js';
 import { detectCnis, probeNetworkPolicy } from '../probes/cni-detection.js';
 import { probeUntilSupported, type MemberContext, type ProbeResult, type Reconfigurator, type ReconfigureOutcome } from '../types.js';
-import { calicoManifestURL, coveringCidr, DEFAULT_CALICO_VERSION, parseManifest, rewriteCalicoManifest } from './manifest.js';
+import { calicoManifestURL, coveringCidr, DEFAULT_CALICO_VERSION, MANAGED_BY, parseManifest, rewriteCalicoManifest } from './manifest.js';
 import { fetchManifest } from './source.js';
 
 export const FIELD_MANAGER = 'fedfeat-calico';
@@ -23,6 +23,33 @@ export function manifestObjectPath(o: KubeObject): string {
   const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') as [string, string] : ['', o.apiVersion];
   const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
   return `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural}/${o.metadata.name}`;
+}
+
+/**
+ * Where Calico's manifest puts objects, in install order (CRDs first, workloads last). Revert lists these by
+ * fedfeat's part-of label when the manifest it installed cannot be fetched again (mirror gone, no network).
+ */
+const CALICO_KINDS: Array<{ kind: string; apiVersion: string; list: string }> = [
+  { kind: 'CustomResourceDefinition', apiVersion: 'apiextensions.k8s.io/v1', list: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions' },
+  { kind: 'ClusterRole', apiVersion: 'rbac.authorization.k8s.io/v1', list: '/apis/rbac.authorization.k8s.io/v1/clusterroles' },
+  { kind: 'ClusterRoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', list: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings' },
+  { kind: 'Role', apiVersion: 'rbac.authorization.k8s.io/v1', list: '/apis/rbac.authorization.k8s.io/v1/roles' },
+  { kind: 'RoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', list: '/apis/rbac.authorization.k8s.io/v1/rolebindings' },
+  { kind: 'ServiceAccount', apiVersion: 'v1', list: '/api/v1/serviceaccounts' },
+  { kind: 'Secret', apiVersion: 'v1', list: '/api/v1/secrets' },
+  { kind: 'ConfigMap', apiVersion: 'v1', list: '/api/v1/configmaps' },
+  { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1', list: '/apis/policy/v1/poddisruptionbudgets' },
+  { kind: 'DaemonSet', apiVersion: 'apps/v1', list: '/apis/apps/v1/daemonsets' },
+  { kind: 'Deployment', apiVersion: 'apps/v1', list: '/apis/apps/v1/deployments' },
+];
+
+async function labelledCalicoObjects(c: KubeClient): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  for (const k of CALICO_KINDS) {
+    const items = (await c.list<KubeObject>(k.list, { query: { labelSelector: `app.kubernetes.io/part-of=${MANAGED_BY['app.kubernetes.io/part-of']}` } })).items;
+    out.push(...items.map((o) => ({ ...o, kind: k.kind, apiVersion: k.apiVersion })));
+  }
+  return out;
 }
 
 const settingsOf = (f: DesiredFeature): CalicoSettings => ('calico' in f ? f.calico : {});
@@ -83,7 +110,9 @@ export class CalicoReconfigurator implements Reconfigurator {
     try {
       objects = (await this.render(c, settingsOf(feature))).objects;
     } catch (e) {
-      throw new Error(`cannot revert: the manifest that was installed is not available (${(e as Error).message})`);
+      // Without the manifest, what fedfeat installed is still findable: everything carries its part-of label.
+      objects = await labelledCalicoObjects(c);
+      ctx.event('Normal', 'RevertByLabel', `the Calico manifest is not available (${(e as Error).message}); removing the ${objects.length} objects labelled as fedfeat's Calico instead`);
     }
     const removed: string[] = [];
     const deleted: string[] = [];

@@ -72,6 +72,29 @@ describe('Calico tactic', () => {
     }
   });
 
+  it('reverts by its label when the manifest it installed cannot be fetched any more', async () => {
+    const m = await adminClient('member-2');
+    const events: string[] = [];
+    const ctx = ctxFor('member-2', m, events);
+    const feature = { name: 'networkpolicy' as const, calico: { manifestURL: url } };
+    try {
+      await r.reconfigure(ctx, feature);
+      const installed = (await m.list('/api/v1/configmaps', { query: { labelSelector: 'app.kubernetes.io/part-of=fedfeat-calico' } })).items.length;
+      expect(installed).toBeGreaterThan(0);
+      // The mirror is gone: the URL answers nothing.
+      const out = await r.revert(ctx, { name: 'networkpolicy', calico: { manifestURL: 'http://127.0.0.1:9/gone.yaml' } });
+      expect(out.message).toMatch(/removed \d+ Calico objects/);
+      expect(events.some((e) => e.includes('RevertByLabel') && e.includes('not available'))).toBe(true);
+      for (const kind of ['/apis/apiextensions.k8s.io/v1/customresourcedefinitions', '/apis/apps/v1/daemonsets', '/apis/apps/v1/deployments', '/api/v1/configmaps', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', '/api/v1/serviceaccounts', '/apis/policy/v1/poddisruptionbudgets']) {
+        expect((await m.list(kind, { query: { labelSelector: 'app.kubernetes.io/part-of=fedfeat-calico' } })).items).toEqual([]);
+      }
+      expect((await r.probe(ctx)).reason).toBe('NoPolicyCapableCNI');
+    } finally {
+      await r.revert(ctx, feature).catch(() => undefined);
+      m.close();
+    }
+  });
+
   it('leaves a member that runs Cilium alone and says why', async () => {
     const m = await adminClient('member-3');
     const events: string[] = [];

@@ -96,7 +96,7 @@ describe('fedfeat eval on kubeconfig contexts', () => {
         },
       });
       const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as EvalResults;
-      expect(results.target).toEqual({ kind: 'kubeconfig', clusters: [{ name: 'member-1', server: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/) }] });
+      expect(results.target).toEqual({ kind: 'kubeconfig', clusters: [{ name: 'member-1', server: expect.stringMatching(/^https:\/\/[\d.]+:\d+$/) }] });
       expect(results.skipped ?? []).toEqual([]);
       // Experiment 1: admission measured without and with the webhook (dry runs), CPU pinning on the real node.
       const o = results.overhead![0]!;
@@ -156,13 +156,15 @@ describe('fedfeat eval on kubeconfig contexts', () => {
     const m3 = await adminClient('member-3');
     const crd = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/ippools.crd.projectcalico.org';
     const installed = async () => (await m3.getOptional<KubeObject>(`/api/v1/namespaces/${EVAL_NAMESPACE}`))?.metadata.annotations?.[INSTALLED_ANNOTATION];
-    const args = ['time-to-reconfigure', '--kubeconfig', kubeconfig(), '--context', 'member-3', '--yes', '--repeats', '20', '--calico-manifest-url', calico.url,
+    const args = ['time-to-reconfigure', '--features', 'networkpolicy', '--kubeconfig', kubeconfig(), '--context', 'member-3', '--yes', '--repeats', '20', '--calico-manifest-url', calico.url,
       '--web-image', TOOLS_IMAGE, '--pause-image', PAUSE_IMAGE, '--node-agent-image', NODE_AGENT_IMAGE, '--out', mkdtempSync(path.join(os.tmpdir(), 'fedfeat-eval-kc-'))];
+    const children: Array<ReturnType<typeof spawn>> = [];
     const start = () => {
       const child = spawn(process.execPath, [fedfeat, 'eval', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+      children.push(child);
       return { child, exit, err: () => err };
     };
     try {
@@ -197,6 +199,7 @@ describe('fedfeat eval on kubeconfig contexts', () => {
       expect(await snapshot(m3)).toEqual(before);
       expect(cli(['cleanup', '--kubeconfig', kubeconfig(), '--context', 'member-3']).stdout).toContain('nothing to undo');
     } finally {
+      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
       m3.close();
     }
   }, 600_000);
