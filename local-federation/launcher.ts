@@ -156,7 +156,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     network = planNetwork(opts.instance, freeSubnetIndex());
     const first = memberName(1);
     state.realNode = {
-      member: first, nodeName: realNodeName(first), netns: network.netns, hostVeth: network.hostVeth,
+      member: first, nodeName: realNodeName(opts.instance, first), netns: network.netns, hostVeth: network.hostVeth,
       hostIP: network.hostIP, nodeIP: network.nodeIP, subnet: network.subnet,
       containerdSocket: containerdPaths(path.join(state.dir, 'real-node'), opts.instance).socket,
       cgroupRoot: cgroupRootFor(opts.instance),

@@ -49,12 +49,13 @@ export function realNodeUnavailableReason(): string | undefined {
   return undefined;
 }
 
-export const realNodeName = (member: string) => `${member}-real`;
+/** Unique per federation: node agents find their kubelet by --hostname-override, and two federations' real nodes share one PID space. */
+export const realNodeName = (instance: string, member: string) => `${instance}-${member}-real`;
 export const cgroupRootFor = (instance: string) => `/fedfeat-${instance}`;
 
 export async function startRealNode(input: RealNodeInput): Promise<RealNodeState> {
   const { network: net, progress, instance } = input;
-  const nodeName = realNodeName(input.memberName);
+  const nodeName = realNodeName(instance, input.memberName);
   const nodeDir = path.join(input.fedDir, 'real-node');
   const cgroupRoot = cgroupRootFor(instance);
   createCgroup(`${cgroupRoot}/runtime`);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { KubeClient, type KubeObject } from '../../kube-client/client.js';
-import { adminClient, eventually, federation } from './federation.js';
+import { adminClient, eventually, federation, TEST_FEDERATION } from './federation.js';
 
 const state = federation();
 // As root (CI) the real node is required; without root the launcher skips it and says why.
@@ -19,7 +19,7 @@ describe('real node', () => {
 
   realIt('exists when running as root', () => {
     expect(state.realNodeSkipped).toBeUndefined();
-    expect(state.realNode?.nodeName).toBe('member-1-real');
+    expect(state.realNode?.nodeName).toBe(`${TEST_FEDERATION}-member-1-real`);
   });
 
   realIt('runs a pod whose readiness probe passes, on containerd', async () => {
