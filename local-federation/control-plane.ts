@@ -107,6 +107,8 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
     `--client-ca-file=${c.pki.ca.cert}`,
     '--authorization-mode=Node,RBAC',
     '--enable-admission-plugins=NodeRestriction',
+    // Webhooks and aggregated APIs behind a Service are called at an endpoint IP: there is no kube-proxy.
+    '--enable-aggregator-routing=true',
     `--service-account-issuer=https://kubernetes.default.svc`,
     `--service-account-key-file=${c.pki.serviceAccount.publicKey}`,
     `--service-account-signing-key-file=${c.pki.serviceAccount.privateKey}`,

@@ -6,7 +6,11 @@ export function kwokNodeName(member: string, index: number): string {
   return `${member}-kwok-${index}`;
 }
 
-export function kwokNode(member: string, index: number, kubeletVersion: string): KubeObject {
+/**
+ * A KWOK node. `taint`: NoSchedule with KWOK's own taint, for members that also have a real node, so that
+ * pods which must really run (a webhook Deployment) are scheduled there; DaemonSets that tolerate it still land.
+ */
+export function kwokNode(member: string, index: number, kubeletVersion: string, taint = false): KubeObject {
   const name = kwokNodeName(member, index);
   const resources = { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' };
   return {
@@ -23,7 +27,7 @@ export function kwokNode(member: string, index: number, kubeletVersion: string):
         type: 'kwok',
       },
     },
-    spec: {},
+    spec: taint ? { taints: [{ key: KWOK_NODE_ANNOTATION, value: 'fake', effect: 'NoSchedule' }] } : {},
     status: {
       allocatable: resources,
       capacity: resources,

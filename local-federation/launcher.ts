@@ -235,7 +235,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
       const client = clients.get(p.name)!;
       const cluster = state.clusters.find((c) => c.name === p.name)!;
       for (let n = 1; n <= opts.nodesPerMember; n++) {
-        await createNode(client, kwokNode(p.name, n, version));
+        await createNode(client, kwokNode(p.name, n, version, !!state.realNode && p.name === state.realNode.member));
         cluster.kwokNodes.push(kwokNodeName(p.name, n));
       }
       const token = await createMemberAccess(client);

@@ -10,9 +10,15 @@ import { buildImageArchive } from './oci-archive.js';
 
 export const PAUSE_IMAGE = 'fedfeat.local/pause:3.10';
 export const TOOLS_IMAGE = 'fedfeat.local/tools:1.0';
-/** The kubelet tactic's node agent: this machine's node binary and the agent's compiled code. */
-export const NODE_AGENT_IMAGE = 'fedfeat.local/node-agent:0.1.0';
-export const NODE_AGENT_COMMAND = ['/usr/local/bin/node', '/app/dist/daemonset-scripts/kubelet-agent/main.js'];
+/**
+ * fedfeat's own image, as the Dockerfile makes it (one image for the controller, the PodPreset webhook and the
+ * kubelet tactic's node agent): this machine's node binary with its libraries, the compiled code and the
+ * production node_modules. Entrypoint `node /app/bin/fedfeat.js`.
+ */
+export const FEDFEAT_IMAGE = 'fedfeat.local/fedfeat:0.1.0';
+/** The kubelet tactic's node agent runs from fedfeat's image. */
+export const NODE_AGENT_IMAGE = FEDFEAT_IMAGE;
+const FEDFEAT_ENTRYPOINT = ['/usr/local/bin/node', '/app/bin/fedfeat.js'];
 
 export interface BuiltImage {
   reference: string;
@@ -65,10 +71,17 @@ function copyInto(rootfs: string, file: string): void {
   copyFileSync(realpathSync(file), dest);
 }
 
-function buildNodeAgent(outDir: string): BuiltImage {
-  const agentDir = path.join(repoRoot, 'dist', 'daemonset-scripts', 'kubelet-agent');
-  if (!existsSync(path.join(agentDir, 'main.js'))) throw new Error(`${agentDir}/main.js is missing: compile first (npx tsc -p .)`);
-  const rootfs = mkdtempSync(path.join(os.tmpdir(), 'fedfeat-agent-'));
+/** Package folders `npm ls` counts as production dependencies (relative to the repository). */
+function productionPackages(): string[] {
+  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return [...new Set(out.split('\n').filter((l) => l.includes(`${path.sep}node_modules${path.sep}`)).map((l) => path.relative(repoRoot, l)))];
+}
+
+function buildFedfeat(outDir: string): BuiltImage {
+  for (const f of ['dist/cli/main.js', 'dist/daemonset-scripts/kubelet-agent/main.js']) {
+    if (!existsSync(path.join(repoRoot, f))) throw new Error(`${f} is missing: compile first (npx tsc -p .)`);
+  }
+  const rootfs = mkdtempSync(path.join(os.tmpdir(), 'fedfeat-image-'));
   try {
     const node = realpathSync(process.execPath);
     mkdirSync(path.join(rootfs, 'usr/local/bin'), { recursive: true });
@@ -77,13 +90,16 @@ function buildNodeAgent(outDir: string): BuiltImage {
     for (const d of ['bin', 'tmp', 'etc']) mkdirSync(path.join(rootfs, d), { recursive: true });
     copyFileSync(BUSYBOX, path.join(rootfs, 'bin', 'busybox'));
     for (const a of ['sh', 'nsenter', 'cat', 'ls']) symlinkSync('busybox', path.join(rootfs, 'bin', a));
+    writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnonroot:x:65532:65532:nonroot:/:/bin/false\n');
     const app = path.join(rootfs, 'app');
-    cpSync(agentDir, path.join(app, 'dist', 'daemonset-scripts', 'kubelet-agent'), { recursive: true });
-    cpSync(path.join(repoRoot, 'node_modules', 'yaml'), path.join(app, 'node_modules', 'yaml'), { recursive: true });
-    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'fedfeat-node-agent', private: true, type: 'module' }));
-    const archive = path.join(outDir, 'node-agent.tar');
-    const id = buildImageArchive({ reference: NODE_AGENT_IMAGE, rootfs, entrypoint: NODE_AGENT_COMMAND }, archive);
-    return { reference: NODE_AGENT_IMAGE, archive, id };
+    // Compiled tests and benchmarks stay out: the image carries what runs in a cluster.
+    cpSync(path.join(repoRoot, 'dist'), path.join(app, 'dist'), { recursive: true, filter: (src) => !/[\\/]dist[\\/](tests|benchmarks)([\\/]|$)/.test(src) });
+    cpSync(path.join(repoRoot, 'bin'), path.join(app, 'bin'), { recursive: true });
+    copyFileSync(path.join(repoRoot, 'package.json'), path.join(app, 'package.json'));
+    for (const pkg of productionPackages()) cpSync(path.join(repoRoot, pkg), path.join(app, pkg), { recursive: true });
+    const archive = path.join(outDir, 'fedfeat.tar');
+    const id = buildImageArchive({ reference: FEDFEAT_IMAGE, rootfs, entrypoint: FEDFEAT_ENTRYPOINT }, archive);
+    return { reference: FEDFEAT_IMAGE, archive, id };
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
@@ -91,5 +107,5 @@ function buildNodeAgent(outDir: string): BuiltImage {
 
 export function buildImages(outDir: string): BuiltImage[] {
   mkdirSync(outDir, { recursive: true });
-  return [buildPause(outDir), buildTools(outDir), buildNodeAgent(outDir)];
+  return [buildPause(outDir), buildTools(outDir), buildFedfeat(outDir)];
 }

@@ -57,6 +57,17 @@ export function createNetwork(n: NodeNetwork): void {
   execFileSync('ip', ['netns', 'exec', n.netns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
 }
 
+/**
+ * The one Service a pod needs without kube-proxy: the API server's ClusterIP (what in-cluster clients dial)
+ * translated to the member's API server, for pods and for host-network processes of the node.
+ */
+export function routeApiServerService(n: NodeNetwork, serviceIP: string, apiServer: string): void {
+  const { hostname, port } = new URL(apiServer);
+  for (const chain of ['PREROUTING', 'OUTPUT']) {
+    execFileSync('nsenter', [`--net=${netnsPath(n.netns)}`, '--', 'iptables', '-t', 'nat', '-A', chain, '-d', `${serviceIP}/32`, '-p', 'tcp', '--dport', '443', '-j', 'DNAT', '--to-destination', `${hostname}:${port}`]);
+  }
+}
+
 /** Lets the host (API server, tests) reach the node's pods directly. */
 export function routePodCidr(n: NodeNetwork, podCidr: string): void {
   ip('route', 'replace', podCidr, 'via', n.nodeIP, 'dev', n.hostVeth);

@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KubeClient } from '../../kube-client/client.js';
 import { binary } from '../binaries.js';
-import { launch } from '../control-plane.js';
-import { buildImages, PAUSE_IMAGE } from '../images/build-images.js';
+import { launch, SERVICE_IP } from '../control-plane.js';
+import { buildImages, FEDFEAT_IMAGE, PAUSE_IMAGE } from '../images/build-images.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import { issueCert, readPem, type CertPair } from '../pki.js';
 import { isRunning, logTail, stopProcess, type ProcessRecord } from '../processes.js';
@@ -16,7 +16,7 @@ import { createCgroup, movePid, pidsIn, removeCgroup } from './cgroups.js';
 import { containerdPaths, ctr, importImage, writeContainerdConfig, writeCniConfig } from './containerd.js';
 import { kubeletArgs, renderKubeletConfig } from './kubelet.js';
 import { repoRoot } from '../repo-root.js';
-import { deleteNetwork, inNodeNetns, routePodCidr, type NodeNetwork } from './network.js';
+import { deleteNetwork, inNodeNetns, routeApiServerService, routePodCidr, type NodeNetwork } from './network.js';
 
 export interface RealNodeInput {
   instance: string;
@@ -60,7 +60,7 @@ export async function startRealNode(input: RealNodeInput): Promise<RealNodeState
   const cgroupRoot = cgroupRootFor(instance);
   createCgroup(`${cgroupRoot}/runtime`);
 
-  progress.step(`real node: building images ${PAUSE_IMAGE} and tools`);
+  progress.step(`real node: building images ${PAUSE_IMAGE}, tools and ${FEDFEAT_IMAGE}`);
   const images = buildImages(path.join(nodeDir, 'images'));
 
   const cp = containerdPaths(nodeDir, instance);
@@ -117,6 +117,7 @@ export async function startRealNode(input: RealNodeInput): Promise<RealNodeState
   await input.member.mergePatch(`/api/v1/nodes/${nodeName}`, { metadata: { annotations: { 'fedfeat.io/kubelet-restart': 'signal' } } });
   writeCniConfig(cp, podCidr);
   routePodCidr(net, podCidr);
+  routeApiServerService(net, SERVICE_IP, input.memberServer);
   await waitFor(`node ${nodeName} Ready`, async () => {
     const node = await input.member.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(`/api/v1/nodes/${nodeName}`);
     return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
