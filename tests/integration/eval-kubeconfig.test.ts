@@ -17,7 +17,7 @@ import { runEval } from '../../evaluation/run.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { resourcePath } from '../../kube-client/paths.js';
 import { repoRoot } from '../../local-federation/repo-root.js';
-import { NODE_AGENT_IMAGE, PAUSE_IMAGE, TOOLS_IMAGE } from '../../local-federation/images/build-images.js';
+import { FEDFEAT_IMAGE, NODE_AGENT_IMAGE, PAUSE_IMAGE, TOOLS_IMAGE } from '../../local-federation/images/build-images.js';
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator, WEBHOOK_URL_ANNOTATION } from '../../reconfigurators/podpreset/reconfigurator.js';
 import { adminClient, eventually, federation } from './federation.js';
 
@@ -91,14 +91,15 @@ describe('fedfeat eval on kubeconfig contexts', () => {
       const table = await runEval({
         experiment: 'all', out, repeats: 1, members: [1], nodes: [1],
         remote: {
-          kubeconfig: kubeconfig(), contexts: ['member-1'], yes: true, abort: new AbortController(), webhookUrls: { 'member-1': await webhookUrl('member-1') },
+          kubeconfig: kubeconfig(), contexts: ['member-1'], yes: true, abort: new AbortController(), webhookImage: FEDFEAT_IMAGE,
           nodeAgentImage: NODE_AGENT_IMAGE, webImage: TOOLS_IMAGE, pauseImage: PAUSE_IMAGE, calicoManifestURL: calico.url,
         },
       });
       const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as EvalResults;
       expect(results.target).toEqual({ kind: 'kubeconfig', clusters: [{ name: 'member-1', server: expect.stringMatching(/^https:\/\/[\d.]+:\d+$/) }] });
       expect(results.skipped ?? []).toEqual([]);
-      // Experiment 1: admission measured without and with the webhook (dry runs), CPU pinning on the real node.
+      // Experiment 1: admission measured without and with the webhook (dry runs; the webhook deployed as a Service,
+      // as on a user's cluster), CPU pinning on the real node.
       const o = results.overhead![0]!;
       expect(o.admission).toMatchObject({ dryRun: true, withoutWebhook: { n: 300 }, withWebhook: { n: 300 } });
       expect(o.cpuPinning).toMatchObject({ node, pinned: { n: 60 }, shared: { n: 60 } });
