@@ -11,6 +11,7 @@ import { runPodPresetWebhook } from '../webhooks/podpreset/run.js';
 import { EvalInterrupted, FEATURES, runCleanup, runEval, type Experiment, type RemoteOptions } from '../evaluation/run.js';
 import { KubeClient } from '../kube-client/client.js';
 import { KubeConfig } from '@kubernetes/client-node';
+import { parseArgs, type Parsed } from './args.js';
 
 const USAGE = `fedfeat: feature compatibility for federations of Kubernetes clusters
 
@@ -52,28 +53,6 @@ NAME defaults to "dev"; state lives in $FEDFEAT_HOME (default ~/.fedfeat)/federa
 `;
 
 class UsageError extends Error {}
-
-interface Parsed {
-  positional: string[];
-  flags: Map<string, string | true>;
-}
-
-export function parseArgs(argv: string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
-    if (inline !== undefined) flags.set(key, inline);
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.set(key, argv[++i]!);
-    else flags.set(key, true);
-  }
-  return { positional, flags };
-}
 
 function intFlag(flags: Parsed['flags'], name: string, dflt: number): number {
   const v = flags.get(name);

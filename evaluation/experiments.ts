@@ -20,7 +20,7 @@ import { CalicoReconfigurator } from '../reconfigurators/calico/reconfigurator.j
 import { KubeletConfigReconfigurator } from '../reconfigurators/kubelet-config/reconfigurator.js';
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../reconfigurators/podpreset/reconfigurator.js';
 import type { Reconfigurator } from '../reconfigurators/types.js';
-import { deleteEvalNamespace, ensureEvalNamespace, recordInstalling, recordReverted, type Tactics } from './journal.js';
+import { deleteEvalNamespace, ensureEvalNamespace, readInstalled, recordInstalling, recordReverted, type Tactics } from './journal.js';
 import { disruption, getLoop, podCreationBurst, type ProbeSample } from './load.js';
 import type { ProgressBar } from './progress-bar.js';
 import { linearFit, summarize, type Summary } from './stats.js';
@@ -54,17 +54,26 @@ export function evalTactics(m: EvalMember, calicoManifestURL?: string): Tactics 
 
 /** Turns a feature on (recorded on the cluster first) and waits until it works; refuses once the run is interrupted. */
 async function turnOn(m: EvalMember, r: Reconfigurator, f: DesiredFeature, verifyTimeoutMs = 300_000): Promise<void> {
-  if (m.ctx.signal.aborted) throw new Error('interrupted');
+  if (m.interrupted?.aborted) throw new Interrupted();
   await recordInstalling(m.ctx.client, f);
   await r.reconfigure(m.ctx, f);
   const v = await r.verify(m.ctx, f, verifyTimeoutMs);
-  if (m.ctx.signal.aborted) throw new Error('interrupted');
   if (v.state !== 'Supported') throw new Error(`${f.name} not Supported on ${m.name} after reconfiguring: ${v.reason}: ${v.message}`);
 }
 
+/** Reverts a feature only if the record says the harness turned it on (never what the cluster had or someone else installs). */
 async function turnOff(m: EvalMember, r: Reconfigurator, f: DesiredFeature): Promise<void> {
-  await r.revert(m.ctx, f);
+  const recorded = (await readInstalled(m.ctx.client)).find((x) => x.name === f.name);
+  if (!recorded) return;
+  await r.revert(m.ctx, recorded);
   await recordReverted(m.ctx.client, f.name as FeatureName);
+}
+
+/** The run was interrupted: no new change starts. */
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
 }
 
 /** Undefined when the experiment may change the feature; otherwise why not (it is present already, or cannot be). */
@@ -169,8 +178,13 @@ async function cpuPinning(ctx: EvalContext, m: EvalMember): Promise<OverheadResu
   }
   const node = wn.node;
   const { r: kl, f } = evalTactics(m).cpumanagementpolicy;
-  // Already static: measure as it is, change nothing.
-  const present = (await kl.probe(m.ctx, f)).state === 'Supported';
+  // Already static: measure as it is, change nothing. Not probeable: change nothing either.
+  const probe = await kl.probe(m.ctx, f);
+  if (probe.state === 'Unknown') {
+    ctx.skipped.push({ experiment: 'overhead: CPU pinning', member: m.name, reason: `the kubelets cannot be probed (${probe.reason}: ${probe.message})` });
+    return undefined;
+  }
+  const present = probe.state === 'Supported';
   const ns = 'fedfeat-eval-cpu';
   const c = m.ctx.client;
   const script = 'const out=[];for(let r=0;r<' + (60 * ctx.repeats) + ';r++){const t=performance.now();let x=0;for(let i=0;i<3e6;i++)x+=Math.sqrt(i);out.push(performance.now()-t)}console.log(JSON.stringify(out))';
@@ -195,6 +209,8 @@ async function cpuPinning(ctx: EvalContext, m: EvalMember): Promise<OverheadResu
       let log = '';
       for (let i = 0; i < 600 && !log.trim().startsWith('['); i++) {
         await sleep(1000);
+        const p = await c.get<KubeObject & { status?: { phase?: string; reason?: string; message?: string } }>(`/api/v1/namespaces/${ns}/pods/${name}`);
+        if (p.status?.phase === 'Failed') throw new Error(`the ${name} CPU loop pod on ${node} failed: ${p.status.reason ?? ''} ${p.status.message ?? ''}`.trim());
         log = await c.requestText('GET', `/api/v1/namespaces/${ns}/pods/${name}/log`).catch(() => '');
       }
       if (!log.trim().startsWith('[')) throw new Error(`the ${name} CPU loop pod on ${node} gave no result in 10 min`);
@@ -250,11 +266,16 @@ export async function disruptionExperiment(ctx: EvalContext, m: EvalMember): Pro
     for (const [mode, max] of [['rolling (fedfeat, 1 node at a time)', 1], ['all at once (the paper\'s way)', nodes]] as const) {
       ctx.bar.note(`disruption: kubelet reconfiguration on ${m.name}, ${mode}`);
       const loop = getLoop(m.podGetter(ns, 'web', ip, 8080, '/i'), 20);
-      await sleep(2000);
-      const t0 = performance.now();
-      await turnOn(m, kl, { ...STATIC_CPU, maxUnavailableNodes: max } as DesiredFeature);
-      const seconds = (performance.now() - t0) / 1000;
-      await sleep(2000);
+      let seconds: number;
+      try {
+        await sleep(2000);
+        const t0 = performance.now();
+        await turnOn(m, kl, { ...STATIC_CPU, maxUnavailableNodes: max } as DesiredFeature);
+        seconds = (performance.now() - t0) / 1000;
+        await sleep(2000);
+      } finally {
+        await loop.stop();
+      }
       const samples = await loop.stop();
       runs.push({ member: m.name, mode, seconds, ...disruption(samples), samples });
       await turnOff(m, kl, STATIC_CPU);
@@ -311,6 +332,7 @@ export async function timeToReconfigure(ctx: EvalContext, cases: ReconfigureCase
         ctx.bar.step(`time to reconfigure: ${c.feature} on ${m.name} ${i + 1}/${ctx.repeats}`);
       }
     } catch (e) {
+      if (e instanceof Interrupted) throw e;
       // One feature failing on one cluster is a result, not the end of the run.
       ctx.skipped.push({ experiment: `time to reconfigure: ${c.feature}`, member: m.name, reason: `failed after ${seconds.length} runs: ${(e as Error).message}` });
     } finally {

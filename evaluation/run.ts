@@ -168,13 +168,22 @@ async function runRemote(o: EvalOptions, r: RemoteOptions): Promise<string> {
           results.timeToReconfigure = [...(results.timeToReconfigure ?? []), ...(await timeToReconfigure(ctx, cases))];
         }
       }
+    } catch (e) {
+      // Interrupted: the step in progress ended (with an Interrupted error or not); undone below.
+      if (!r.abort.signal.aborted) throw e;
     } finally {
       const problems = await cleanupAll(members, r.abort.signal.aborted ? output : undefined);
-      for (const p of problems) ctx.skipped.push({ experiment: 'cleanup', member: p.member, reason: p.error });
+      for (const p of problems) {
+        output.write(`${p.member}: NOT undone: ${p.error}\n`);
+        ctx.skipped.push({ experiment: 'cleanup', member: p.member, reason: p.error });
+      }
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    if (r.abort.signal.aborted) throw new EvalInterrupted(`interrupted; ${ctx.skipped.some((s) => s.experiment === 'cleanup') ? 'NOT everything was undone (see above): run fedfeat eval cleanup' : 'everything the evaluation changed is undone'}`);
+    if (r.abort.signal.aborted) {
+      const left = ctx.skipped.some((s) => s.experiment === 'cleanup');
+      throw new EvalInterrupted(`interrupted; ${left ? `NOT everything was undone (see above): run fedfeat eval cleanup --kubeconfig ${r.kubeconfig} --context ${r.contexts.join(',')}` : 'everything the evaluation changed is undone'}`);
+    }
     return finish(o.out, results, ctx, bar);
   } finally {
     for (const m of members) m.ctx.client.close();
@@ -196,7 +205,6 @@ async function cleanupAll(members: EvalMember[], output: Writable | undefined): 
       problems.push({ member: m.name, error: (e as Error).message });
     }
   }));
-  for (const p of problems) output?.write(`${p.member}: NOT undone: ${p.error}\n`);
   return problems;
 }
 
@@ -216,6 +224,7 @@ export async function runCleanup(r: Omit<RemoteOptions, 'abort'>): Promise<strin
     if (!anything) return `${lines.slice(1).join('\n')}\nnothing to undo.\n`;
     await confirm(lines.join('\n'), { yes: r.yes, input: r.input ?? process.stdin, output });
     const problems = await cleanupAll(members, output);
+    for (const p of problems) output.write(`${p.member}: NOT undone: ${p.error}\n`);
     if (problems.length) throw new Error(`cleanup incomplete on ${[...new Set(problems.map((p) => p.member))].join(', ')}; run it again (what is left stays recorded)`);
     return 'cleanup done: nothing the evaluation changed is left.\n';
   } finally {

@@ -13,6 +13,7 @@ import type { FederationState } from '../local-federation/state.js';
 import { DEFAULT_AGENT_IMAGE } from '../reconfigurators/kubelet-config/agent-pod.js';
 import { AGENT_IMAGE_ANNOTATION } from '../reconfigurators/kubelet-config/reconfigurator.js';
 import { WEBHOOK_URL_ANNOTATION } from '../reconfigurators/podpreset/reconfigurator.js';
+import { isSimulated } from '../reconfigurators/probes/kubelet-configz.js';
 import type { MemberContext } from '../reconfigurators/types.js';
 import { httpGet } from './load.js';
 
@@ -38,6 +39,8 @@ export interface EvalMember {
   local: boolean;
   ctx: MemberContext;
   images: EvalImages;
+  /** Set once the run is interrupted: no new change starts. The tactics' own signal never fires, so a step in progress (and the revert after it) completes. */
+  interrupted?: AbortSignal;
   /** The node experiment pods must run on (--node); otherwise the first usable one. */
   node?: string;
   /** How to GET a path on a pod's port: straight to the pod IP (local), or through the API server's pod proxy. */
@@ -56,15 +59,15 @@ export interface KubeconfigTargetOptions {
   node?: string;
   pauseImage?: string;
   simulatedNodeAnnotation?: string;
-  /** Aborts the tactics' waits (the run was interrupted). */
+  /** Fires when the run is interrupted (checked between steps, never inside a tactic). */
   signal?: AbortSignal;
 }
 
 export const DEFAULT_REMOTE_IMAGES: EvalImages = { web: 'busybox:1.36', pause: 'registry.k8s.io/pause:3.10', node: DEFAULT_AGENT_IMAGE };
 
-function memberContext(cluster: string, client: KubeClient, annotations: Record<string, string>, simulated: string | undefined, signal?: AbortSignal): MemberContext {
+function memberContext(cluster: string, client: KubeClient, annotations: Record<string, string>, simulated: string | undefined): MemberContext {
   return {
-    cluster, annotations, client, log: createLogger('warn'), signal: signal ?? new AbortController().signal,
+    cluster, annotations, client, log: createLogger('warn'), signal: new AbortController().signal,
     options: { nodeProbeConcurrency: 8, requestTimeoutMs: 10_000, ...(simulated ? { simulatedNodeAnnotation: simulated } : {}) },
     event: () => undefined,
   };
@@ -139,8 +142,8 @@ export async function kubeconfigMembers(o: KubeconfigTargetOptions): Promise<Eva
       const url = o.webhookUrls?.[context];
       if (url) annotations[WEBHOOK_URL_ANNOTATION] = url;
       out.push({
-        name: context, server, local: false, images, ...(o.node ? { node: o.node } : {}),
-        ctx: memberContext(context, client, annotations, o.simulatedNodeAnnotation ?? SIMULATED_NODE_ANNOTATION, o.signal),
+        name: context, server, local: false, images, ...(o.node ? { node: o.node } : {}), ...(o.signal ? { interrupted: o.signal } : {}),
+        ctx: memberContext(context, client, annotations, o.simulatedNodeAnnotation ?? SIMULATED_NODE_ANNOTATION),
         // Pod IPs are rarely routable from where the harness runs: go through the API server.
         podGetter: (ns, pod, _ip, port, path) => async () => {
           try {
@@ -166,9 +169,8 @@ type Node = KubeObject & {
 
 /** The node the experiment's pods run on: Ready, schedulable, untainted, not simulated. Pure. */
 export function pickWorkNode(nodes: Node[], simulatedAnnotation: string | undefined, wanted?: string): { node?: string; reason: string } {
-  const [k, v] = (simulatedAnnotation ?? '').split('=', 2);
   const usable = (n: Node): string | undefined => {
-    if (k && n.metadata.annotations?.[k] === v) return 'simulated (no kubelet)';
+    if (isSimulated(n, simulatedAnnotation)) return 'simulated (no kubelet)';
     if (!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return 'not Ready';
     if (n.spec?.unschedulable) return 'cordoned';
     if (n.spec?.taints?.some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute')) return 'tainted';

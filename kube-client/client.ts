@@ -64,12 +64,22 @@ export class KubeClient {
   /** Requests sent (watches included), for metrics and load figures. */
   readonly stats = { requests: 0, errors: 0 };
   private readonly agent: https.Agent;
-  private readonly base: https.RequestOptions;
+  private base: https.RequestOptions;
+  /** Re-reads credentials (exec plugins such as aws/gcloud hand out tokens that expire); set for kubeconfig clients. */
+  private refreshAuth?: () => Promise<https.RequestOptions>;
+  private authReadAt = Date.now();
 
   private constructor(server: string, base: https.RequestOptions) {
     this.server = server.replace(/\/+$/, '');
     this.base = base;
     this.agent = new https.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  /** Credentials again from the kubeconfig: every minute, and at once after a 401. */
+  private async freshAuth(force: boolean): Promise<void> {
+    if (!this.refreshAuth || (!force && Date.now() - this.authReadAt < 60_000)) return;
+    this.authReadAt = Date.now();
+    this.base = await this.refreshAuth();
   }
 
   /** Loads a kubeconfig file (current context) or an already parsed KubeConfig. */
@@ -78,9 +88,22 @@ export class KubeClient {
     if (typeof source === 'string') kc.loadFromFile(source);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const opts: https.RequestOptions = {};
-    await kc.applyToHTTPSOptions(opts);
-    return new KubeClient(cluster.server, opts);
+    // The context is fixed now: a caller may switch the KubeConfig's current context afterwards.
+    const context = kc.getCurrentContext();
+    const read = async () => {
+      const previous = kc.getCurrentContext();
+      kc.setCurrentContext(context);
+      try {
+        const opts: https.RequestOptions = {};
+        await kc.applyToHTTPSOptions(opts);
+        return opts;
+      } finally {
+        kc.setCurrentContext(previous);
+      }
+    };
+    const client = new KubeClient(cluster.server, await read());
+    client.refreshAuth = read;
+    return client;
   }
 
   /** A client from an endpoint, CA bundle (PEM) and bearer token, as KubeFed stores members. */
@@ -106,10 +129,16 @@ export class KubeClient {
    * server restart) is retried a few times after the server's Retry-After, capped at 2 s.
    */
   async requestText(method: string, path: string, opts: RequestOptions = {}): Promise<string> {
+    await this.freshAuth(false);
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.requestOnce(method, path, opts);
       } catch (e) {
+        // An expired token: read the credentials once more and retry once.
+        if (e instanceof KubeApiError && e.statusCode === 401 && this.refreshAuth && attempt === 0) {
+          await this.freshAuth(true);
+          continue;
+        }
         if (!(e instanceof KubeApiError && e.statusCode === 429) || attempt >= 4) throw e;
         await new Promise((r) => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
       }

@@ -2,7 +2,7 @@
 // and a small tool image (busybox: sh, httpd, wget, nc, ...). Built from this
 // repository and Debian's busybox-static, never pulled.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../repo-root.js';
@@ -71,10 +71,39 @@ function copyInto(rootfs: string, file: string): void {
   copyFileSync(realpathSync(file), dest);
 }
 
-/** Package folders `npm ls` counts as production dependencies (relative to the repository). */
-function productionPackages(): string[] {
-  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  return [...new Set(out.split('\n').filter((l) => l.includes(`${path.sep}node_modules${path.sep}`)).map((l) => path.relative(repoRoot, l)))];
+/**
+ * Folders of the production dependencies (relative to the repository), resolved as Node does: from the
+ * repository's package.json `dependencies`, each in the nearest node_modules, recursively. Missing optional
+ * and peer dependencies are skipped; a missing required one is an error (run npm ci).
+ */
+export function productionPackages(root: string = repoRoot): string[] {
+  const found = new Set<string>();
+  const manifest = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; peerDependencies?: Record<string, string>;
+  };
+  const resolve = (from: string, name: string): string | undefined => {
+    for (let dir = from; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, 'node_modules', name);
+      if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+      if (dir === root || dir === path.dirname(dir)) return undefined;
+    }
+  };
+  const visit = (dir: string) => {
+    const m = manifest(dir);
+    const optional = new Set([...Object.keys(m.optionalDependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]);
+    for (const name of new Set([...Object.keys(m.dependencies ?? {}), ...optional])) {
+      const at = resolve(dir, name);
+      if (!at) {
+        if (optional.has(name)) continue;
+        throw new Error(`${name} (needed by ${path.relative(root, dir) || 'fedfeat'}) is not installed: run npm ci`);
+      }
+      if (found.has(at)) continue;
+      found.add(at);
+      visit(at);
+    }
+  };
+  visit(root);
+  return [...found].map((d) => path.relative(root, d)).sort();
 }
 
 function buildFedfeat(outDir: string): BuiltImage {

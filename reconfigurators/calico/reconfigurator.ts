@@ -39,6 +39,7 @@ const CALICO_KINDS: Array<{ kind: string; apiVersion: string; list: string }> = 
   { kind: 'Secret', apiVersion: 'v1', list: '/api/v1/secrets' },
   { kind: 'ConfigMap', apiVersion: 'v1', list: '/api/v1/configmaps' },
   { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1', list: '/apis/policy/v1/poddisruptionbudgets' },
+  { kind: 'Service', apiVersion: 'v1', list: '/api/v1/services' }, // calico-typha in the typha manifest
   { kind: 'DaemonSet', apiVersion: 'apps/v1', list: '/apis/apps/v1/daemonsets' },
   { kind: 'Deployment', apiVersion: 'apps/v1', list: '/apis/apps/v1/deployments' },
 ];

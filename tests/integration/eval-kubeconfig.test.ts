@@ -205,3 +205,31 @@ describe('fedfeat eval on kubeconfig contexts', () => {
     }
   }, 600_000);
 });
+
+describe('fedfeat eval interrupted during a kubelet reconfiguration', () => {
+  it('lets the node step finish, puts the kubelet configuration back, and exits 130', async () => {
+    if (!federation().realNode) throw new Error('this test needs the real node (run as root)');
+    const m1 = await adminClient('member-1');
+    const node = federation().realNode!.nodeName;
+    const policy = async () => (await m1.get<{ kubeletconfig: { cpuManagerPolicy: string } }>(`/api/v1/nodes/${node}/proxy/configz`)).kubeletconfig.cpuManagerPolicy;
+    const installed = async () => (await m1.getOptional<KubeObject>(`/api/v1/namespaces/${EVAL_NAMESPACE}`))?.metadata.annotations?.[INSTALLED_ANNOTATION];
+    const child = spawn(process.execPath, [fedfeat, 'eval', 'time-to-reconfigure', '--features', 'cpumanagementpolicy', '--kubeconfig', kubeconfig(), '--context', 'member-1', '--yes',
+      '--repeats', '5', '--node-agent-image', NODE_AGENT_IMAGE, '--out', mkdtempSync(path.join(os.tmpdir(), 'fedfeat-eval-kc-'))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    try {
+      // Interrupt while the agent pod is at work on the node (the record is written just before it starts).
+      await eventually('the run to record the kubelet change', async () => (await installed())?.includes('cpumanagementpolicy'), 120_000);
+      child.kill('SIGINT');
+      expect(await exit).toBe(130);
+      expect(err).toContain('everything the evaluation changed is undone');
+      expect(await policy()).toBe('none');
+      expect(await m1.getOptional(`/api/v1/namespaces/${EVAL_NAMESPACE}`)).toBeUndefined();
+      expect(await m1.getOptional('/api/v1/namespaces/fedfeat-node-agent/pods')).toMatchObject({ items: [] });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      m1.close();
+    }
+  }, 300_000);
+});

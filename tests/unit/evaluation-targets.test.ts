@@ -43,6 +43,9 @@ describe('the node experiment pods run on', () => {
   it('is the first real, Ready, schedulable node without a hard taint', () => {
     expect(pickWorkNode(nodes, 'kwok.x-k8s.io/node=fake').node).toBe('e-soft');
   });
+  it('treats a key-only simulated annotation as "has the key"', () => {
+    expect(pickWorkNode([node('a-fake', { kwok: true }), node('b')], 'kwok.x-k8s.io/node').node).toBe('b');
+  });
   it('can be named, and a named unusable node is refused with the reason', () => {
     expect(pickWorkNode(nodes, 'kwok.x-k8s.io/node=fake', 'f-ok').node).toBe('f-ok');
     expect(pickWorkNode(nodes, 'kwok.x-k8s.io/node=fake', 'c-tainted')).toEqual({ reason: 'node c-tainted is tainted' });
