@@ -8,7 +8,7 @@ import { printFederationSummary } from './federation-summary.js';
 import { fetchFeatureConfigs, renderStatus } from './status-table.js';
 import { runController } from '../controller/run.js';
 import { runPodPresetWebhook } from '../webhooks/podpreset/run.js';
-import { EvalInterrupted, FEATURES, runCleanup, runEval, type Experiment, type RemoteOptions } from '../evaluation/run.js';
+import { EvalIncomplete, EvalInterrupted, FEATURES, runCleanup, runEval, type Experiment, type RemoteOptions } from '../evaluation/run.js';
 import { KubeClient } from '../kube-client/client.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseArgs, type Parsed } from './args.js';
@@ -149,14 +149,19 @@ async function main(argv: string[]): Promise<number> {
       return xs;
     };
     const r = remote();
-    process.stdout.write(await runEval({
+    const text = await runEval({
       experiment: (cmd ?? '') as Experiment,
       out: typeof flags.get('out') === 'string' ? (flags.get('out') as string) : path.join(process.cwd(), 'eval-report'),
       repeats: intFlag(flags, 'repeats', 5),
       members: list('members', '1,5,10'),
       nodes: list('nodes', '10,100,1000'),
       ...(r ? { remote: r } : {}),
-    }));
+    }).catch((e: unknown) => {
+      if (!(e instanceof EvalIncomplete)) throw e;
+      process.stdout.write(e.summary);
+      throw e;
+    });
+    process.stdout.write(text);
     return 0;
   }
   if (group === 'status') {

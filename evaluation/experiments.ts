@@ -32,6 +32,30 @@ export interface Skipped {
   experiment: string;
   member: string;
   reason: string;
+  /** True when the measurement was attempted and failed (not a feature present already). */
+  failed?: boolean;
+}
+
+/** Runs one measurement; a failure is recorded (the report keeps the others) instead of ending the run. */
+export async function measure<T>(ctx: EvalContext, experiment: string, member: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof Interrupted) throw e;
+    ctx.skipped.push({ experiment, member, reason: `failed: ${(e as Error).message}`, failed: true });
+    ctx.bar.note(`${experiment} on ${member} failed: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Starts a local federation for one scale point; one that fails to start is stopped again. */
+async function upForScale(instance: string, members: number, nodesPerMember: number): Promise<Awaited<ReturnType<typeof up>>> {
+  try {
+    return await up({ instance, members, nodesPerMember, realNode: 'off', quiet: true });
+  } catch (e) {
+    await down(instance, { purge: true, quiet: true }).catch(() => undefined);
+    throw e;
+  }
 }
 
 export interface EvalContext {
@@ -334,7 +358,7 @@ export async function timeToReconfigure(ctx: EvalContext, cases: ReconfigureCase
     } catch (e) {
       if (e instanceof Interrupted) throw e;
       // One feature failing on one cluster is a result, not the end of the run.
-      ctx.skipped.push({ experiment: `time to reconfigure: ${c.feature}`, member: m.name, reason: `failed after ${seconds.length} runs: ${(e as Error).message}` });
+      ctx.skipped.push({ experiment: `time to reconfigure: ${c.feature}`, member: m.name, reason: `failed after ${seconds.length} runs: ${(e as Error).message}`, failed: true });
     } finally {
       await turnOff(m, r, f).catch(() => undefined);
     }
@@ -372,36 +396,41 @@ export async function scaleMembers(ctx: EvalContext, sizes: number[]): Promise<{
   const points: ScalePoint[] = [];
   for (const n of sizes) {
     ctx.bar.note(`scale: federation with ${n} members`);
-    const state = await up({ instance: 'evalscale', members: n, nodesPerMember: 2, realNode: 'off', quiet: true });
-    const host = await KubeClient.fromKubeConfig(state.clusters.find((c) => c.role === 'host')!.kubeconfig);
-    let child: ReturnType<typeof spawn> | undefined;
-    try {
-      installHostManifests(state);
-      const port = await freePort();
-      const [node, ...args] = controllerCommand(await controllerKubeconfig(state, host), `127.0.0.1:${port}`, 'eval', ['--leader-elect', 'false']);
-      const log = openSync(path.join(state.dir, 'logs', 'eval-controller.log'), 'a');
-      child = spawn(node!, args, { stdio: ['ignore', log, log] });
-      await sleep(3000);
-      const cpu0 = cpuSeconds(child.pid!);
-      const t0 = performance.now();
-      const fcPath = resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, 'eval-scale');
-      await host.apply(fcPath, { apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: 'eval-scale' }, spec: { podpreset: true, rollout: { maxConcurrentClusters: n } } } as KubeObject, 'fedfeat-eval');
-      for (;;) {
-        const fc = await host.get<FeatureConfig>(fcPath);
-        const supported = (fc.status?.clusters ?? []).filter((c) => c.features.every((f) => f.state === 'Supported') && c.features.length).length;
-        if (supported === n) break;
-        if (performance.now() - t0 > 900_000) throw new Error(`only ${supported}/${n} members Supported after 15 min`);
-        await sleep(250);
-      }
-      points.push({ members: n, applyToAllSupportedSeconds: (performance.now() - t0) / 1000, controllerCpuSeconds: cpuSeconds(child.pid!) - cpu0, controllerRssMiB: rssMiB(child.pid!) });
-    } finally {
-      child?.kill('SIGTERM');
-      host.close();
-      await down('evalscale', { purge: true, quiet: true });
-    }
+    const p = await measure(ctx, 'scale: members', `${n} members`, () => scaleMembersPoint(n));
+    if (p) points.push(p);
     ctx.bar.step(`scale: ${n} members done`);
   }
   return { points, fit: linearFit(points.map((p) => p.members), points.map((p) => p.applyToAllSupportedSeconds)) };
+}
+
+async function scaleMembersPoint(n: number): Promise<ScalePoint> {
+  const state = await upForScale('evalscale', n, 2);
+  const host = await KubeClient.fromKubeConfig(state.clusters.find((c) => c.role === 'host')!.kubeconfig);
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    installHostManifests(state);
+    const port = await freePort();
+    const [node, ...args] = controllerCommand(await controllerKubeconfig(state, host), `127.0.0.1:${port}`, 'eval', ['--leader-elect', 'false']);
+    const log = openSync(path.join(state.dir, 'logs', 'eval-controller.log'), 'a');
+    child = spawn(node!, args, { stdio: ['ignore', log, log] });
+    await sleep(3000);
+    const cpu0 = cpuSeconds(child.pid!);
+    const t0 = performance.now();
+    const fcPath = resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, 'eval-scale');
+    await host.apply(fcPath, { apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: 'eval-scale' }, spec: { podpreset: true, rollout: { maxConcurrentClusters: n } } } as KubeObject, 'fedfeat-eval');
+    for (;;) {
+      const fc = await host.get<FeatureConfig>(fcPath);
+      const supported = (fc.status?.clusters ?? []).filter((c) => c.features.every((f) => f.state === 'Supported') && c.features.length).length;
+      if (supported === n) break;
+      if (performance.now() - t0 > 900_000) throw new Error(`only ${supported}/${n} members Supported after 15 min`);
+      await sleep(250);
+    }
+    return { members: n, applyToAllSupportedSeconds: (performance.now() - t0) / 1000, controllerCpuSeconds: cpuSeconds(child.pid!) - cpu0, controllerRssMiB: rssMiB(child.pid!) };
+  } finally {
+    child?.kill('SIGTERM');
+    host.close();
+    await down('evalscale', { purge: true, quiet: true });
+  }
 }
 
 /** Nodes per member: probing every node and installing Calico (stand-in) on 1 member with N KWOK nodes. */
@@ -411,29 +440,34 @@ export async function scaleNodes(ctx: EvalContext, sizes: number[]): Promise<{ p
   try {
     for (const n of sizes) {
       ctx.bar.note(`scale: member with ${n} KWOK nodes`);
-      const state = await up({ instance: 'evalnodes', members: 1, nodesPerMember: n, realNode: 'off', quiet: true });
-      try {
-        const [m] = await localMembers(state, ['member-1']);
-        try {
-          const t = evalTactics(m!, calico.url);
-          const p0 = performance.now();
-          await t.cpumanagementpolicy.r.probe(m!.ctx, STATIC_CPU);
-          const probeSeconds = (performance.now() - p0) / 1000;
-          const t0 = performance.now();
-          await t.networkpolicy.r.reconfigure(m!.ctx, t.networkpolicy.f);
-          const v = await t.networkpolicy.r.verify(m!.ctx, t.networkpolicy.f, 600_000);
-          if (v.state !== 'Supported') throw new Error(`Calico not Ready on ${n} nodes: ${v.message}`);
-          points.push({ nodes: n, probeSeconds, calicoInstallSeconds: (performance.now() - t0) / 1000 });
-        } finally {
-          m!.ctx.client.close();
-        }
-      } finally {
-        await down('evalnodes', { purge: true, quiet: true });
-      }
+      const p = await measure(ctx, 'scale: nodes', `${n} nodes`, () => scaleNodesPoint(n, calico.url));
+      if (p) points.push(p);
       ctx.bar.step(`scale: ${n} nodes done`);
     }
   } finally {
     calico.close();
   }
   return { points, fit: linearFit(points.map((p) => p.nodes), points.map((p) => p.calicoInstallSeconds)) };
+}
+
+async function scaleNodesPoint(n: number, calicoURL: string): Promise<NodeScalePoint> {
+  const state = await upForScale('evalnodes', 1, n);
+  try {
+    const [m] = await localMembers(state, ['member-1']);
+    try {
+      const t = evalTactics(m!, calicoURL);
+      const p0 = performance.now();
+      await t.cpumanagementpolicy.r.probe(m!.ctx, STATIC_CPU);
+      const probeSeconds = (performance.now() - p0) / 1000;
+      const t0 = performance.now();
+      await t.networkpolicy.r.reconfigure(m!.ctx, t.networkpolicy.f);
+      const v = await t.networkpolicy.r.verify(m!.ctx, t.networkpolicy.f, 600_000);
+      if (v.state !== 'Supported') throw new Error(`Calico not Ready on ${n} nodes: ${v.message}`);
+      return { nodes: n, probeSeconds, calicoInstallSeconds: (performance.now() - t0) / 1000 };
+    } finally {
+      m!.ctx.client.close();
+    }
+  } finally {
+    await down('evalnodes', { purge: true, quiet: true });
+  }
 }

@@ -10,7 +10,7 @@ import type { KubeObject } from '../kube-client/client.js';
 import { down, status, up } from '../local-federation/launcher.js';
 import { confirm, describeChanges, type ExperimentName } from './consent.js';
 import {
-  disruptionExperiment, evalTactics, overhead, scaleMembers, scaleNodes, serveCalicoStandIn, timeToReconfigure,
+  disruptionExperiment, evalTactics, measure, overhead, scaleMembers, scaleNodes, serveCalicoStandIn, timeToReconfigure,
   type EvalContext, type ReconfigureCase,
 } from './experiments.js';
 import { cleanupMember, EVAL_LABEL, EVAL_LABEL_VALUE, EVAL_NAMESPACE, readInstalled } from './journal.js';
@@ -73,9 +73,9 @@ export async function runEval(o: EvalOptions): Promise<string> {
       const real = state.realNode ? m1 : undefined;
       const calico = await serveCalicoStandIn();
       try {
-        if (want('overhead')) results.overhead = await overhead(ctx, m2, real);
+        if (want('overhead')) results.overhead = await measure(ctx, 'overhead', 'member-1/member-2', () => overhead(ctx, m2, real));
         if (want('disruption')) {
-          const runs = real ? await disruptionExperiment(ctx, real) : [];
+          const runs = real ? (await measure(ctx, 'disruption', 'member-1', () => disruptionExperiment(ctx, real))) ?? [] : [];
           if (!real) ctx.skipped.push({ experiment: 'disruption', member: 'member-1', reason: 'no real node (the real node needs root)' });
           results.disruption = { runs, note: 'one real node here: "all at once" and "rolling" restart the same single kubelet; the difference shows only with several real nodes' };
         }
@@ -106,13 +106,23 @@ function machine(): EvalResults['machine'] {
   return { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) };
 }
 
+/** Some measurements failed; the report holds the others. The CLI prints `summary` and exits 1. */
+export class EvalIncomplete extends Error {
+  constructor(readonly summary: string, failed: number) {
+    super(`${failed} measurement(s) failed (listed above and under "Not measured" in the report); the others are in the report`);
+  }
+}
+
 function finish(out: string, results: EvalResults, ctx: EvalContext, bar: ProgressBar): string {
   if (ctx.skipped.length) results.skipped = ctx.skipped;
   bar.step('writing the report');
   const table = writeReport(out, results);
   bar.end();
   const skipped = ctx.skipped.map((s) => `  not measured: ${s.experiment} on ${s.member}: ${s.reason}`).join('\n');
-  return `${table}\n${skipped ? `\n${skipped}\n` : ''}\nreport: ${path.join(out, 'report.md')}\nresults: ${path.join(out, 'results.json')}\n`;
+  const summary = `${table}\n${skipped ? `\n${skipped}\n` : ''}\nreport: ${path.join(out, 'report.md')}\nresults: ${path.join(out, 'results.json')}\n`;
+  const failed = ctx.skipped.filter((s) => s.failed).length;
+  if (failed) throw new EvalIncomplete(summary, failed);
+  return summary;
 }
 
 async function nodeCount(m: EvalMember): Promise<number> {
@@ -175,7 +185,7 @@ async function runRemote(o: EvalOptions, r: RemoteOptions): Promise<string> {
       const problems = await cleanupAll(members, r.abort.signal.aborted ? output : undefined);
       for (const p of problems) {
         output.write(`${p.member}: NOT undone: ${p.error}\n`);
-        ctx.skipped.push({ experiment: 'cleanup', member: p.member, reason: p.error });
+        ctx.skipped.push({ experiment: 'cleanup', member: p.member, reason: p.error, failed: true });
       }
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

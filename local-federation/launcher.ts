@@ -291,11 +291,17 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
   }
 }
 
+/** Creates a node; an etcd timeout under load (500/503/504) is retried, and 409 means an earlier try got through. */
 async function createNode(client: KubeClient, node: ReturnType<typeof kwokNode>): Promise<void> {
-  try {
-    await client.post('/api/v1/nodes', node);
-  } catch (e) {
-    if (!(e instanceof KubeApiError && e.statusCode === 409)) throw e;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.post('/api/v1/nodes', node);
+      return;
+    } catch (e) {
+      if (e instanceof KubeApiError && e.statusCode === 409) return;
+      if (!(e instanceof KubeApiError && [500, 503, 504].includes(e.statusCode)) || attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
   }
 }
 
