@@ -18,6 +18,13 @@ const ctxFor = (cluster: string, client: KubeClient, events: string[]): MemberCo
   event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
 });
 
+/** Nothing labelled as fedfeat's Calico is left in any of these lists. */
+async function expectNoCalicoLeft(m: KubeClient, lists: string[]): Promise<void> {
+  for (const list of lists) {
+    expect((await m.list(list, { query: { labelSelector: 'app.kubernetes.io/part-of=fedfeat-calico' } })).items).toEqual([]);
+  }
+}
+
 describe('Calico tactic', () => {
   let server: http.Server;
   let url: string;
@@ -62,9 +69,7 @@ describe('Calico tactic', () => {
       expect(out.message).toMatch(/removed \d+ Calico objects/);
       await eventually('calico-node gone', async () => (await m.getOptional('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node')) === undefined, 60_000);
       expect(await m.getOptional('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/ippools.crd.projectcalico.org')).toBeUndefined();
-      for (const kind of ['/api/v1/configmaps', '/apis/rbac.authorization.k8s.io/v1/clusterroles', '/api/v1/serviceaccounts']) {
-        expect((await m.list(kind, { query: { labelSelector: 'app.kubernetes.io/part-of=fedfeat-calico' } })).items).toEqual([]);
-      }
+      await expectNoCalicoLeft(m, ['/api/v1/configmaps', '/apis/rbac.authorization.k8s.io/v1/clusterroles', '/api/v1/serviceaccounts']);
       expect((await r.probe(ctx)).reason).toBe('NoPolicyCapableCNI');
     } finally {
       await r.revert(ctx, feature).catch(() => undefined);
@@ -85,9 +90,8 @@ describe('Calico tactic', () => {
       const out = await r.revert(ctx, { name: 'networkpolicy', calico: { manifestURL: 'http://127.0.0.1:9/gone.yaml' } });
       expect(out.message).toMatch(/removed \d+ Calico objects/);
       expect(events.some((e) => e.includes('RevertByLabel') && e.includes('not available'))).toBe(true);
-      for (const kind of ['/apis/apiextensions.k8s.io/v1/customresourcedefinitions', '/apis/apps/v1/daemonsets', '/apis/apps/v1/deployments', '/api/v1/configmaps', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', '/api/v1/serviceaccounts', '/apis/policy/v1/poddisruptionbudgets']) {
-        expect((await m.list(kind, { query: { labelSelector: 'app.kubernetes.io/part-of=fedfeat-calico' } })).items).toEqual([]);
-      }
+      await expectNoCalicoLeft(m, ['/apis/apiextensions.k8s.io/v1/customresourcedefinitions', '/apis/apps/v1/daemonsets', '/apis/apps/v1/deployments', '/api/v1/configmaps',
+        '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', '/api/v1/serviceaccounts', '/apis/policy/v1/poddisruptionbudgets']);
       expect((await r.probe(ctx)).reason).toBe('NoPolicyCapableCNI');
     } finally {
       await r.revert(ctx, feature).catch(() => undefined);
