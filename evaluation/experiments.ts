@@ -8,7 +8,7 @@ import { openSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { DesiredFeature, FeatureConfig, FeatureName } from '../api/featureconfig.js';
+import type { DesiredFeature, FeatureConfig } from '../api/featureconfig.js';
 import { KubeClient, type KubeObject } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
 import { calicoLikeManifest } from '../local-federation/calico-standin.js';
@@ -20,7 +20,7 @@ import { CalicoReconfigurator } from '../reconfigurators/calico/reconfigurator.j
 import { KubeletConfigReconfigurator } from '../reconfigurators/kubelet-config/reconfigurator.js';
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../reconfigurators/podpreset/reconfigurator.js';
 import type { Reconfigurator } from '../reconfigurators/types.js';
-import { deleteEvalNamespace, ensureEvalNamespace, readInstalled, recordInstalling, recordReverted, type Tactics } from './journal.js';
+import { deleteEvalNamespace, ensureEvalNamespace, readInstalled, recordInstalling, revertRecorded, type Tactics } from './journal.js';
 import { disruption, getLoop, podCreationBurst, type ProbeSample } from './load.js';
 import type { ProgressBar } from './progress-bar.js';
 import { linearFit, summarize, type Summary } from './stats.js';
@@ -88,9 +88,7 @@ async function turnOn(m: EvalMember, r: Reconfigurator, f: DesiredFeature, verif
 /** Reverts a feature only if the record says the harness turned it on (never what the cluster had or someone else installs). */
 async function turnOff(m: EvalMember, r: Reconfigurator, f: DesiredFeature): Promise<void> {
   const recorded = (await readInstalled(m.ctx.client)).find((x) => x.name === f.name);
-  if (!recorded) return;
-  await r.revert(m.ctx, recorded);
-  await recordReverted(m.ctx.client, f.name as FeatureName);
+  if (recorded) await revertRecorded(m.ctx, r, recorded);
 }
 
 /** The run was interrupted: no new change starts. */

@@ -51,6 +51,21 @@ export async function recordReverted(c: KubeClient, feature: FeatureName): Promi
   await writeInstalled(c, (await readInstalled(c)).filter((f) => f.name !== feature));
 }
 
+/**
+ * Reverts a recorded feature with the settings the record holds (the tactic's defaults may differ, e.g. another
+ * Calico manifest), then drops it from the record.
+ */
+export async function revertRecorded(m: MemberContext, r: Reconfigurator, recorded: DesiredFeature): Promise<void> {
+  await r.revert(m, recorded);
+  await recordReverted(m.client, recorded.name);
+}
+
+/** Names of the namespaces the harness created (labelled), the record's own included. */
+export async function evalNamespaces(c: KubeClient): Promise<string[]> {
+  const nss = await c.list<KubeObject>('/api/v1/namespaces', { query: { labelSelector: `${EVAL_LABEL}=${EVAL_LABEL_VALUE}` } });
+  return nss.items.map((ns) => ns.metadata.name);
+}
+
 /** Creates a namespace for one experiment, labelled so cleanup finds it. */
 export async function ensureEvalNamespace(c: KubeClient, name: string): Promise<void> {
   await c.apply(`/api/v1/namespaces/${name}`, namespaceObject(name), FIELD_MANAGER);
@@ -78,28 +93,25 @@ export interface CleanupResult {
 export type Tactics = Partial<Record<FeatureName, { r: Reconfigurator; f: DesiredFeature }>>;
 
 export async function cleanupMember(m: MemberContext, tactics: Tactics): Promise<CleanupResult> {
-  // Revert with the recorded settings: the tactic's own default settings may differ (another Calico manifest).
   const c = m.client;
   const out: CleanupResult = { reverted: [], namespaces: [], errors: [] };
   for (const f of await readInstalled(c)) {
     const t = tactics[f.name];
     try {
       if (!t) throw new Error('no tactic known for it');
-      await t.r.revert(m, f);
-      await recordReverted(c, f.name);
+      await revertRecorded(m, t.r, f);
       out.reverted.push(f.name);
     } catch (e) {
       out.errors.push(`revert ${f.name}: ${(e as Error).message}`);
     }
   }
-  const nss = await c.list<KubeObject>('/api/v1/namespaces', { query: { labelSelector: `${EVAL_LABEL}=${EVAL_LABEL_VALUE}` } });
-  for (const ns of nss.items) {
-    if (ns.metadata.name === EVAL_NAMESPACE && out.errors.length) continue;
+  for (const ns of await evalNamespaces(c)) {
+    if (ns === EVAL_NAMESPACE && out.errors.length) continue;
     try {
-      await deleteEvalNamespace(c, ns.metadata.name);
-      out.namespaces.push(ns.metadata.name);
+      await deleteEvalNamespace(c, ns);
+      out.namespaces.push(ns);
     } catch (e) {
-      out.errors.push(`delete namespace ${ns.metadata.name}: ${(e as Error).message}`);
+      out.errors.push(`delete namespace ${ns}: ${(e as Error).message}`);
     }
   }
   return out;

@@ -6,14 +6,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type { KubeObject } from '../kube-client/client.js';
 import { down, status, up } from '../local-federation/launcher.js';
 import { confirm, describeChanges, type ExperimentName } from './consent.js';
 import {
   disruptionExperiment, evalTactics, measure, overhead, scaleMembers, scaleNodes, serveCalicoStandIn, timeToReconfigure,
   type EvalContext, type ReconfigureCase,
 } from './experiments.js';
-import { cleanupMember, EVAL_LABEL, EVAL_LABEL_VALUE, EVAL_NAMESPACE, readInstalled } from './journal.js';
+import { cleanupMember, EVAL_NAMESPACE, evalNamespaces, readInstalled } from './journal.js';
 import { ProgressBar } from './progress-bar.js';
 import { writeReport, type EvalResults } from './report.js';
 import { kubeconfigMembers, localMembers, type EvalMember, type KubeconfigTargetOptions } from './targets.js';
@@ -227,7 +226,7 @@ export async function runCleanup(r: Omit<RemoteOptions, 'abort'>): Promise<strin
     let anything = false;
     for (const m of members) {
       const features = (await readInstalled(m.ctx.client)).map((f) => f.name);
-      const nss = (await m.ctx.client.list<KubeObject>('/api/v1/namespaces', { query: { labelSelector: `${EVAL_LABEL}=${EVAL_LABEL_VALUE}` } })).items.map((x) => x.metadata.name);
+      const nss = await evalNamespaces(m.ctx.client);
       anything ||= features.length > 0 || nss.length > 0;
       lines.push(`  - context ${m.name} (${m.server}): revert ${features.join(', ') || 'nothing'}; delete namespaces ${nss.join(', ') || 'none'}`);
     }

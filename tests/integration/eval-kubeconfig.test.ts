@@ -11,7 +11,7 @@ import path from 'node:path';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
 import { createLogger } from '../../controller/logger.js';
 import { serveCalicoStandIn } from '../../evaluation/experiments.js';
-import { EVAL_NAMESPACE, INSTALLED_ANNOTATION } from '../../evaluation/journal.js';
+import { EVAL_NAMESPACE, evalNamespaces, INSTALLED_ANNOTATION } from '../../evaluation/journal.js';
 import type { EvalResults } from '../../evaluation/report.js';
 import { runEval } from '../../evaluation/run.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
@@ -43,8 +43,6 @@ async function webhookUrl(member: string): Promise<string> {
     host.close();
   }
 }
-
-const evalNamespaces = async (c: KubeClient) => (await c.list<KubeObject>('/api/v1/namespaces', { query: { labelSelector: 'app.kubernetes.io/managed-by=fedfeat-eval' } })).items.map((n) => n.metadata.name);
 
 function cli(args: string[], stdin: 'ignore' | 'pipe' = 'ignore') {
   return spawnSync(process.execPath, [fedfeat, 'eval', ...args], { encoding: 'utf8', stdio: [stdin, 'pipe', 'pipe'], timeout: 120_000 });
