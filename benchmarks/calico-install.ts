@@ -13,6 +13,7 @@ import { calicoLikeManifest } from '../local-federation/calico-standin.js';
 import { down, up } from '../local-federation/launcher.js';
 import { CalicoReconfigurator } from '../reconfigurators/calico/reconfigurator.js';
 import type { MemberContext } from '../reconfigurators/types.js';
+import { sleep } from '../kube-client/wait.js';
 
 const i = process.argv.indexOf('--nodes');
 const sizes = (i > 0 ? process.argv[i + 1]! : '5,100').split(',').map(Number);
@@ -39,7 +40,7 @@ try {
       // Polled every 0.5 s (the controller polls every 2 s).
       let v = await r.probe(ctx);
       while (v.state !== 'Supported' && performance.now() - t0 < 600_000) {
-        await new Promise((res) => setTimeout(res, 500));
+        await sleep(500);
         v = await r.probe(ctx);
       }
       if (v.state !== 'Supported') throw new Error(`not Supported after 600 s: ${v.message}`);

@@ -15,8 +15,8 @@ import { freePort } from '../local-federation/free-port.js';
 import { controllerCommand, controllerKubeconfig, installHostManifests } from '../local-federation/host-install.js';
 import { down, up } from '../local-federation/launcher.js';
 import { rssMiB } from '../local-federation/proc-stats.js';
+import { sleep } from '../kube-client/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : dflt;

@@ -14,6 +14,7 @@ import { disruption, httpLoop } from '../evaluation/load.js';
 import { down, up } from '../local-federation/launcher.js';
 import { KubeletConfigReconfigurator } from '../reconfigurators/kubelet-config/reconfigurator.js';
 import type { MemberContext } from '../reconfigurators/types.js';
+import { sleep } from '../kube-client/wait.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,7 +22,6 @@ const arg = (name: string, dflt: number) => {
 };
 const fake = arg('fake-nodes', 20);
 const maxUnavailable = arg('max-unavailable', 1);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const state = await up({ instance: 'benchkl', members: 1, nodesPerMember: fake, realNode: 'on', quiet: true });
 const host = await KubeClient.fromKubeConfig(state.clusters.find((c) => c.role === 'host')!.kubeconfig);

@@ -16,12 +16,12 @@ import { PodPresetReconfigurator } from '../reconfigurators/podpreset/reconfigur
 import { podCreationBurst } from '../evaluation/load.js';
 import { percentile } from '../evaluation/stats.js';
 import type { MemberContext } from '../reconfigurators/types.js';
+import { sleep } from '../kube-client/wait.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => percentile([...xs].sort((a, b) => a - b), p);
 
 async function burst(client: KubeClient, ns: string, pods: number, rate: number) {

@@ -12,6 +12,7 @@ import { EvalIncomplete, EvalInterrupted, FEATURES, runCleanup, runEval, type Ex
 import { KubeClient } from '../kube-client/client.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseArgs, type Parsed } from './args.js';
+import { sleep } from '../kube-client/wait.js';
 
 const USAGE = `fedfeat: feature compatibility for federations of Kubernetes clusters
 
@@ -176,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
         const text = renderStatus(await fetchFeatureConfigs(host, positional[1]));
         process.stdout.write(flags.has('watch') ? `\x1b[2J\x1b[H${new Date().toISOString()}\n${text}` : text);
         if (!flags.has('watch')) return 0;
-        await new Promise((r) => setTimeout(r, 2000));
+        await sleep(2000);
       }
     } finally {
       host.close();

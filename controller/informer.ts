@@ -5,6 +5,7 @@
 // they missed while disconnected.
 import { KubeApiError, type KubeClient, type KubeObject, type WatchEvent } from '../kube-client/client.js';
 import type { Logger } from './logger.js';
+import { sleep } from '../kube-client/wait.js';
 
 export interface InformerHandlers<T extends KubeObject> {
   onAdd?(obj: T): void;
@@ -148,14 +149,4 @@ export class Informer<T extends KubeObject> {
     this.store.set(key, obj);
     for (const h of this.handlers) (old ? h.onUpdate?.(old, obj) : h.onAdd?.(obj));
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }

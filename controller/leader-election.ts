@@ -3,6 +3,7 @@
 // deadline stops acting (the process exits and its Deployment restarts it).
 import { KubeApiError, type KubeClient, type KubeObject } from '../kube-client/client.js';
 import type { Logger } from './logger.js';
+import { sleep } from '../kube-client/wait.js';
 
 export interface LeaseSpec {
   holderIdentity?: string;
@@ -83,7 +84,7 @@ export class LeaderElector {
       } catch (e) {
         this.log.warn('leader election attempt failed', { error: (e as Error).message });
       }
-      await new Promise((r) => setTimeout(r, this.o.retryPeriodMs));
+      await sleep(this.o.retryPeriodMs);
     }
     this.leading = true;
     this.lastRenew = Date.now();

@@ -25,8 +25,8 @@ import { disruption, getLoop, podCreationBurst, type ProbeSample } from './load.
 import type { ProgressBar } from './progress-bar.js';
 import { linearFit, summarize, type Summary } from './stats.js';
 import { localMembers, pickWorkNode, type EvalMember } from './targets.js';
+import { sleep } from '../kube-client/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Skipped {
   experiment: string;

@@ -3,8 +3,8 @@
 // latency over time.
 import http from 'node:http';
 import type { KubeClient } from '../kube-client/client.js';
+import { sleep } from '../kube-client/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface BurstResult {
   latenciesMs: number[];

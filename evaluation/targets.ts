@@ -13,7 +13,7 @@ import type { FederationState } from '../local-federation/state.js';
 import { DEFAULT_AGENT_IMAGE } from '../reconfigurators/kubelet-config/agent-pod.js';
 import { AGENT_IMAGE_ANNOTATION } from '../reconfigurators/kubelet-config/reconfigurator.js';
 import { WEBHOOK_URL_ANNOTATION } from '../reconfigurators/podpreset/reconfigurator.js';
-import { isSimulated } from '../reconfigurators/probes/kubelet-configz.js';
+import { isSimulated } from '../reconfigurators/kubelet-config/probe.js';
 import type { MemberContext } from '../reconfigurators/types.js';
 import { httpGet } from './load.js';
 

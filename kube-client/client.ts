@@ -4,6 +4,7 @@
 // reuses connections and can bound every call with a timeout.
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { sleep } from './wait.js';
 
 export interface KubeObject {
   apiVersion: string;
@@ -140,7 +141,7 @@ export class KubeClient {
           continue;
         }
         if (!(e instanceof KubeApiError && e.statusCode === 429) || attempt >= 4) throw e;
-        await new Promise((r) => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
+        await sleep(Math.min(2000, 250 * 2 ** attempt));
       }
     }
   }
@@ -300,7 +301,7 @@ export class KubeClient {
   async waitGone(paths: string[], timeoutMs: number, intervalMs = 500): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     for (const p of paths) {
-      while (Date.now() < deadline && (await this.getOptional(p))) await new Promise((r) => setTimeout(r, intervalMs));
+      while (Date.now() < deadline && (await this.getOptional(p))) await sleep(intervalMs);
     }
     const left: string[] = [];
     for (const p of paths) if (await this.getOptional(p)) left.push(p);

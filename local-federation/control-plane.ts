@@ -10,7 +10,7 @@ import { binary } from './binaries.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { createCA, createServiceAccountKey, issueCert, readPem, type CertPair } from './pki.js';
 import { logTail, startProcess, type ProcessRecord } from './processes.js';
-import { waitFor } from './progress.js';
+import { waitFor } from '../kube-client/wait.js';
 
 export const SERVICE_CIDR = '10.96.0.0/16';
 export const SERVICE_IP = '10.96.0.1';

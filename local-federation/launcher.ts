@@ -15,7 +15,8 @@ import { freePort } from './free-port.js';
 import { renderMergedKubeconfig } from './kubeconfig.js';
 import { kwokNode, kwokNodeName } from './kwok-nodes.js';
 import { isRunning, logTail, processStartTime, stopProcess, type ProcessRecord } from './processes.js';
-import { Progress, waitFor } from './progress.js';
+import { waitFor } from '../kube-client/wait.js';
+import { Progress } from './progress.js';
 import { rssKiB } from './proc-stats.js';
 import { readPem } from './pki.js';
 import { NODE_AGENT_IMAGE } from './images/build-images.js';
@@ -25,6 +26,7 @@ import { containerdPaths } from './real-node/containerd.js';
 import { createMemberAccess, ensureKubeFedCrd, ensureNamespace, registerMember } from './registration.js';
 import { repoRoot } from './repo-root.js';
 import { instanceDir, readState, stateFile, writeState, type ClusterState, type FederationState } from './state.js';
+import { sleep } from '../kube-client/wait.js';
 
 export interface UpOptions {
   instance: string;
@@ -300,7 +302,7 @@ async function createNode(client: KubeClient, node: ReturnType<typeof kwokNode>)
     } catch (e) {
       if (e instanceof KubeApiError && e.statusCode === 409) return;
       if (!(e instanceof KubeApiError && [500, 503, 504].includes(e.statusCode)) || attempt >= 5) throw e;
-      await new Promise((r) => setTimeout(r, 1000 * attempt));
+      await sleep(1000 * attempt);
     }
   }
 }

@@ -3,6 +3,7 @@
 // kernel has since given to an unrelated process.
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
+import { sleep } from '../kube-client/wait.js';
 
 export interface ProcessRecord {
   /** What the process is, e.g. "member-1/kube-apiserver". */
@@ -64,7 +65,6 @@ export function isRunning(rec: Pick<ProcessRecord, 'pid' | 'startTime'>): boolea
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** SIGTERM, then SIGKILL after graceMs; only if the record still names the same process. */
 export async function stopProcess(rec: ProcessRecord, graceMs = 10_000): Promise<'stopped' | 'not-running' | 'killed'> {

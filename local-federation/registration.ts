@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../api/kubefed.js';
 import { KubeClient, type KubeObject } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
-import { waitFor } from './progress.js';
+import { waitFor } from '../kube-client/wait.js';
 import { repoRoot } from './repo-root.js';
 
 export const FIELD_MANAGER = 'fedfeat-launcher';

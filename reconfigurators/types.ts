@@ -4,6 +4,7 @@
 import type { DesiredFeature, FeatureName } from '../api/featureconfig.js';
 import type { KubeClient } from '../kube-client/client.js';
 import type { Logger } from '../controller/logger.js';
+import { sleep } from '../kube-client/wait.js';
 
 export interface MemberContext {
   /** KubeFedCluster name of the member. */
@@ -79,7 +80,7 @@ export async function probeUntilSupported(
   const deadline = Date.now() + timeoutMs;
   let last = await r.probe(ctx, feature);
   while (last.state !== 'Supported' && Date.now() < deadline && !ctx.signal.aborted) {
-    await new Promise((res) => setTimeout(res, intervalMs));
+    await sleep(intervalMs);
     last = await r.probe(ctx, feature);
   }
   return last;

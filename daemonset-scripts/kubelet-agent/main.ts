@@ -14,6 +14,7 @@ import { parse } from 'yaml';
 import type { KubeletSettings } from '../../api/featureconfig.js';
 import { applyKubeletSettings, locateConfig, revert, rollback } from './apply-config.js';
 import { configFlag } from './config-file.js';
+import { sleep } from '../../kube-client/wait.js';
 
 export interface AgentResult {
   result: 'applied' | 'unchanged' | 'reverted' | 'rolled-back' | 'error';
@@ -65,7 +66,6 @@ function healthz(url: string): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function restart(k: KubeletProc, method: string): void {
   const pid1 = readFileSync('/proc/1/comm', 'utf8').trim();

@@ -10,13 +10,15 @@ import { buildImages, FEDFEAT_IMAGE, PAUSE_IMAGE } from '../images/build-images.
 import { renderKubeconfig } from '../kubeconfig.js';
 import { issueCert, readPem, type CertPair } from '../pki.js';
 import { isRunning, logTail, stopProcess, type ProcessRecord } from '../processes.js';
-import { waitFor, type Progress } from '../progress.js';
+import { waitFor } from '../../kube-client/wait.js';
+import type { Progress } from '../progress.js';
 import type { RealNodeState } from '../state.js';
 import { createCgroup, movePid, pidsIn, removeCgroup } from './cgroups.js';
 import { containerdPaths, ctr, importImage, writeContainerdConfig, writeCniConfig } from './containerd.js';
 import { kubeletArgs, renderKubeletConfig } from './kubelet.js';
 import { repoRoot } from '../repo-root.js';
 import { deleteNetwork, inNodeNetns, routeApiServerService, routePodCidr, type NodeNetwork } from './network.js';
+import { sleep } from '../../kube-client/wait.js';
 
 export interface RealNodeInput {
   instance: string;
@@ -130,7 +132,6 @@ export async function startRealNode(input: RealNodeInput): Promise<RealNodeState
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Mount points under `prefix`, deepest first. */
 function mountsUnder(prefixes: string[]): string[] {

@@ -5,7 +5,7 @@
 import type { CalicoSettings, DesiredFeature } from '../../api/featureconfig.js';
 import { KubeApiError, KubeClient, type KubeObject } from '../../kube-client/client.js';
 import { objectPath as knownPath } from '../podpreset/render.js';
-import { detectCnis, probeNetworkPolicy } from '../probes/cni-detection.js';
+import { detectCnis, probeNetworkPolicy } from './probe.js';
 import { probeUntilSupported, type MemberContext, type ProbeResult, type Reconfigurator, type ReconfigureOutcome } from '../types.js';
 import { calicoManifestURL, coveringCidr, DEFAULT_CALICO_VERSION, MANAGED_BY, parseManifest, rewriteCalicoManifest } from './manifest.js';
 import { fetchManifest } from './source.js';

@@ -7,9 +7,10 @@ import type { DesiredFeature, KubeletSettings } from '../../api/featureconfig.js
 import { KubeApiError, type KubeClient, type KubeObject } from '../../kube-client/client.js';
 import { checkSettings } from '../../daemonset-scripts/kubelet-agent/config-file.js';
 import type { AgentResult } from '../../daemonset-scripts/kubelet-agent/main.js';
-import { isSimulated, kubeletMismatches, nodeResults, readNodeConfigs } from '../probes/kubelet-configz.js';
+import { isSimulated, kubeletMismatches, nodeResults, readNodeConfigs } from './probe.js';
 import { probeUntilSupported, type MemberContext, type ProbeResult, type Reconfigurator, type ReconfigureOutcome } from '../types.js';
 import { AGENT_APP, AGENT_COMMAND, AGENT_NAMESPACE, DEFAULT_AGENT_IMAGE, planBatches, renderAgentPod, renderAgentSupport } from './agent-pod.js';
+import { sleep } from '../../kube-client/wait.js';
 
 /** KubeFedCluster annotation: the agent image for this member (a mirror, or a locally imported image). */
 export const AGENT_IMAGE_ANNOTATION = 'fedfeat.io/node-agent-image';
@@ -38,7 +39,6 @@ export const DEFAULT_KUBELET_OPTIONS: KubeletTacticOptions = { agentTimeoutSecon
 type Pod = KubeObject & { status?: { phase?: string; containerStatuses?: Array<{ state?: { terminated?: { exitCode: number; message?: string; reason?: string } } }> } };
 type Node = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const kubeletOf = (f: DesiredFeature): KubeletSettings => {
   if (!('kubelet' in f)) throw new Error(`kubelet-config cannot handle feature ${f.name}`);
   return f.kubelet;

@@ -3,14 +3,15 @@
 // touching the member's control plane. Every object it creates carries
 // app.kubernetes.io/managed-by=fedfeat, and revert deletes only those.
 import type { DesiredFeature } from '../../api/featureconfig.js';
-import { PODPRESET_API_VERSION, PODPRESET_CRD_NAME, PODPRESET_PLURAL } from '../../api/podpreset.js';
+import { PODPRESET_API_VERSION, PODPRESET_CRD_NAME, PODPRESET_PLURAL } from './podpreset-api.js';
 import { KubeApiError, KubeClient, type KubeObject } from '../../kube-client/client.js';
-import { apiResourceServed } from '../probes/api-discovery.js';
+import { apiResourceServed } from './probe.js';
 import { probeUntilSupported, type MemberContext, type ProbeResult, type Reconfigurator, type ReconfigureOutcome } from '../types.js';
 import { createWebhookCA, issueServingCert, servingCertProblem, type Pem } from './certs.js';
 import {
   CA_SECRET, MANAGED_BY, MWC_NAME, NAMESPACE, objectPath, PROBE_ANNOTATION, PROBE_LABEL, renderInstall, TLS_SECRET, WEBHOOK_NAME,
 } from './render.js';
+import { sleep } from '../../kube-client/wait.js';
 
 /** KubeFedCluster annotation: the URL the member's API server calls the webhook at, instead of its Service. */
 export const WEBHOOK_URL_ANNOTATION = 'fedfeat.io/podpreset-webhook-url';
@@ -144,7 +145,7 @@ export class PodPresetReconfigurator implements Reconfigurator {
     while (Date.now() < deadline) {
       const crd = await c.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PODPRESET_CRD_NAME}`);
       if (crd.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True')) return;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
     throw new Error(`CRD ${PODPRESET_CRD_NAME} not Established after 30s`);
   }

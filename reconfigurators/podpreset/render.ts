@@ -2,7 +2,7 @@
 // Applied in this order and removed in reverse; the webhook configuration is
 // last in and first out, so the API server never calls a webhook that is not
 // there yet or any more.
-import { PODPRESET_CRD_NAME, PODPRESET_GROUP, PODPRESET_PLURAL, PODPRESET_VERSION } from '../../api/podpreset.js';
+import { PODPRESET_CRD_NAME, PODPRESET_GROUP, PODPRESET_PLURAL, PODPRESET_VERSION } from './podpreset-api.js';
 import type { KubeObject } from '../../kube-client/client.js';
 
 export const NAMESPACE = 'fedfeat-system';

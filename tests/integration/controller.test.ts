@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { calicoLikeManifest } from '../../local-federation/calico-standin.js';
 import { controllerKubeconfig, installHostManifests, kubectl, startController, type ControllerProcess } from './controller-process.js';
 import { adminClient, eventually, federation, TEST_FEDERATION } from './federation.js';
+import { sleep } from '../../kube-client/wait.js';
 
 const FC = (name: string) => resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, name);
 const FCS = resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs');
@@ -192,7 +193,7 @@ describe('controller', () => {
       expect(feature(halted, 'member-3', 'podpreset')!.reason).toBe('VerifyTimeout');
       expect(halted.status!.conditions!.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'ReconfigurationFailed' });
       // The others stay untouched: halted after the failure, or waiting while the canary retries.
-      await new Promise((r) => setTimeout(r, 5000));
+      await sleep(5000);
       const later = await getFc('cpumanagementpolicy');
       for (const m of ['member-1', 'member-2']) expect(['RolloutHalted', 'WaitingForCanary']).toContain(feature(later, m, 'podpreset')?.reason);
       expect(['member-1', 'member-2'].some((m) => feature(later, m, 'podpreset')?.reason === 'RolloutHalted')
@@ -297,7 +298,7 @@ describe('controller', () => {
     // The killed replica comes back as a standby: still exactly one leader.
     const restarted = await startController(old.kubeconfig, old.identity, await freePort(), controllerArgs);
     replicas.splice(replicas.indexOf(old), 1, restarted);
-    await new Promise((r) => setTimeout(r, 5000));
+    await sleep(5000);
     expect(/^fedfeat_leader 0$/m.test(await restarted.metrics())).toBe(true);
     expect((await host.get<Lease>(LEASE)).spec.holderIdentity).toBe(standby.identity);
   });

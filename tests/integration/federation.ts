@@ -1,6 +1,8 @@
 // Access to the test federation from integration tests.
 import { KubeClient } from '../../kube-client/client.js';
 import { instanceDir, readState, type ClusterState, type FederationState } from '../../local-federation/state.js';
+import { sleep, waitFor } from '../../kube-client/wait.js';
+export { sleep };
 
 export const TEST_FEDERATION = process.env.FEDFEAT_TEST_FEDERATION ?? 'test';
 export const TEST_MEMBERS = 3;
@@ -22,19 +24,8 @@ export async function adminClient(name: string): Promise<KubeClient> {
   return KubeClient.fromKubeConfig(cluster(name).kubeconfig);
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+/** Polls fn every 500 ms until it returns something truthy (a test's "eventually"). */
+export function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  return waitFor(what, fn, { timeoutMs, intervalMs: 500 });
 }

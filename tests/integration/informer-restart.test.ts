@@ -6,6 +6,7 @@ import { createLogger } from '../../controller/logger.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { startComponent, stopComponent } from '../../local-federation/components.js';
 import { adminClient, eventually, TEST_FEDERATION } from './federation.js';
+import { sleep } from '../../kube-client/wait.js';
 
 const NS = 'informer-restart';
 
@@ -31,7 +32,7 @@ describe('informer across an API server restart', () => {
     expect(inf.get(`${NS}/before`)).toBeDefined();
     try {
       await stopComponent(TEST_FEDERATION, 'host/kube-apiserver');
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
     } finally {
       startComponent(TEST_FEDERATION, 'host/kube-apiserver');
     }

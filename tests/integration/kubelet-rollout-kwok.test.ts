@@ -11,6 +11,7 @@ import {
 } from '../../reconfigurators/kubelet-config/reconfigurator.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
 import { adminClient, eventually } from './federation.js';
+import { sleep } from '../../kube-client/wait.js';
 
 const MEMBER = 'member-3';
 const EXTRA = 20; // + the member's own 5 KWOK nodes
@@ -45,7 +46,7 @@ describe('kubelet rollout order on KWOK nodes (simulated agent effect)', () => {
     } catch (e) {
       error = e as Error;
     }
-    await new Promise((res) => setTimeout(res, 1000));
+    await sleep(1000);
     abort.abort();
     await watching;
     return { value, error, order, maxAlive, alive };

@@ -4,7 +4,7 @@
 // the member's API server calls them through the Service (endpoint routing,
 // as there is no kube-proxy), they read presets from the API server through
 // the `kubernetes` Service IP, and a pod created on the member gets its preset.
-import type { Pod } from '../../api/podpreset.js';
+import type { Pod } from '../../reconfigurators/podpreset/podpreset-api.js';
 import { createLogger } from '../../controller/logger.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { FEDFEAT_IMAGE, PAUSE_IMAGE } from '../../local-federation/images/build-images.js';

@@ -2,7 +2,7 @@
 // semantics checked on the pods the API server stored, webhook outage,
 // certificate renewal under load, and revert.
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
-import type { Pod } from '../../api/podpreset.js';
+import type { Pod } from '../../reconfigurators/podpreset/podpreset-api.js';
 import { createLogger } from '../../controller/logger.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { KubeApiError } from '../../kube-client/client.js';
@@ -11,6 +11,7 @@ import { startComponent, stopComponent } from '../../local-federation/components
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../../reconfigurators/podpreset/reconfigurator.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
 import { adminClient, eventually, TEST_FEDERATION } from './federation.js';
+import { sleep } from '../../kube-client/wait.js';
 
 const MEMBER = 'member-2';
 const NS = 'pp-test';
@@ -147,10 +148,10 @@ describe('PodPreset tactic', () => {
         if (envOf(p).DB_PORT !== '6379') missed.push(p.metadata.name);
       }
     })();
-    await new Promise((res) => setTimeout(res, 1000));
+    await sleep(1000);
     await r.ensureCertificates(ctx, undefined, true);
     // The webhook rereads its Secret every 10 s: keep creating pods across the reload.
-    await new Promise((res) => setTimeout(res, 15_000));
+    await sleep(15_000);
     stop = true;
     await load;
     const after = (await member.get<KubeObject & { data: Record<string, string> }>(secretPath)).data['tls.crt'];

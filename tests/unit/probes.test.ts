@@ -1,5 +1,5 @@
-import { detectCnis, networkPolicyVerdict } from '../../reconfigurators/probes/cni-detection.js';
-import { kubeletMismatches, nodeResults } from '../../reconfigurators/probes/kubelet-configz.js';
+import { detectCnis, networkPolicyVerdict } from '../../reconfigurators/calico/probe.js';
+import { kubeletMismatches, nodeResults } from '../../reconfigurators/kubelet-config/probe.js';
 import { desiredFeatures } from '../../api/featureconfig.js';
 
 const ds = (namespace: string, name: string, desired: number, ready: number, containers: string[] = [name]) => ({

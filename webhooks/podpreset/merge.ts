@@ -7,7 +7,7 @@
 import { matchesSelector } from '../../api/label-selector.js';
 import {
   APPLIED_ANNOTATION_PREFIX, EXCLUDE_ANNOTATION, type Container, type EnvVar, type Pod, type PodPreset, type Volume, type VolumeMount,
-} from '../../api/podpreset.js';
+} from '../../reconfigurators/podpreset/podpreset-api.js';
 
 export type JsonPatchOp = { op: 'add' | 'replace'; path: string; value: unknown };
 

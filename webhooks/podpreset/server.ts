@@ -4,7 +4,7 @@
 // connections (new handshakes use the new certificate).
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PODPRESET_API_VERSION, PODPRESET_PLURAL, type Pod, type PodPreset } from '../../api/podpreset.js';
+import { PODPRESET_API_VERSION, PODPRESET_PLURAL, type Pod, type PodPreset } from '../../reconfigurators/podpreset/podpreset-api.js';
 import { Informer } from '../../controller/informer.js';
 import type { Logger } from '../../controller/logger.js';
 import { Metrics } from '../../controller/metrics.js';
@@ -12,6 +12,7 @@ import type { KubeClient } from '../../kube-client/client.js';
 import { PROBE_ANNOTATION, PROBE_LABEL, WEBHOOK_PATH } from '../../reconfigurators/podpreset/render.js';
 import { applyPresets, type JsonPatchOp } from './merge.js';
 import type { TlsMaterial, TlsSource } from './tls-source.js';
+import { sleep } from '../../kube-client/wait.js';
 
 interface AdmissionRequest {
   uid: string;
@@ -140,7 +141,7 @@ export class PodPresetWebhook {
         return tls;
       }
       if (!logged) this.log.info('waiting for the serving certificate', { tls: this.opts.tls.describe });
-      await new Promise((r) => setTimeout(r, 2000));
+      await sleep(2000);
     }
   }
 

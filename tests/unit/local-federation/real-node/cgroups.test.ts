@@ -2,7 +2,7 @@
 // node:fs uses underneath, so the module under test needs no changes.
 import mock from 'mock-fs';
 import { readFileSync, existsSync } from 'node:fs';
-import { createCgroup, hierarchies, pidsIn, removeCgroup } from '../../local-federation/real-node/cgroups.js';
+import { createCgroup, hierarchies, pidsIn, removeCgroup } from '../../../../local-federation/real-node/cgroups.js';
 
 afterEach(() => mock.restore());
 

@@ -1,7 +1,7 @@
 // PodPreset (settings.k8s.io/v1alpha1), the API Kubernetes removed after 1.19,
 // in its original shape so old manifests apply unchanged.
-import type { KubeObject } from '../kube-client/client.js';
-import type { LabelSelector } from './label-selector.js';
+import type { KubeObject } from '../../kube-client/client.js';
+import type { LabelSelector } from '../../api/label-selector.js';
 
 export const PODPRESET_GROUP = 'settings.k8s.io';
 export const PODPRESET_VERSION = 'v1alpha1';

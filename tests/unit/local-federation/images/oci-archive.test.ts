@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildImageArchive } from '../../local-federation/images/oci-archive.js';
+import { buildImageArchive } from '../../../../local-federation/images/oci-archive.js';
 
 describe('image archives', () => {
   it('writes a docker-save archive whose config names the layer by its digest', () => {

@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
-import { confirm, describeChanges } from '../../evaluation/consent.js';
-import { INSTALLED_ANNOTATION, parseInstalled } from '../../evaluation/journal.js';
-import { pickWorkNode, resolveContexts } from '../../evaluation/targets.js';
+import { confirm, describeChanges } from '../../../evaluation/consent.js';
+import { INSTALLED_ANNOTATION, parseInstalled } from '../../../evaluation/journal.js';
+import { pickWorkNode, resolveContexts } from '../../../evaluation/targets.js';
 
 function kubeconfig(): KubeConfig {
   const kc = new KubeConfig();

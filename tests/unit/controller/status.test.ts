@@ -1,5 +1,5 @@
-import type { ClusterFeatureStatus, FeatureConfigStatus } from '../../api/featureconfig.js';
-import { aggregateStatus, sameStatus, withTransition } from '../../controller/status.js';
+import type { ClusterFeatureStatus, FeatureConfigStatus } from '../../../api/featureconfig.js';
+import { aggregateStatus, sameStatus, withTransition } from '../../../controller/status.js';
 
 const T0 = '2026-01-01T00:00:00Z';
 const T1 = '2026-01-01T00:05:00Z';

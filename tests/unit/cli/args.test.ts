@@ -1,4 +1,4 @@
-import { parseArgs } from '../../cli/args.js';
+import { parseArgs } from '../../../cli/args.js';
 
 describe('command-line flags', () => {
   it('takes a value after the flag or after the first "=", keeping later "=" in the value', () => {

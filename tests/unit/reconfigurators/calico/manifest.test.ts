@@ -1,5 +1,5 @@
-import { calicoLikeManifest } from '../../local-federation/calico-standin.js';
-import { coveringCidr, hostLocalCniConfig, parseManifest, rewriteCalicoManifest } from '../../reconfigurators/calico/manifest.js';
+import { calicoLikeManifest } from '../../../../local-federation/calico-standin.js';
+import { coveringCidr, hostLocalCniConfig, parseManifest, rewriteCalicoManifest } from '../../../../reconfigurators/calico/manifest.js';
 
 type Env = { name: string; value?: string };
 const nodeEnv = (objs: ReturnType<typeof parseManifest>) => {

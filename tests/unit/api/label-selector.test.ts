@@ -1,4 +1,4 @@
-import { matchesSelector, selectorString } from '../../api/label-selector.js';
+import { matchesSelector, selectorString } from '../../../api/label-selector.js';
 
 describe('matchesSelector', () => {
   const labels = { env: 'prod', region: 'eu', canary: '' };

@@ -1,10 +1,10 @@
-import type { ClusterFeatureStatus, FeatureConfig } from '../../api/featureconfig.js';
-import { createLogger } from '../../controller/logger.js';
-import type { Member } from '../../controller/member-registry.js';
-import { reconcileMember, type MemberReconcileDeps } from '../../controller/reconcile-member.js';
-import type { KubeClient } from '../../kube-client/client.js';
-import { ReconfiguratorRegistry } from '../../reconfigurators/registry.js';
-import type { MemberContext, ProbeResult, Reconfigurator } from '../../reconfigurators/types.js';
+import type { ClusterFeatureStatus, FeatureConfig } from '../../../api/featureconfig.js';
+import { createLogger } from '../../../controller/logger.js';
+import type { Member } from '../../../controller/member-registry.js';
+import { reconcileMember, type MemberReconcileDeps } from '../../../controller/reconcile-member.js';
+import type { KubeClient } from '../../../kube-client/client.js';
+import { ReconfiguratorRegistry } from '../../../reconfigurators/registry.js';
+import type { MemberContext, ProbeResult, Reconfigurator } from '../../../reconfigurators/types.js';
 
 /** A tactic whose feature appears once reconfigure ran; it reports two steps of progress. */
 class FakeTactic implements Reconfigurator {

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { hostRegistrationObjects, memberAccessObjects, kubefedClusterCrd } from '../../local-federation/registration.js';
+import { hostRegistrationObjects, memberAccessObjects, kubefedClusterCrd } from '../../../local-federation/registration.js';
 
 describe('KubeFed registration objects', () => {
   it('stores the member token in a Secret the KubeFedCluster references, as kubefedctl does', () => {

@@ -1,4 +1,4 @@
-import { agentPodName, planBatches, renderAgentPod, renderAgentSupport } from '../../reconfigurators/kubelet-config/agent-pod.js';
+import { agentPodName, planBatches, renderAgentPod, renderAgentSupport } from '../../../../reconfigurators/kubelet-config/agent-pod.js';
 
 describe('kubelet rollout plan', () => {
   it('goes one node at a time by default, in name order, and batches by maxUnavailableNodes', () => {

@@ -1,5 +1,5 @@
-import type { FeatureConfigSpec } from '../../api/featureconfig.js';
-import { rolloutGate, type RolloutMember } from '../../controller/rollout.js';
+import type { FeatureConfigSpec } from '../../../api/featureconfig.js';
+import { rolloutGate, type RolloutMember } from '../../../controller/rollout.js';
 
 const m = (name: string, over: Partial<RolloutMember> = {}): RolloutMember => ({
   name, labels: {}, supported: false, reconfiguring: false, failed: false, ...over,

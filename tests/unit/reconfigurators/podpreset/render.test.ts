@@ -1,5 +1,5 @@
-import { objectPath, podPresetCrd, renderInstall } from '../../reconfigurators/podpreset/render.js';
-import { createWebhookCA, issueServingCert, servingCertProblem } from '../../reconfigurators/podpreset/certs.js';
+import { objectPath, podPresetCrd, renderInstall } from '../../../../reconfigurators/podpreset/render.js';
+import { createWebhookCA, issueServingCert, servingCertProblem } from '../../../../reconfigurators/podpreset/certs.js';
 
 type Webhook = { clientConfig: { url?: string; service?: { namespace: string; name: string; path: string; port: number }; caBundle: string }; namespaceSelector: unknown; failurePolicy: string };
 

@@ -1,6 +1,6 @@
-import { WorkQueue } from '../../controller/workqueue.js';
+import { WorkQueue } from '../../../controller/workqueue.js';
+import { sleep } from '../../../kube-client/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('WorkQueue', () => {
   it('queues a key once however often it is added', async () => {

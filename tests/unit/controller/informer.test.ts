@@ -1,7 +1,8 @@
-import type { KubeClient, KubeList, KubeObject, WatchEvent } from '../../kube-client/client.js';
-import { KubeApiError } from '../../kube-client/client.js';
-import { Informer } from '../../controller/informer.js';
-import { createLogger } from '../../controller/logger.js';
+import type { KubeClient, KubeList, KubeObject, WatchEvent } from '../../../kube-client/client.js';
+import { KubeApiError } from '../../../kube-client/client.js';
+import { Informer } from '../../../controller/informer.js';
+import { createLogger } from '../../../controller/logger.js';
+import { sleep } from '../../../kube-client/wait.js';
 
 const cm = (name: string, rv: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', resourceVersion: rv } });
 
@@ -26,7 +27,7 @@ function scripted(lists: Array<Pick<KubeList, 'metadata' | 'items'> | Error>, wa
 }
 
 const until = async (fn: () => boolean) => {
-  for (let i = 0; i < 200 && !fn(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 200 && !fn(); i++) await sleep(10);
   expect(fn()).toBe(true);
 };
 

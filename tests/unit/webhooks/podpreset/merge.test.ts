@@ -1,5 +1,5 @@
-import type { Pod, PodPreset } from '../../api/podpreset.js';
-import { applyPresets, type JsonPatchOp } from '../../webhooks/podpreset/merge.js';
+import type { Pod, PodPreset } from '../../../../reconfigurators/podpreset/podpreset-api.js';
+import { applyPresets, type JsonPatchOp } from '../../../../webhooks/podpreset/merge.js';
 
 const preset = (name: string, spec: PodPreset['spec'], namespace = 'app', rv = '7'): PodPreset => ({
   apiVersion: 'settings.k8s.io/v1alpha1', kind: 'PodPreset', metadata: { name, namespace, resourceVersion: rv }, spec,
