@@ -14,6 +14,7 @@ import { down, up } from '../local-federation/launcher.js';
 import { CalicoReconfigurator } from '../reconfigurators/calico/reconfigurator.js';
 import type { MemberContext } from '../reconfigurators/types.js';
 import { sleep } from '../kube-client/wait.js';
+import { probeThenReconfigure } from '../reconfigurators/run.js';
 
 const i = process.argv.indexOf('--nodes');
 const sizes = (i > 0 ? process.argv[i + 1]! : '5,100').split(',').map(Number);
@@ -30,11 +31,11 @@ try {
     try {
       const ctx: MemberContext = {
         cluster: 'member-1', annotations: {}, client: member, log: createLogger('warn'), signal: new AbortController().signal,
-        options: { nodeProbeConcurrency: 8, requestTimeoutMs: 10_000 }, event: () => undefined,
+        options: { nodeProbeConcurrency: 8, requestTimeoutMs: 10_000 }, now: () => new Date(), event: () => undefined,
       };
       const feature = { name: 'networkpolicy' as const, calico: { manifestURL: url } };
       const t0 = performance.now();
-      await new CalicoReconfigurator().reconfigure(ctx, feature);
+      await probeThenReconfigure(new CalicoReconfigurator(), ctx, feature);
       const applied = performance.now();
       const r = new CalicoReconfigurator();
       // Polled every 0.5 s (the controller polls every 2 s).

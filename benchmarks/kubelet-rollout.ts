@@ -15,6 +15,8 @@ import { down, up } from '../local-federation/launcher.js';
 import { KubeletConfigReconfigurator } from '../reconfigurators/kubelet-config/reconfigurator.js';
 import type { MemberContext } from '../reconfigurators/types.js';
 import { sleep } from '../kube-client/wait.js';
+import { probeThenReconfigure } from '../reconfigurators/run.js';
+import { SimulatedKubelets } from '../tests/support/simulated-kubelets.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,7 +32,7 @@ try {
   const kfc = await host.get<KubeFedCluster>(resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, 'member-1'));
   const ctx: MemberContext = {
     cluster: 'member-1', annotations: kfc.metadata.annotations ?? {}, client: member, log: createLogger('warn'), signal: new AbortController().signal,
-    options: { nodeProbeConcurrency: 8, requestTimeoutMs: 10_000, simulatedNodeAnnotation: 'kwok.x-k8s.io/node=fake' }, event: () => undefined,
+    options: { nodeProbeConcurrency: 8, requestTimeoutMs: 10_000, simulatedNodeAnnotation: 'kwok.x-k8s.io/node=fake' }, now: () => new Date(), event: () => undefined,
   };
   const node = state.realNode!.nodeName;
   // A web pod on the real node, hit every 20 ms during the rollout.
@@ -47,11 +49,11 @@ try {
   const loop = httpLoop(ip, 8080, '/i', 20);
   const feature = { name: 'cpumanagementpolicy' as const, kubelet: { cpuManagerPolicy: 'static' as const }, maxUnavailableNodes: maxUnavailable };
   const t0 = performance.now();
-  await new KubeletConfigReconfigurator().reconfigure(ctx, feature);
+  await probeThenReconfigure(new KubeletConfigReconfigurator(), ctx, feature);
   const realSeconds = (performance.now() - t0) / 1000;
   const { ok, failed, longestGapMs: gap } = disruption(await loop.stop());
   const t1 = performance.now();
-  await new KubeletConfigReconfigurator({ agentTimeoutSeconds: 60, nodeReadyTimeoutSeconds: 60, simulateNodes: 'kwok.x-k8s.io/node=fake' }).reconfigure(ctx, feature);
+  await probeThenReconfigure(new KubeletConfigReconfigurator({ agentTimeoutSeconds: 60, nodeReadyTimeoutSeconds: 60 }, new SimulatedKubelets('kwok.x-k8s.io/node=fake')), ctx, feature);
   const fakeSeconds = (performance.now() - t1) / 1000;
   const rows = [{
     realNodeSeconds: +realSeconds.toFixed(1), fakeNodes: fake, maxUnavailable, fakeNodesSeconds: +fakeSeconds.toFixed(1),

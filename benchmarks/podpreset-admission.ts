@@ -17,6 +17,7 @@ import { podCreationBurst } from '../evaluation/load.js';
 import { percentile } from '../evaluation/stats.js';
 import type { MemberContext } from '../reconfigurators/types.js';
 import { sleep } from '../kube-client/wait.js';
+import { probeThenReconfigure } from '../reconfigurators/run.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,7 +39,7 @@ try {
   const kfc = await host.get<KubeFedCluster>(resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, 'member-1'));
   const ctx: MemberContext = {
     cluster: 'member-1', annotations: kfc.metadata.annotations ?? {}, client: member, log: createLogger('warn'),
-    signal: new AbortController().signal, options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 }, event: () => undefined,
+    signal: new AbortController().signal, options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 }, now: () => new Date(), event: () => undefined,
   };
   const mkns = (name: string) => member.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   await mkns('bench-a');
@@ -48,7 +49,7 @@ try {
   const without = await burst(member, 'bench-without', pods, rate);
 
   const r = new PodPresetReconfigurator();
-  await r.reconfigure(ctx);
+  await probeThenReconfigure(r, ctx, { name: 'podpreset' });
   const verified = await r.verify(ctx, { name: 'podpreset' }, 60_000);
   if (verified.state !== 'Supported') throw new Error(`webhook not working: ${verified.message}`);
   await mkns('bench-with');

@@ -2,15 +2,21 @@
 // requested feature through the member's API server and, in enforce mode and
 // when the rollout allows, run the feature's reconfigurator. Level-triggered:
 // it works from what it observes now, so running it twice is harmless.
+import { matchesSelector } from '../api/label-selector.js';
 import { desiredFeatures, modeOf, type ClusterFeatureStatus, type DesiredFeature, type FeatureConfig, type FeatureStatus } from '../api/featureconfig.js';
 import type { ReconfiguratorRegistry } from '../reconfigurators/registry.js';
-import { TacticNotImplemented, type MemberContext, type ProbeOptions, type ProbeResult } from '../reconfigurators/types.js';
+import type { MemberContext, ProbeOptions, ProbeResult } from '../reconfigurators/types.js';
 import type { EventInput } from './events.js';
 import type { Logger } from './logger.js';
 import type { Member } from './member-registry.js';
 import type { ObservedChange } from './member-watch.js';
+import type { ControllerParts } from './parts.js';
+import { ensureFinalizer } from './reconcile-finalize.js';
+import { rolloutView } from './results.js';
 import { rolloutGate, type RolloutMember } from './rollout.js';
 import { withTransition } from './status.js';
+import { memberWork, statusWork } from './work-items.js';
+import type { WorkResult } from './workqueue.js';
 
 export interface MemberReconcileDeps {
   registry: ReconfiguratorRegistry;
@@ -24,18 +30,17 @@ export interface MemberReconcileDeps {
   publish(fc: FeatureConfig, result: ClusterFeatureStatus): void;
   recentChanges(cluster: string): ObservedChange[];
   signal: AbortSignal;
+  now(): Date;
 }
 
-const now = () => new Date().toISOString();
-
 /** Results for a member that cannot be probed (pure). */
-export function unreachableResult(fc: FeatureConfig, member: Member, prev: ClusterFeatureStatus | undefined): ClusterFeatureStatus {
+export function unreachableResult(fc: FeatureConfig, member: Member, prev: ClusterFeatureStatus | undefined, now: string): ClusterFeatureStatus {
   const reason = member.configError ? 'ClusterConfigInvalid' : member.offline ? 'ClusterOffline' : 'ClusterNotReady';
   const message = member.configError ?? `member API server not healthy: ${member.lastError ?? 'not probed yet'}`;
   return {
     name: member.name,
     reachable: false,
-    features: desiredFeatures(fc.spec).map((f) => withTransition(prev?.features.find((p) => p.name === f.name), { name: f.name, state: 'Unknown', reason, message }, now())),
+    features: desiredFeatures(fc.spec).map((f) => withTransition(prev?.features.find((p) => p.name === f.name), { name: f.name, state: 'Unknown', reason, message }, now)),
   };
 }
 
@@ -45,7 +50,8 @@ export async function reconcileMember(
   prev: ClusterFeatureStatus | undefined,
   deps: MemberReconcileDeps,
 ): Promise<ClusterFeatureStatus> {
-  if (!member.client || !member.ready) return unreachableResult(fc, member, prev);
+  const now = () => deps.now().toISOString();
+  if (!member.client || !member.ready) return unreachableResult(fc, member, prev, now());
   const cluster = member.name;
   const ctx: MemberContext = {
     cluster,
@@ -55,6 +61,7 @@ export async function reconcileMember(
     signal: deps.signal,
     options: deps.probeOptions,
     event: (type, reason, message) => deps.event(fc, { type, reason, message, cluster }),
+    now: deps.now,
   };
   const features: FeatureStatus[] = [];
   const result: ClusterFeatureStatus = { name: cluster, reachable: true, features };
@@ -93,28 +100,25 @@ async function reconcileFeature(
   if (modeOf(fc.spec) === 'inform') {
     return { name: feature.name, state: 'Missing', reason: probe.reason, message: `${probe.message} (inform mode: not reconfigured)` };
   }
-  if (!r.canReconfigure) {
-    return { name: feature.name, state: 'Missing', reason: 'TacticNotImplemented', message: `${probe.message}; the ${r.name} tactic cannot change members yet, so fedfeat only reports this` };
-  }
   const gate = rolloutGate(fc.spec, ctx.cluster, deps.rolloutView(fc, feature.name));
   if (!gate.allowed) return { name: feature.name, state: 'Missing', reason: gate.reason, message: `${probe.message}; ${gate.message}` };
 
   // Features not reached yet keep their last known state in what is published meanwhile.
   const notYet = (prev?.features ?? []).filter((p) => p.name !== feature.name && !partial.features.some((f) => f.name === p.name));
-  const since = now();
+  const since = deps.now().toISOString();
   const progress = (message: string) => deps.publish(fc, {
     ...partial, features: [...partial.features, { name: feature.name, state: 'Reconfiguring', reason: 'Reconfiguring', message, lastTransitionTime: since }, ...notYet],
   });
   progress(`running ${r.name}`);
   try {
     // Tactics report their steps (e.g. node by node) in status while they run.
-    const outcome = await r.reconfigure({ ...ctx, progress: (m) => progress(`${r.name}: ${m}`) }, feature);
+    // The tactic acts on what its probe saw: nothing is read twice.
+    const outcome = await r.reconfigure({ ...ctx, progress: (m) => progress(`${r.name}: ${m}`) }, feature, probe);
     deps.event(fc, { type: 'Normal', reason: 'Reconfiguring', cluster: ctx.cluster, feature: feature.name, message: `${r.name}: ${outcome.message}` });
     const verified = await r.verify(ctx, feature, deps.verifyTimeoutMs);
     if (verified.state === 'Supported') return { name: feature.name, state: 'Supported', reason: verified.reason, message: verified.message };
     return { name: feature.name, state: 'Failed', reason: 'VerifyTimeout', message: `${r.name} ran but the feature is not working after ${deps.verifyTimeoutMs / 1000}s: ${verified.message}` };
   } catch (e) {
-    if (e instanceof TacticNotImplemented) return { name: feature.name, state: 'Missing', reason: 'TacticNotImplemented', message: `${probe.message}; ${e.message}` };
     return { name: feature.name, state: 'Failed', reason: 'ReconfigureFailed', message: `${r.name}: ${(e as Error).message}` };
   }
 }
@@ -139,4 +143,47 @@ function announce(fc: FeatureConfig, cluster: string, before: FeatureStatus | un
     default:
       break;
   }
+}
+
+/**
+ * The work item "member": one (FeatureConfig, member) pair reconciled, its
+ * result kept for status and the rollout gate, and the next resync scheduled.
+ */
+export async function reconcileMemberItem(p: ControllerParts, fcName: string, cluster: string): Promise<WorkResult | void> {
+  const fc = p.featureConfigs.get(fcName);
+  if (!fc || fc.metadata.deletionTimestamp) return;
+  if (!(await ensureFinalizer(p, fc))) return { requeueAfterMs: 200 }; // another worker is adding it
+  const member = p.members.get(cluster);
+  const results = p.results.of(fcName);
+  if (!member || !matchesSelector(fc.spec.clusterSelector, member.labels)) {
+    if (results.delete(cluster)) p.queue.add(statusWork(fcName));
+    return;
+  }
+  let reconfigured = false;
+  const result = await reconcileMember(fc, member, results.get(cluster), {
+    registry: p.registry,
+    log: p.log,
+    probeOptions: p.opts.probe,
+    verifyTimeoutMs: p.opts.verifyTimeoutMs,
+    event: (f, e) => p.events.record(f, e),
+    rolloutView: (f, feature) => rolloutView(p.selectedMembers(f), p.results.of(f.metadata.name), feature),
+    publish: (f, r) => {
+      reconfigured = true;
+      p.results.of(f.metadata.name).set(r.name, r);
+      p.queue.add(statusWork(f.metadata.name));
+    },
+    recentChanges: (c) => p.recentChanges(c),
+    signal: p.signal,
+    now: p.now,
+  });
+  // The FeatureConfig may have changed while we probed; the newer generation's reconcile is queued.
+  if (p.featureConfigs.get(fcName)?.metadata.uid !== fc.metadata.uid) return;
+  results.set(cluster, result);
+  for (const f of result.features) p.metrics.setFeatureState(fcName, cluster, f.name, f.state);
+  p.queue.add(statusWork(fcName));
+  // A rollout slot is free again: members waiting for it go now rather than at their next resync.
+  if (reconfigured) for (const other of p.selectedMembers(fc)) if (other.name !== cluster) p.queue.add(memberWork(fcName, other.name));
+  const waiting = result.features.some((f) => f.reason === 'RolloutLimit' || f.reason === 'WaitingForCanary');
+  // Periodic resync, jittered so members do not probe in lockstep; sooner while waiting for a rollout slot.
+  return { requeueAfterMs: (waiting ? Math.min(10_000, p.opts.resyncMs) : p.opts.resyncMs) * (0.9 + Math.random() * 0.2) };
 }

@@ -1,23 +1,26 @@
-// A rate-limited work queue keyed like client-go's: a key is queued at most
-// once; a key being processed is never processed concurrently and, if it is
-// added meanwhile, runs again afterwards; failures back off per key,
-// exponentially; a fixed number of workers drain it.
+// A rate-limited work queue keyed like client-go's: an item is queued at most
+// once per key; a key being processed is never processed concurrently and, if
+// it is added meanwhile, runs again afterwards; failures back off per key,
+// exponentially; a fixed number of workers drain it. Items are typed; their
+// key (keyOf) only decides what counts as the same work.
 
 export interface WorkResult {
   /** Process the key again after this long (periodic resync, polling a rollout). */
   requeueAfterMs?: number;
 }
 
-export type WorkHandler = (key: string) => Promise<WorkResult | void>;
+export type WorkHandler<T> = (item: T) => Promise<WorkResult | void>;
 
-export interface WorkQueueOptions {
+export interface WorkQueueOptions<T> {
   concurrency: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
-  onError?: (key: string, err: Error, retryInMs: number) => void;
+  onError?: (item: T, err: Error, retryInMs: number) => void;
+  /** What makes two items the same work; defaults to String(item). */
+  keyOf?: (item: T) => string;
 }
 
-export class WorkQueue {
+export class WorkQueue<T = string> {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
@@ -25,12 +28,17 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly idleWaiters: Array<() => void> = [];
+  /** The latest item added under each key that is queued, delayed or processing. */
+  private readonly items = new Map<string, T>();
+  private readonly keyOf: (item: T) => string;
   private wake?: () => void;
   private shuttingDown = false;
   private workers: Array<Promise<void>> = [];
   readonly stats = { adds: 0, processed: 0, retries: 0 };
 
-  constructor(private readonly handler: WorkHandler, private readonly opts: WorkQueueOptions) {}
+  constructor(private readonly handler: WorkHandler<T>, private readonly opts: WorkQueueOptions<T>) {
+    this.keyOf = opts.keyOf ?? String;
+  }
 
   get depth(): number {
     return this.queue.length;
@@ -40,8 +48,10 @@ export class WorkQueue {
     return this.processing.size;
   }
 
-  add(key: string): void {
+  add(item: T): void {
     if (this.shuttingDown) return;
+    const key = this.keyOf(item);
+    this.items.set(key, item);
     this.stats.adds++;
     if (this.processing.has(key)) {
       this.dirty.add(key);
@@ -53,47 +63,49 @@ export class WorkQueue {
     this.wake?.();
   }
 
-  /** Adds the key after delayMs; an earlier pending delay for the same key wins. */
-  addAfter(key: string, delayMs: number): void {
+  /** Adds the item after delayMs; an earlier pending delay for the same key wins. */
+  addAfter(item: T, delayMs: number): void {
     if (this.shuttingDown) return;
-    if (delayMs <= 0) return this.add(key);
+    if (delayMs <= 0) return this.add(item);
+    const key = this.keyOf(item);
     const at = Date.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
     if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.timers.delete(key);
-      this.add(key);
+      this.add(item);
     }, delayMs);
     timer.unref?.();
     this.timers.set(key, { at, timer });
   }
 
-  /** Backoff for the key's next failure: base × 2^failures, capped. */
-  nextBackoffMs(key: string): number {
-    const n = this.failures.get(key) ?? 0;
+  /** Backoff for the item's next failure: base × 2^failures, capped. */
+  nextBackoffMs(item: T): number {
+    const n = this.failures.get(this.keyOf(item)) ?? 0;
     return Math.min((this.opts.baseBackoffMs ?? 500) * 2 ** n, this.opts.maxBackoffMs ?? 300_000);
   }
 
-  addRateLimited(key: string): number {
-    const delay = this.nextBackoffMs(key);
+  addRateLimited(item: T): number {
+    const delay = this.nextBackoffMs(item);
+    const key = this.keyOf(item);
     this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
     this.stats.retries++;
-    this.addAfter(key, delay);
+    this.addAfter(item, delay);
     return delay;
   }
 
-  /** Keys being processed right now whose name starts with prefix. */
-  processingWithPrefix(prefix: string): string[] {
-    return [...this.processing].filter((k) => k.startsWith(prefix));
+  /** Items being processed right now that match. */
+  processingWhere(match: (item: T) => boolean): T[] {
+    return [...this.processing].map((k) => this.items.get(k)!).filter(match);
   }
 
-  forget(key: string): void {
-    this.failures.delete(key);
+  forget(item: T): void {
+    this.failures.delete(this.keyOf(item));
   }
 
-  failuresOf(key: string): number {
-    return this.failures.get(key) ?? 0;
+  failuresOf(item: T): number {
+    return this.failures.get(this.keyOf(item)) ?? 0;
   }
 
   start(): void {
@@ -140,18 +152,20 @@ export class WorkQueue {
     for (;;) {
       const key = await this.next();
       if (key === undefined) return;
+      const item = this.items.get(key)!;
       this.processing.add(key);
       try {
-        const result = await this.handler(key);
-        this.forget(key);
-        if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
+        const result = await this.handler(item);
+        this.forget(item);
+        if (result?.requeueAfterMs !== undefined) this.addAfter(item, result.requeueAfterMs);
       } catch (e) {
-        const delay = this.addRateLimited(key);
-        this.opts.onError?.(key, e as Error, delay);
+        const delay = this.addRateLimited(item);
+        this.opts.onError?.(item, e as Error, delay);
       } finally {
         this.stats.processed++;
         this.processing.delete(key);
-        if (this.dirty.delete(key)) this.add(key);
+        if (this.dirty.delete(key)) this.add(this.items.get(key) ?? item);
+        else if (!this.queued.has(key) && !this.timers.has(key)) this.items.delete(key);
         if (!this.queue.length && !this.processing.size) for (const w of this.idleWaiters.splice(0)) w();
       }
     }

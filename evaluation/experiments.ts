@@ -26,6 +26,7 @@ import type { ProgressBar } from './progress-bar.js';
 import { linearFit, summarize, type Summary } from './stats.js';
 import { localMembers, pickWorkNode, type EvalMember } from './targets.js';
 import { sleep } from '../kube-client/wait.js';
+import { probeThenReconfigure } from '../reconfigurators/run.js';
 
 
 export interface Skipped {
@@ -80,7 +81,7 @@ export function evalTactics(m: EvalMember, calicoManifestURL?: string): Tactics 
 async function turnOn(m: EvalMember, r: Reconfigurator, f: DesiredFeature, verifyTimeoutMs = 300_000): Promise<void> {
   if (m.interrupted?.aborted) throw new Interrupted();
   await recordInstalling(m.ctx.client, f);
-  await r.reconfigure(m.ctx, f);
+  await probeThenReconfigure(r, m.ctx, f);
   const v = await r.verify(m.ctx, f, verifyTimeoutMs);
   if (v.state !== 'Supported') throw new Error(`${f.name} not Supported on ${m.name} after reconfiguring: ${v.reason}: ${v.message}`);
 }
@@ -458,7 +459,7 @@ async function scaleNodesPoint(n: number, calicoURL: string): Promise<NodeScaleP
       await t.cpumanagementpolicy.r.probe(m!.ctx, STATIC_CPU);
       const probeSeconds = (performance.now() - p0) / 1000;
       const t0 = performance.now();
-      await t.networkpolicy.r.reconfigure(m!.ctx, t.networkpolicy.f);
+      await probeThenReconfigure(t.networkpolicy.r, m!.ctx, t.networkpolicy.f);
       const v = await t.networkpolicy.r.verify(m!.ctx, t.networkpolicy.f, 600_000);
       if (v.state !== 'Supported') throw new Error(`Calico not Ready on ${n} nodes: ${v.message}`);
       return { nodes: n, probeSeconds, calicoInstallSeconds: (performance.now() - t0) / 1000 };

@@ -69,7 +69,7 @@ function memberContext(cluster: string, client: KubeClient, annotations: Record<
   return {
     cluster, annotations, client, log: createLogger('warn'), signal: new AbortController().signal,
     options: { nodeProbeConcurrency: 8, requestTimeoutMs: 10_000, ...(simulated ? { simulatedNodeAnnotation: simulated } : {}) },
-    event: () => undefined,
+    now: () => new Date(), event: () => undefined,
   };
 }
 

@@ -4,6 +4,7 @@
 // reuses connections and can bound every call with a timeout.
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { RestMapper, type ObjectRef } from './rest-mapper.js';
 import { sleep } from './wait.js';
 
 export interface KubeObject {
@@ -69,6 +70,8 @@ export class KubeClient {
   /** Re-reads credentials (exec plugins such as aws/gcloud hand out tokens that expire); set for kubeconfig clients. */
   private refreshAuth?: () => Promise<https.RequestOptions>;
   private authReadAt = Date.now();
+  /** Kind → path from this API server's discovery. */
+  readonly mapper = new RestMapper((path) => this.get(path));
 
   private constructor(server: string, base: https.RequestOptions) {
     this.server = server.replace(/\/+$/, '');
@@ -306,6 +309,16 @@ export class KubeClient {
     const left: string[] = [];
     for (const p of paths) if (await this.getOptional(p)) left.push(p);
     return left;
+  }
+
+  /** The REST path of an object, from discovery. */
+  pathOf(o: ObjectRef): Promise<string> {
+    return this.mapper.objectPath(o);
+  }
+
+  /** Server-Side Apply of an object at its own path. */
+  async applyObject<T = KubeObject>(obj: KubeObject, fieldManager: string): Promise<T> {
+    return this.apply<T>(await this.pathOf(obj), obj, fieldManager);
   }
 
   /** DELETE that treats an already missing object as done (idempotent). */

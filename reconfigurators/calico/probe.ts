@@ -1,7 +1,9 @@
-// Probe: which CNI plugin a member runs, from the DaemonSets its vendor or
-// installer created, whether it can enforce NetworkPolicy, and whether its
-// pods are Ready on every node.
+// Does the member enforce NetworkPolicy? Which CNI plugin it runs is read
+// from the DaemonSets its vendor or installer created; gather() lists them and
+// the nodes once, the rules decide (pure), and reconfigure works from the
+// same lists (other CNIs present, node podCIDRs for the pool).
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
+import type { Rule } from '../decision.js';
 
 export interface CniSignature {
   cni: string;
@@ -38,7 +40,7 @@ export interface DetectedCni {
   ready: number;
 }
 
-interface DaemonSet extends KubeObject {
+export interface DaemonSet extends KubeObject {
   spec?: { template?: { spec?: { containers?: Array<{ name: string }> } } };
   status?: { desiredNumberScheduled?: number; numberReady?: number };
 }
@@ -62,34 +64,37 @@ export function detectCnis(daemonSets: DaemonSet[]): DetectedCni[] {
   return found;
 }
 
-export interface NetworkPolicyVerdict {
-  enforced: boolean;
-  reason: string;
-  message: string;
+export type Node = KubeObject & { spec?: { podCIDR?: string } };
+
+export interface CalicoObserved {
+  daemonSets: DaemonSet[];
+  nodes: Node[];
   detected: DetectedCni[];
 }
 
-/** Pure: NetworkPolicy is enforced when a policy-capable CNI is Ready on every node. */
-export function networkPolicyVerdict(detected: DetectedCni[], nodeCount: number): NetworkPolicyVerdict {
-  const capable = detected.filter((d) => d.policyCapable);
-  const names = detected.map((d) => `${d.cni} (${d.namespace}/${d.daemonSet} ${d.ready}/${d.desired} ready)`).join(', ');
-  const full = capable.find((d) => d.desired >= nodeCount && d.ready >= nodeCount && nodeCount > 0);
-  if (full) return { enforced: true, reason: 'PolicyCapableCNIReady', message: `${full.cni} enforces NetworkPolicy on all ${nodeCount} nodes`, detected };
-  if (capable.length) {
-    return { enforced: false, reason: 'PolicyCNINotReady', message: `policy-capable CNI not Ready on every node (${nodeCount} nodes): ${names}`, detected };
-  }
-  return {
-    enforced: false,
-    reason: 'NoPolicyCapableCNI',
-    message: detected.length ? `CNI without NetworkPolicy support: ${names}` : 'no known CNI DaemonSet (kubenet or a vendor-managed network): NetworkPolicy objects are not enforced',
-    detected,
-  };
-}
-
-export async function probeNetworkPolicy(client: KubeClient, timeoutMs: number): Promise<NetworkPolicyVerdict> {
+export async function gather(client: KubeClient, timeoutMs: number): Promise<CalicoObserved> {
   const [dss, nodes] = await Promise.all([
     client.list<DaemonSet>('/apis/apps/v1/daemonsets', { timeoutMs }),
-    client.list('/api/v1/nodes', { timeoutMs }),
+    client.list<Node>('/api/v1/nodes', { timeoutMs }),
   ]);
-  return networkPolicyVerdict(detectCnis(dss.items), nodes.items.length);
+  return { daemonSets: dss.items, nodes: nodes.items, detected: detectCnis(dss.items) };
 }
+
+const describeAll = (d: DetectedCni[]) => d.map((x) => `${x.cni} (${x.namespace}/${x.daemonSet} ${x.ready}/${x.desired} ready)`).join(', ');
+const capable = (o: CalicoObserved) => o.detected.filter((d) => d.policyCapable);
+const readyEverywhere = (o: CalicoObserved) => capable(o).find((d) => o.nodes.length > 0 && d.desired >= o.nodes.length && d.ready >= o.nodes.length);
+
+/** NetworkPolicy is enforced when a policy-capable CNI is Ready on every node. */
+export const NETWORKPOLICY_RULES: ReadonlyArray<Rule<CalicoObserved>> = [
+  (o) => {
+    const full = readyEverywhere(o);
+    return full ? { state: 'Supported', reason: 'PolicyCapableCNIReady', message: `${full.cni} enforces NetworkPolicy on all ${o.nodes.length} nodes` } : undefined;
+  },
+  (o) => (capable(o).length
+    ? { state: 'Missing', reason: 'PolicyCNINotReady', message: `policy-capable CNI not Ready on every node (${o.nodes.length} nodes): ${describeAll(o.detected)}` }
+    : undefined),
+  (o) => ({
+    state: 'Missing', reason: 'NoPolicyCapableCNI',
+    message: o.detected.length ? `CNI without NetworkPolicy support: ${describeAll(o.detected)}` : 'no known CNI DaemonSet (kubenet or a vendor-managed network): NetworkPolicy objects are not enforced',
+  }),
+];

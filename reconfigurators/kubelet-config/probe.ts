@@ -1,18 +1,25 @@
-// Probe: the live kubelet configuration of every node, read from the
-// kubelet's /configz through the member API server's node proxy, with bounded
-// concurrency and one result per node.
-import PQueue from 'p-queue';
+// Do the member's kubelets run the desired settings? gather() lists the nodes
+// and reads every kubelet's live configuration once (through the member API
+// server's node proxy, /configz, bounded concurrency); the rules decide
+// (pure); reconfigure works on the nodes the probe found differing.
 import type { KubeletSettings } from '../../api/featureconfig.js';
-import type { KubeClient, KubeObject } from '../../kube-client/client.js';
-import type { NodeResult, ProbeOptions } from '../types.js';
+import type { KubeObject } from '../../kube-client/client.js';
+import type { Rule } from '../decision.js';
+import type { NodeResult } from '../types.js';
 
 export type KubeletConfig = Record<string, unknown>;
+export type Node = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
 
 export interface NodeConfig {
   node: string;
   config?: KubeletConfig;
   simulated?: boolean;
   error?: string;
+}
+
+export interface KubeletObserved {
+  nodes: Node[];
+  results: NodeResult[];
 }
 
 /** Whether a node carries the simulated-node annotation (KEY or KEY=VALUE), e.g. KWOK's. */
@@ -23,22 +30,10 @@ export function isSimulated(node: KubeObject, annotation?: string): boolean {
   return actual !== undefined && (v === undefined || actual === v);
 }
 
-export async function readNodeConfigs(client: KubeClient, opts: ProbeOptions): Promise<NodeConfig[]> {
-  const nodes = await client.list('/api/v1/nodes', { timeoutMs: opts.requestTimeoutMs });
-  const queue = new PQueue({ concurrency: opts.nodeProbeConcurrency });
-  return Promise.all(nodes.items.map((n) => queue.add(async (): Promise<NodeConfig> => {
-    const node = n.metadata.name;
-    if (isSimulated(n, opts.simulatedNodeAnnotation)) return { node, simulated: true };
-    try {
-      const res = await client.get<{ kubeletconfig?: KubeletConfig }>(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/configz`, { timeoutMs: opts.requestTimeoutMs });
-      return res.kubeletconfig ? { node, config: res.kubeletconfig } : { node, error: '/configz answered without kubeletconfig' };
-    } catch (e) {
-      return { node, error: (e as Error).message };
-    }
-  }) as Promise<NodeConfig>));
-}
-
 const RESOURCE_FIELDS = ['kubeReserved', 'systemReserved'] as const;
+
+/** Kubelet defaults for fields /configz may omit. */
+const DEFAULTS: Record<string, unknown> = { cpuManagerPolicy: 'none', reservedSystemCPUs: '' };
 
 /** Fields of `desired` that the live config does not match (pure). */
 export function kubeletMismatches(desired: KubeletSettings, actual: KubeletConfig): string[] {
@@ -51,18 +46,14 @@ export function kubeletMismatches(desired: KubeletSettings, actual: KubeletConfi
       for (const [res, qty] of Object.entries(want as Record<string, string>)) {
         if (haveMap[res] !== qty) out.push(`${field}.${res} is ${haveMap[res] ?? 'unset'}, want ${qty}`);
       }
-    } else if ((have ?? defaultOf(field)) !== want) {
-      out.push(`${field} is ${String(have ?? defaultOf(field) ?? 'unset')}, want ${String(want)}`);
+    } else if ((have ?? DEFAULTS[field]) !== want) {
+      out.push(`${field} is ${String(have ?? DEFAULTS[field] ?? 'unset')}, want ${String(want)}`);
     }
   }
   return out;
 }
 
-/** Kubelet defaults for fields /configz may omit. */
-function defaultOf(field: string): unknown {
-  return ({ cpuManagerPolicy: 'none', reservedSystemCPUs: '' } as Record<string, unknown>)[field];
-}
-
+/** One verdict per node (pure). */
 export function nodeResults(configs: NodeConfig[], desired: KubeletSettings): NodeResult[] {
   return configs.map((c) => {
     if (c.simulated) return { node: c.node, state: 'simulated', message: 'simulated node: no kubelet to probe' };
@@ -71,3 +62,24 @@ export function nodeResults(configs: NodeConfig[], desired: KubeletSettings): No
     return diff.length ? { node: c.node, state: 'mismatch', message: diff.join('; ') } : { node: c.node, state: 'ok', message: 'matches' };
   });
 }
+
+const real = (o: KubeletObserved) => o.results.filter((n) => n.state !== 'simulated');
+const note = (o: KubeletObserved) => {
+  const simulated = o.results.length - real(o).length;
+  return simulated ? ` (${simulated} simulated nodes not probed)` : '';
+};
+const list = (ns: NodeResult[]) => ns.map((n) => `${n.node}: ${n.message}`).join('; ');
+
+/** The decision chain: nothing to probe, then differing nodes (act), then silent ones (cannot tell), else Supported. */
+export const KUBELET_RULES: ReadonlyArray<Rule<KubeletObserved>> = [
+  (o) => (real(o).length ? undefined : { state: 'Unknown', reason: 'NoKubeletToProbe', message: `no node with a kubelet to probe${note(o)}` }),
+  (o) => {
+    const m = real(o).filter((n) => n.state === 'mismatch');
+    return m.length ? { state: 'Missing', reason: 'KubeletConfigDiffers', message: `${m.length}/${real(o).length} nodes differ: ${list(m)}${note(o)}` } : undefined;
+  },
+  (o) => {
+    const u = real(o).filter((n) => n.state === 'unreachable');
+    return u.length ? { state: 'Unknown', reason: 'KubeletUnreachable', message: `${u.length}/${real(o).length} nodes did not answer /configz: ${list(u)}${note(o)}` } : undefined;
+  },
+  (o) => ({ state: 'Supported', reason: 'KubeletConfigured', message: `all ${real(o).length} nodes run the desired kubelet settings${note(o)}` }),
+];

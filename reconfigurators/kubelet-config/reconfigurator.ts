@@ -4,18 +4,16 @@
 // desired values; the first failure stops the rollout. Nodes that join later
 // or come back reset are found by the next probe and done the same way.
 import type { DesiredFeature, KubeletSettings } from '../../api/featureconfig.js';
-import { KubeApiError, type KubeClient, type KubeObject } from '../../kube-client/client.js';
 import { checkSettings } from '../../daemonset-scripts/kubelet-agent/config-file.js';
-import type { AgentResult } from '../../daemonset-scripts/kubelet-agent/main.js';
-import { isSimulated, kubeletMismatches, nodeResults, readNodeConfigs } from './probe.js';
-import { probeUntilSupported, type MemberContext, type ProbeResult, type Reconfigurator, type ReconfigureOutcome } from '../types.js';
-import { AGENT_APP, AGENT_COMMAND, AGENT_NAMESPACE, DEFAULT_AGENT_IMAGE, planBatches, renderAgentPod, renderAgentSupport } from './agent-pod.js';
 import { sleep } from '../../kube-client/wait.js';
+import { decide } from '../decision.js';
+import { probeUntilSupported } from '../run.js';
+import type { MemberContext, ProbeResult, Reconfigurator, ReconfigureOutcome } from '../types.js';
+import { AGENT_APP, AGENT_NAMESPACE, planBatches, renderAgentSupport } from './agent-pod.js';
+import { AgentPodKubelets, type NodeKubelets } from './node-kubelets.js';
+import { KUBELET_RULES, kubeletMismatches, nodeResults, type KubeletObserved, type Node } from './probe.js';
 
-/** KubeFedCluster annotation: the agent image for this member (a mirror, or a locally imported image). */
-export const AGENT_IMAGE_ANNOTATION = 'fedfeat.io/node-agent-image';
-/** Node annotation: how the node restarts its kubelet when not with systemd (e.g. "signal": a supervisor restarts it). */
-export const RESTART_ANNOTATION = 'fedfeat.io/kubelet-restart';
+export { AGENT_IMAGE_ANNOTATION, RESTART_ANNOTATION } from './node-kubelets.js';
 export const FIELD_MANAGER = 'fedfeat-kubelet-config';
 
 export interface KubeletTacticOptions {
@@ -23,75 +21,46 @@ export interface KubeletTacticOptions {
   agentTimeoutSeconds: number;
   /** Longest to wait for a node to be Ready with the desired /configz after its agent finished. */
   nodeReadyTimeoutSeconds: number;
-  /**
-   * Ordering tests only: nodes matching this annotation (KWOK's) take part in the rollout with a simulated
-   * kubelet — their "config" is the node annotation fedfeat.io/simulated-kubeletconfig, and the agent's effect
-   * (or a failure, with annotation fedfeat.io/simulate-failure) is applied by fedfeat once the agent pod runs.
-   */
-  simulateNodes?: string;
 }
 
-export const SIMULATED_CONFIG_ANNOTATION = 'fedfeat.io/simulated-kubeletconfig';
-export const SIMULATE_FAILURE_ANNOTATION = 'fedfeat.io/simulate-failure';
-
 export const DEFAULT_KUBELET_OPTIONS: KubeletTacticOptions = { agentTimeoutSeconds: 120, nodeReadyTimeoutSeconds: 180 };
-
-type Pod = KubeObject & { status?: { phase?: string; containerStatuses?: Array<{ state?: { terminated?: { exitCode: number; message?: string; reason?: string } } }> } };
-type Node = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
 
 const kubeletOf = (f: DesiredFeature): KubeletSettings => {
   if (!('kubelet' in f)) throw new Error(`kubelet-config cannot handle feature ${f.name}`);
   return f.kubelet;
 };
+const nodePath = (node: string) => `/api/v1/nodes/${encodeURIComponent(node)}`;
 
-export class KubeletConfigReconfigurator implements Reconfigurator {
+export class KubeletConfigReconfigurator implements Reconfigurator<KubeletObserved> {
   readonly name = 'kubelet-config';
   readonly features = ['cpumanagementpolicy', 'kubelet'] as const;
-  readonly canReconfigure = true;
 
-  constructor(private readonly o: KubeletTacticOptions = DEFAULT_KUBELET_OPTIONS) {}
+  constructor(
+    private readonly o: KubeletTacticOptions = DEFAULT_KUBELET_OPTIONS,
+    private readonly kubelets: NodeKubelets = new AgentPodKubelets(),
+  ) {}
 
-  async probe(ctx: MemberContext, feature: DesiredFeature): Promise<ProbeResult> {
-    const desired = kubeletOf(feature);
-    let nodes = nodeResults(await readNodeConfigs(ctx.client, ctx.options), desired);
-    if (this.o.simulateNodes) {
-      const all = new Map((await ctx.client.list<KubeObject>('/api/v1/nodes')).items.map((n) => [n.metadata.name, n]));
-      nodes = nodes.map((n) => {
-        const node = all.get(n.node);
-        if (n.state !== 'simulated' || !node || !isSimulated(node, this.o.simulateNodes!)) return n;
-        const diff = kubeletMismatches(desired, simulatedConfig(node));
-        return diff.length ? { node: n.node, state: 'mismatch', message: `${diff.join('; ')} (simulated kubelet)` } : { node: n.node, state: 'ok', message: 'matches (simulated kubelet)' };
-      });
-    }
-    const real = nodes.filter((n) => n.state !== 'simulated');
-    const simulated = nodes.length - real.length;
-    const note = simulated ? ` (${simulated} simulated nodes not probed)` : '';
-    const mismatched = real.filter((n) => n.state === 'mismatch');
-    const unreachable = real.filter((n) => n.state === 'unreachable');
-    if (!real.length) return { state: 'Unknown', reason: 'NoKubeletToProbe', message: `no node with a kubelet to probe${note}`, nodes };
-    if (mismatched.length) {
-      return { state: 'Missing', reason: 'KubeletConfigDiffers', message: `${mismatched.length}/${real.length} nodes differ: ${mismatched.map((n) => `${n.node}: ${n.message}`).join('; ')}${note}`, nodes };
-    }
-    if (unreachable.length) {
-      return { state: 'Unknown', reason: 'KubeletUnreachable', message: `${unreachable.length}/${real.length} nodes did not answer /configz: ${unreachable.map((n) => `${n.node}: ${n.message}`).join('; ')}${note}`, nodes };
-    }
-    return { state: 'Supported', reason: 'KubeletConfigured', message: `all ${real.length} nodes run the desired kubelet settings${note}`, nodes };
+  async probe(ctx: MemberContext, feature: DesiredFeature): Promise<ProbeResult<KubeletObserved>> {
+    const nodes = (await ctx.client.list<Node>('/api/v1/nodes', { timeoutMs: ctx.options.requestTimeoutMs })).items;
+    const results = nodeResults(await this.kubelets.readConfigs(ctx, nodes), kubeletOf(feature));
+    const observed = { nodes, results };
+    return { ...decide(observed, KUBELET_RULES), nodes: results, observed };
   }
 
-  async reconfigure(ctx: MemberContext, feature: DesiredFeature): Promise<ReconfigureOutcome> {
+  async reconfigure(ctx: MemberContext, feature: DesiredFeature, probe: ProbeResult<KubeletObserved>): Promise<ReconfigureOutcome> {
     const desired = kubeletOf(feature);
     checkSettings(desired as Record<string, unknown>); // refuse before touching any node
-    const probe = await this.probe(ctx, feature);
-    const todo = (probe.nodes ?? []).filter((n) => n.state === 'mismatch').map((n) => n.node);
+    const todo = probe.observed.results.filter((n) => n.state === 'mismatch').map((n) => n.node);
     if (!todo.length) return { changed: false, message: 'no node needs a change' };
+    const byName = new Map(probe.observed.nodes.map((n) => [n.metadata.name, n]));
     const max = 'maxUnavailableNodes' in feature && feature.maxUnavailableNodes ? feature.maxUnavailableNodes : 1;
     const batches = planBatches(todo, max);
-    await this.ensureSupport(ctx.client);
+    await this.ensureSupport(ctx);
     const done: string[] = [];
     for (const [i, batch] of batches.entries()) {
       ctx.event('Normal', 'NodesReconfiguring', `batch ${i + 1}/${batches.length}: ${batch.join(', ')} (maxUnavailableNodes ${max})`);
       ctx.progress?.(`${done.length}/${todo.length} nodes done; now ${batch.join(', ')}`);
-      const results = await Promise.all(batch.map((node) => this.runAgent(ctx, node, 'apply', desired)));
+      const results = await Promise.all(batch.map((node) => this.kubelets.runAgent(ctx, { node: byName.get(node)!, mode: 'apply', settings: desired, timeoutSeconds: this.o.agentTimeoutSeconds })));
       const failed = results.filter((r) => r.result === 'rolled-back' || r.result === 'error');
       for (const r of results) {
         const line = `${r.result}: ${r.message}${r.restartSeconds ? ` (kubelet back in ${r.restartSeconds.toFixed(1)}s)` : ''}`;
@@ -106,141 +75,53 @@ export class KubeletConfigReconfigurator implements Reconfigurator {
     return { changed: true, message: `${done.length} nodes reconfigured, ${max} at a time: ${done.join(', ')}` };
   }
 
-  private async ensureSupport(c: KubeClient): Promise<void> {
-    for (const obj of renderAgentSupport()) {
-      const plural = obj.kind === 'Namespace' ? `/api/v1/namespaces/${obj.metadata.name}` : `/apis/networking.k8s.io/v1/namespaces/${AGENT_NAMESPACE}/networkpolicies/${obj.metadata.name}`;
-      await c.apply(plural, obj, FIELD_MANAGER);
-    }
+  private async ensureSupport(ctx: MemberContext): Promise<void> {
+    for (const obj of renderAgentSupport()) await ctx.client.applyObject(obj, FIELD_MANAGER);
   }
 
-  /** Runs one agent pod to completion and returns its report; the pod is deleted afterwards. */
-  async runAgent(ctx: MemberContext, node: string, mode: 'apply' | 'revert', settings: KubeletSettings): Promise<AgentResult> {
-    const c = ctx.client;
-    const n = await c.get<KubeObject>(`/api/v1/nodes/${encodeURIComponent(node)}`);
-    const pod = renderAgentPod({
-      node, mode, settings, timeoutSeconds: this.o.agentTimeoutSeconds,
-      image: ctx.annotations[AGENT_IMAGE_ANNOTATION] ?? DEFAULT_AGENT_IMAGE,
-      command: ctx.annotations[AGENT_IMAGE_ANNOTATION] ? ['/usr/local/bin/node', ...AGENT_COMMAND.slice(1)] : AGENT_COMMAND,
-      restart: n.metadata.annotations?.[RESTART_ANNOTATION] ?? 'auto',
-    });
-    const path = `/api/v1/namespaces/${AGENT_NAMESPACE}/pods/${pod.metadata.name}`;
-    await this.deletePod(c, path); // a leftover from an interrupted rollout
-    await c.post(`/api/v1/namespaces/${AGENT_NAMESPACE}/pods`, pod);
-    ctx.log.info('kubelet agent started', { cluster: ctx.cluster, node, mode });
-    if (this.o.simulateNodes && isSimulated(n, this.o.simulateNodes)) {
-      try {
-        return await this.simulateAgent(c, n, path, mode, settings);
-      } finally {
-        await this.deletePod(c, path).catch(() => undefined);
-      }
-    }
-    try {
-      const deadline = Date.now() + (this.o.agentTimeoutSeconds * 2 + 90) * 1000;
-      while (Date.now() < deadline && !ctx.signal.aborted) {
-        const p = await c.getOptional<Pod>(path);
-        const term = p?.status?.containerStatuses?.[0]?.state?.terminated;
-        if (term) {
-          try {
-            return JSON.parse(term.message ?? '') as AgentResult;
-          } catch {
-            return { result: 'error', node, message: `agent exited ${term.exitCode} (${term.reason ?? ''}) without a report` };
-          }
-        }
-        if (p?.status?.phase === 'Failed') return { result: 'error', node, message: `agent pod failed: ${JSON.stringify(p.status).slice(0, 300)}` };
-        await sleep(1000);
-      }
-      return { result: 'error', node, message: 'agent pod did not finish in time' };
-    } finally {
-      await this.deletePod(c, path).catch(() => undefined);
-    }
-  }
-
-  /** Ordering tests: once the agent pod runs on the fake node, do to the node's simulated config what the agent would. */
-  private async simulateAgent(c: KubeClient, n: KubeObject, podPath: string, mode: 'apply' | 'revert', settings: KubeletSettings): Promise<AgentResult> {
-    const node = n.metadata.name;
-    for (let i = 0; i < 120; i++) {
-      const p = await c.getOptional<Pod>(podPath);
-      if (p?.status?.phase === 'Running') break;
-      await sleep(250);
-    }
-    if (n.metadata.annotations?.[SIMULATE_FAILURE_ANNOTATION]) {
-      return { result: 'rolled-back', node, message: 'simulated kubelet did not come back healthy; previous config restored and the kubelet is healthy again' };
-    }
-    const next = mode === 'revert' ? null : JSON.stringify({ ...simulatedConfig(n), ...settings });
-    await c.mergePatch(`/api/v1/nodes/${encodeURIComponent(node)}`, { metadata: { annotations: { [SIMULATED_CONFIG_ANNOTATION]: next } } });
-    return { result: mode === 'revert' ? 'reverted' : 'applied', node, changed: Object.keys(settings), message: 'simulated kubelet reconfigured' };
-  }
-
-  private async deletePod(c: KubeClient, path: string): Promise<void> {
-    if (!(await c.delete(path, { query: { gracePeriodSeconds: 0 } }))) return;
-    await c.waitGone([path], 30_000);
-  }
-
+  /** The node is Ready again and its kubelet reports the desired settings. */
   private async waitNodeConfigured(ctx: MemberContext, node: string, desired: KubeletSettings): Promise<void> {
     const deadline = Date.now() + this.o.nodeReadyTimeoutSeconds * 1000;
     let last = '';
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !ctx.signal.aborted) {
       try {
-        const n = await ctx.client.get<Node>(`/api/v1/nodes/${encodeURIComponent(node)}`);
+        const n = await ctx.client.get<Node>(nodePath(node));
         const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-        if (this.o.simulateNodes && isSimulated(n, this.o.simulateNodes)) {
-          const diff = kubeletMismatches(desired, simulatedConfig(n));
-          if (ready && !diff.length) return;
-          last = ready ? diff.join('; ') : 'node not Ready';
-          await sleep(500);
-          continue;
-        }
-        const cfg = await ctx.client.get<{ kubeletconfig?: Record<string, unknown> }>(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/configz`, { timeoutMs: 5000 });
-        const diff = kubeletMismatches(desired, cfg.kubeletconfig ?? {});
-        last = ready ? diff.join('; ') : 'node not Ready';
+        const [cfg] = await this.kubelets.readConfigs(ctx, [n]);
+        const diff = cfg?.config ? kubeletMismatches(desired, cfg.config) : [cfg?.error ?? 'no /configz answer'];
         if (ready && !diff.length) return;
+        last = ready ? diff.join('; ') : 'node not Ready';
       } catch (e) {
         last = (e as Error).message;
       }
-      await sleep(1000);
+      await sleep(1000, ctx.signal);
     }
     throw new Error(`node ${node} not Ready with the desired settings after ${this.o.nodeReadyTimeoutSeconds}s: ${last}`);
   }
 
-  verify(ctx: MemberContext, feature: DesiredFeature, timeoutMs: number): Promise<ProbeResult> {
+  verify(ctx: MemberContext, feature: DesiredFeature, timeoutMs: number): Promise<ProbeResult<KubeletObserved>> {
     return probeUntilSupported(this, ctx, feature, timeoutMs);
   }
 
   async revert(ctx: MemberContext): Promise<ReconfigureOutcome> {
-    const nodes = await ctx.client.list<KubeObject>('/api/v1/nodes');
-    const real = nodes.items.filter((n) => {
-      const fake = ctx.options.simulatedNodeAnnotation !== undefined && isSimulated(n, ctx.options.simulatedNodeAnnotation);
-      if (!fake) return true; // a real kubelet: its agent restores fedfeat's backup, if there is one
-      return this.o.simulateNodes !== undefined && n.metadata.annotations?.[SIMULATED_CONFIG_ANNOTATION] !== undefined;
-    }).map((n) => n.metadata.name).sort();
+    const nodes = (await ctx.client.list<Node>('/api/v1/nodes')).items;
+    // Every node with a kubelet: its agent restores fedfeat's backup, if there is one.
+    const real = nodes.filter((n) => this.kubelets.hasKubelet(ctx, n)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     const reverted: string[] = [];
-    const ns = await ctx.client.getOptional(`/api/v1/namespaces/${AGENT_NAMESPACE}`);
+    const nsPath = `/api/v1/namespaces/${AGENT_NAMESPACE}`;
+    const ns = await ctx.client.getOptional(nsPath);
     if (!ns && !real.length) return { changed: false, message: 'nothing of fedfeat on the member' };
-    if (real.length) await this.ensureSupport(ctx.client);
+    if (real.length) await this.ensureSupport(ctx);
     for (const node of real) {
-      const r = await this.runAgent(ctx, node, 'revert', {});
-      if (r.result === 'error' || r.result === 'rolled-back') throw new Error(`revert stopped at node ${node}: ${r.message}`);
-      if (r.result === 'reverted') reverted.push(node);
-      ctx.event('Normal', 'NodeReverted', `node ${node}: ${r.message}`);
+      const r = await this.kubelets.runAgent(ctx, { node, mode: 'revert', settings: {}, timeoutSeconds: this.o.agentTimeoutSeconds });
+      if (r.result === 'error' || r.result === 'rolled-back') throw new Error(`revert stopped at node ${node.metadata.name}: ${r.message}`);
+      if (r.result === 'reverted') reverted.push(node.metadata.name);
+      ctx.event('Normal', 'NodeReverted', `node ${node.metadata.name}: ${r.message}`);
     }
     // The namespace is the tactic's alone (agent pods, their NetworkPolicy): it goes, and revert waits until it is gone.
-    const nsPath = `/api/v1/namespaces/${AGENT_NAMESPACE}`;
-    await ctx.client.delete(nsPath).catch((e: unknown) => {
-      if (!(e instanceof KubeApiError && e.statusCode === 404)) throw e;
-    });
+    await ctx.client.delete(nsPath);
     await ctx.client.waitGone([nsPath], 120_000);
     return { changed: reverted.length > 0, message: reverted.length ? `restored the original kubelet config on ${reverted.join(', ')}` : 'no node had a fedfeat change' };
-  }
-
-
-}
-
-/** A fake node's simulated kubelet config (ordering tests). */
-function simulatedConfig(n: KubeObject): Record<string, unknown> {
-  try {
-    return JSON.parse(n.metadata.annotations?.[SIMULATED_CONFIG_ANNOTATION] ?? '{}') as Record<string, unknown>;
-  } catch {
-    return {};
   }
 }
 

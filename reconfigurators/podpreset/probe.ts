@@ -1,12 +1,37 @@
-// Probe: is an API resource served? Uses discovery (/apis/GROUP/VERSION) only.
-import { KubeApiError, type KubeClient } from '../../kube-client/client.js';
+// Is the PodPreset API served and does its webhook work on the member?
+// gather() reads everything once (discovery, the webhook configuration, the
+// CRD, both certificate Secrets, a dry-run pod); the rules decide (pure).
+import { KubeApiError, type KubeClient, type KubeObject } from '../../kube-client/client.js';
+import type { Rule } from '../decision.js';
+import { servingCertProblem } from './certs.js';
+import { PODPRESET_CRD_NAME, PODPRESET_GROUP, PODPRESET_PLURAL, PODPRESET_VERSION } from './podpreset-api.js';
+import { CA_SECRET, MWC_NAME, NAMESPACE, PROBE_ANNOTATION, PROBE_LABEL, TLS_SECRET } from './render.js';
 
-export interface ApiResourceCheck {
-  served: boolean;
-  message: string;
+export type Secret = KubeObject & { data?: Record<string, string>; type?: string };
+
+/** Where the member's API server calls the webhook, and the names its certificate must carry. */
+export interface Endpoint {
+  url?: string;
+  dnsNames: string[];
+  ipAddresses: string[];
 }
 
-export async function apiResourceServed(client: KubeClient, group: string, version: string, resource: string, timeoutMs: number): Promise<ApiResourceCheck> {
+export interface PodPresetObserved {
+  api: { served: boolean; message: string };
+  webhookConfigured: boolean;
+  crd?: KubeObject;
+  caSecret?: Secret;
+  tlsSecret?: Secret;
+  dryRun: { ok: boolean; message: string };
+  endpoint: Endpoint;
+  now: Date;
+  renewBeforeMs: number;
+}
+
+const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString('utf8') : undefined);
+export const secretPem = (s: Secret | undefined, key = 'tls.crt') => unb64(s?.data?.[key]);
+
+export async function apiResourceServed(client: KubeClient, group: string, version: string, resource: string, timeoutMs: number): Promise<{ served: boolean; message: string }> {
   const path = group ? `/apis/${group}/${version}` : `/api/${version}`;
   try {
     const list = await client.get<{ resources?: Array<{ name: string }> }>(path, { timeoutMs });
@@ -17,3 +42,53 @@ export async function apiResourceServed(client: KubeClient, group: string, versi
     throw e;
   }
 }
+
+/** A dry-run pod the webhook marks: proves the API server reaches the webhook and the webhook works. */
+async function dryRunPod(client: KubeClient, image: string, timeoutMs: number): Promise<{ ok: boolean; message: string }> {
+  try {
+    const pod = await client.post<KubeObject>('/api/v1/namespaces/default/pods', {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { generateName: 'fedfeat-webhook-probe-', labels: { [PROBE_LABEL]: 'true' } },
+      spec: { containers: [{ name: 'probe', image }] },
+    }, { query: { dryRun: 'All' }, timeoutMs });
+    return pod.metadata.annotations?.[PROBE_ANNOTATION] === 'true'
+      ? { ok: true, message: 'answered' }
+      : { ok: false, message: 'a dry-run pod was admitted without the webhook marking it (failurePolicy Ignore hides the error; see the API server log)' };
+  } catch (e) {
+    return { ok: false, message: `dry-run pod creation failed: ${(e as Error).message}` };
+  }
+}
+
+/** Gather: every read the probe and reconfigure need, in parallel. */
+export async function gather(client: KubeClient, o: { endpoint: Endpoint; probeImage: string; timeoutMs: number; now: Date; renewBeforeMs: number }): Promise<PodPresetObserved> {
+  const t = { timeoutMs: o.timeoutMs };
+  const [api, mwc, crd, caSecret, tlsSecret, dryRun] = await Promise.all([
+    apiResourceServed(client, PODPRESET_GROUP, PODPRESET_VERSION, PODPRESET_PLURAL, o.timeoutMs),
+    client.getOptional(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${MWC_NAME}`, t),
+    client.getOptional(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PODPRESET_CRD_NAME}`, t),
+    client.getOptional<Secret>(`/api/v1/namespaces/${NAMESPACE}/secrets/${CA_SECRET}`, t),
+    client.getOptional<Secret>(`/api/v1/namespaces/${NAMESPACE}/secrets/${TLS_SECRET}`, t),
+    dryRunPod(client, o.probeImage, o.timeoutMs),
+  ]);
+  return { api, webhookConfigured: mwc !== undefined, crd, caSecret, tlsSecret, dryRun, endpoint: o.endpoint, now: o.now, renewBeforeMs: o.renewBeforeMs };
+}
+
+/** Why the serving certificate must be (re)issued, or undefined (pure). */
+export function certificateProblem(o: PodPresetObserved): string | undefined {
+  const caPem = secretPem(o.caSecret);
+  if (!caPem) return `Secret ${NAMESPACE}/${CA_SECRET} with the webhook CA is absent`;
+  return servingCertProblem(secretPem(o.tlsSecret), caPem, o.endpoint, o.renewBeforeMs, o.now.getTime());
+}
+
+/** The decision chain, most basic first. */
+export const PODPRESET_RULES: ReadonlyArray<Rule<PodPresetObserved>> = [
+  (o) => (o.api.served ? undefined : { state: 'Missing', reason: 'APINotServed', message: o.api.message }),
+  (o) => (o.webhookConfigured ? undefined : { state: 'Missing', reason: 'WebhookNotConfigured', message: `${o.api.message}, but MutatingWebhookConfiguration ${MWC_NAME} is absent: presets would not be applied` }),
+  (o) => (secretPem(o.caSecret) ? undefined : { state: 'Missing', reason: 'CertificateMissing', message: `Secret ${NAMESPACE}/${CA_SECRET} with the webhook CA is absent` }),
+  (o) => {
+    const problem = certificateProblem(o);
+    return problem ? { state: 'Missing', reason: 'CertificateNeedsRenewal', message: problem } : undefined;
+  },
+  (o) => (o.dryRun.ok ? undefined : { state: 'Missing', reason: 'WebhookNotAnswering', message: `webhook configured but not answering: ${o.dryRun.message}` }),
+  (o) => ({ state: 'Supported', reason: 'APIServedAndWebhookAnswering', message: `${o.api.message}; the webhook answered a dry-run pod admission` }),
+];

@@ -75,10 +75,15 @@ export function podPresetCrd(): KubeObject {
   } as KubeObject;
 }
 
+/** The tactic's namespace: applied first, since the certificate Secrets live in it. */
+export function renderNamespace(): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: meta(NAMESPACE) };
+}
+
 export function renderInstall(o: RenderOptions): KubeObject[] {
   const labels = { 'app.kubernetes.io/name': WEBHOOK_NAME };
   const objs: Array<Record<string, unknown>> = [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: meta(NAMESPACE) },
+    renderNamespace(),
     podPresetCrd(),
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(WEBHOOK_NAME, NAMESPACE), automountServiceAccountToken: true },
     {
@@ -155,18 +160,4 @@ export function renderInstall(o: RenderOptions): KubeObject[] {
     },
   ];
   return objs as KubeObject[];
-}
-
-/** API path of an object for apply and delete. */
-export function objectPath(o: KubeObject): string {
-  const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') as [string, string] : ['', o.apiVersion];
-  const plural = ({
-    Namespace: 'namespaces', CustomResourceDefinition: 'customresourcedefinitions', ServiceAccount: 'serviceaccounts', ClusterRole: 'clusterroles',
-    ClusterRoleBinding: 'clusterrolebindings', Deployment: 'deployments', PodDisruptionBudget: 'poddisruptionbudgets', Service: 'services',
-    MutatingWebhookConfiguration: 'mutatingwebhookconfigurations', Secret: 'secrets',
-  } as Record<string, string>)[o.kind];
-  if (!plural) throw new Error(`no API path known for kind ${o.kind}`);
-  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
-  const ns = o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : '';
-  return `${base}${ns}/${plural}/${o.metadata.name}`;
 }

@@ -11,11 +11,12 @@ import { CalicoReconfigurator } from '../../reconfigurators/calico/reconfigurato
 import type { MemberContext } from '../../reconfigurators/types.js';
 import { calicoLikeManifest } from '../../local-federation/calico-standin.js';
 import { adminClient, eventually, TEST_NODES } from './federation.js';
+import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
 const ctxFor = (cluster: string, client: KubeClient, events: string[]): MemberContext => ({
   cluster, annotations: {}, client, log: createLogger('warn'), signal: new AbortController().signal,
   options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 },
-  event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
+  now: () => new Date(), event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
 });
 
 /** Nothing labelled as fedfeat's Calico is left in any of these lists. */
@@ -48,7 +49,7 @@ describe('Calico tactic', () => {
     const feature = { name: 'networkpolicy' as const, calico: { manifestURL: url, version: 'v3.28.2' } };
     try {
       expect(await r.probe(ctx)).toMatchObject({ state: 'Missing', reason: 'NoPolicyCapableCNI' });
-      await r.reconfigure(ctx, feature);
+      await probeThenReconfigure(r, ctx, feature);
       const verified = await r.verify(ctx, feature, 120_000);
       expect(verified).toMatchObject({ state: 'Supported', reason: 'PolicyCapableCNIReady' });
       const pods = await m.list<KubeObject & { spec: { nodeName: string }; status: { phase: string } }>('/api/v1/namespaces/kube-system/pods', { query: { labelSelector: 'k8s-app=calico-node' } });
@@ -62,7 +63,7 @@ describe('Calico tactic', () => {
       const cm = await m.get<{ data: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/calico-config');
       expect(cm.data.cni_network_config).toContain('"subnet": "usePodCidr"');
       // Idempotent.
-      await r.reconfigure(ctx, feature);
+      await probeThenReconfigure(r, ctx, feature);
       expect((await r.probe(ctx)).state).toBe('Supported');
 
       const out = await r.revert(ctx, feature);
@@ -83,7 +84,7 @@ describe('Calico tactic', () => {
     const ctx = ctxFor('member-2', m, events);
     const feature = { name: 'networkpolicy' as const, calico: { manifestURL: url } };
     try {
-      await r.reconfigure(ctx, feature);
+      await probeThenReconfigure(r, ctx, feature);
       const installed = (await m.list('/api/v1/configmaps', { query: { labelSelector: 'app.kubernetes.io/part-of=fedfeat-calico' } })).items.length;
       expect(installed).toBeGreaterThan(0);
       // The mirror is gone: the URL answers nothing.
@@ -113,7 +114,7 @@ describe('Calico tactic', () => {
         },
       } as KubeObject, 'fedfeat-test');
       // Starting up (pods not yet Ready everywhere) it is not enforced yet, but it is there: fedfeat must not install over it.
-      await expect(r.reconfigure(ctx, { name: 'networkpolicy', calico: { manifestURL: url } })).rejects.toThrow(/runs cilium \(kube-system\/cilium\); fedfeat does not install Calico over another CNI/);
+      await expect(probeThenReconfigure(r, ctx, { name: 'networkpolicy', calico: { manifestURL: url } })).rejects.toThrow(/runs cilium \(kube-system\/cilium\); fedfeat does not install Calico over another CNI/);
       expect(await m.getOptional('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node')).toBeUndefined();
       const ready = await eventually('Cilium Ready on every node', async () => {
         const p = await r.probe(ctx);
@@ -129,7 +130,7 @@ describe('Calico tactic', () => {
   it('says clearly when the manifest cannot be had', async () => {
     const m = await adminClient('member-2');
     try {
-      await expect(r.reconfigure(ctxFor('member-2', m, []), { name: 'networkpolicy', calico: { manifestURL: 'http://127.0.0.1:1/calico.yaml' } }))
+      await expect(probeThenReconfigure(r, ctxFor('member-2', m, []), { name: 'networkpolicy', calico: { manifestURL: 'http://127.0.0.1:1/calico.yaml' } }))
         .rejects.toThrow(/GET http:\/\/127.0.0.1:1\/calico.yaml: connect ECONNREFUSED/);
     } finally {
       m.close();

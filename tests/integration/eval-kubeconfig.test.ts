@@ -20,6 +20,7 @@ import { repoRoot } from '../../local-federation/repo-root.js';
 import { FEDFEAT_IMAGE, NODE_AGENT_IMAGE, PAUSE_IMAGE, TOOLS_IMAGE } from '../../local-federation/images/build-images.js';
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator, WEBHOOK_URL_ANNOTATION } from '../../reconfigurators/podpreset/reconfigurator.js';
 import { adminClient, eventually, federation } from './federation.js';
+import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
 const fedfeat = path.join(repoRoot, 'bin', 'fedfeat.js');
 const kubeconfig = () => path.join(federation().dir, 'kubeconfig');
@@ -130,10 +131,10 @@ describe('fedfeat eval on kubeconfig contexts', () => {
     const pp = new PodPresetReconfigurator({ ...DEFAULT_PODPRESET_OPTIONS, probeImage: PAUSE_IMAGE });
     const ctx = {
       cluster: 'member-2', annotations: { [WEBHOOK_URL_ANNOTATION]: await webhookUrl('member-2') }, client: m2, log: createLogger('warn'),
-      signal: new AbortController().signal, options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 }, event: () => undefined,
+      signal: new AbortController().signal, options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 }, now: () => new Date(), event: () => undefined,
     };
     try {
-      await pp.reconfigure(ctx);
+      await probeThenReconfigure(pp, ctx, { name: 'podpreset' });
       expect((await pp.verify(ctx, { name: 'podpreset' }, 60_000)).state).toBe('Supported');
       const out = mkdtempSync(path.join(os.tmpdir(), 'fedfeat-eval-kc-'));
       // Only PodPreset is measurable here without touching what exists: the admission overhead needs it absent.

@@ -6,12 +6,12 @@
 import { createLogger } from '../../controller/logger.js';
 import type { KubeClient, KubeObject, WatchEvent } from '../../kube-client/client.js';
 import { kwokNode } from '../../local-federation/kwok-nodes.js';
-import {
-  KubeletConfigReconfigurator, SIMULATE_FAILURE_ANNOTATION, SIMULATED_CONFIG_ANNOTATION,
-} from '../../reconfigurators/kubelet-config/reconfigurator.js';
+import { KubeletConfigReconfigurator } from '../../reconfigurators/kubelet-config/reconfigurator.js';
+import { SIMULATE_FAILURE_ANNOTATION, SIMULATED_CONFIG_ANNOTATION, SimulatedKubelets } from '../support/simulated-kubelets.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
 import { adminClient, eventually } from './federation.js';
 import { sleep } from '../../kube-client/wait.js';
+import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
 const MEMBER = 'member-3';
 const EXTRA = 20; // + the member's own 5 KWOK nodes
@@ -21,7 +21,7 @@ describe('kubelet rollout order on KWOK nodes (simulated agent effect)', () => {
   let m: KubeClient;
   let ctx: MemberContext;
   const events: string[] = [];
-  const r = new KubeletConfigReconfigurator({ agentTimeoutSeconds: 30, nodeReadyTimeoutSeconds: 60, simulateNodes: FAKE });
+  const r = new KubeletConfigReconfigurator({ agentTimeoutSeconds: 30, nodeReadyTimeoutSeconds: 60 }, new SimulatedKubelets(FAKE));
   const extra = Array.from({ length: EXTRA }, (_, i) => 100 + i);
   const feature = (max: number) => ({ name: 'kubelet' as const, kubelet: { containerLogMaxFiles: 3 }, maxUnavailableNodes: max });
 
@@ -57,7 +57,7 @@ describe('kubelet rollout order on KWOK nodes (simulated agent effect)', () => {
     ctx = {
       cluster: MEMBER, annotations: {}, client: m, log: createLogger('warn'), signal: new AbortController().signal,
       options: { nodeProbeConcurrency: 8, requestTimeoutMs: 10_000, simulatedNodeAnnotation: FAKE },
-      event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
+      now: () => new Date(), event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
     };
     for (const i of extra) await m.post('/api/v1/nodes', kwokNode(MEMBER, i, 'v1.34.4'));
     await eventually('extra KWOK nodes Ready', async () => {
@@ -81,7 +81,7 @@ describe('kubelet rollout order on KWOK nodes (simulated agent effect)', () => {
   it('stops at the first node that fails, touching no node after it', async () => {
     const victim = `${MEMBER}-kwok-105`;
     await m.mergePatch(`/api/v1/nodes/${victim}`, { metadata: { annotations: { [SIMULATE_FAILURE_ANNOTATION]: 'true' } } });
-    const run = await observe(() => r.reconfigure(ctx, feature(1)));
+    const run = await observe(() => probeThenReconfigure(r, ctx, feature(1)));
     expect(run.error?.message).toMatch(new RegExp(`stopped after \\d+ nodes: node ${victim}: simulated kubelet did not come back healthy`));
     const sorted = [...run.order].sort();
     expect(run.order).toEqual(sorted); // name order
@@ -95,7 +95,7 @@ describe('kubelet rollout order on KWOK nodes (simulated agent effect)', () => {
     const before = await r.probe(ctx, feature(3));
     const remaining = (before.nodes ?? []).filter((n) => n.state === 'mismatch').length;
     expect(remaining).toBeGreaterThan(10);
-    const run = await observe(() => r.reconfigure(ctx, feature(3)));
+    const run = await observe(() => probeThenReconfigure(r, ctx, feature(3)));
     expect(run.error).toBeUndefined();
     expect(run.order).toHaveLength(remaining); // only the nodes that still differed
     expect(run.maxAlive).toBeLessThanOrEqual(3);
@@ -113,7 +113,7 @@ describe('kubelet rollout order on KWOK nodes (simulated agent effect)', () => {
       return p.state === 'Missing' ? p : undefined;
     }, 60_000);
     expect(probe.nodes!.filter((n) => n.state === 'mismatch').map((n) => n.node)).toEqual([replaced]);
-    const run = await observe(() => r.reconfigure(ctx, feature(1)));
+    const run = await observe(() => probeThenReconfigure(r, ctx, feature(1)));
     expect(run.order).toEqual([replaced]);
     expect((await r.probe(ctx, feature(1))).state).toBe('Supported');
   });

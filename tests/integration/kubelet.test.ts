@@ -12,6 +12,7 @@ import { resourcePath } from '../../kube-client/paths.js';
 import { KubeletConfigReconfigurator } from '../../reconfigurators/kubelet-config/reconfigurator.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
 import { adminClient, eventually, federation } from './federation.js';
+import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
 const real = federation().realNode;
 const describeReal = real ? describe : describe.skip;
@@ -42,7 +43,7 @@ describeReal('kubelet tactic on the real node', () => {
     ctx = {
       cluster: 'member-1', annotations: kfc.metadata.annotations ?? {}, client: member, log: createLogger('warn'), signal: new AbortController().signal,
       options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000, simulatedNodeAnnotation: 'kwok.x-k8s.io/node=fake' },
-      event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
+      now: () => new Date(), event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
     };
     await member.apply(`/api/v1/namespaces/${NS}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject, 'fedfeat-test');
   });
@@ -69,7 +70,7 @@ describeReal('kubelet tactic on the real node', () => {
     const loop = httpLoop(ip, 8080, '/index.html', 50);
 
     const t0 = Date.now();
-    const out = await r.reconfigure(ctx, feature);
+    const out = await probeThenReconfigure(r, ctx, feature);
     const seconds = (Date.now() - t0) / 1000;
     const { ok, failed, longestGapMs } = disruption(await loop.stop());
     process.stderr.write(`kubelet tactic: node reconfigured in ${seconds.toFixed(1)}s; ${ok} requests ok, ${failed} failed, longest gap ${longestGapMs} ms\n`);
@@ -106,7 +107,7 @@ describeReal('kubelet tactic on the real node', () => {
 
   it('rolls back a setting the kubelet cannot start with, leaving the node healthy with its previous config', async () => {
     const bad = { name: 'kubelet' as const, kubelet: { cpuManagerPolicy: 'static' as const, reservedSystemCPUs: '63' } };
-    await expect(r.reconfigure(ctx, bad)).rejects.toThrow(/previous config restored and the kubelet is healthy again/);
+    await expect(probeThenReconfigure(r, ctx, bad)).rejects.toThrow(/previous config restored and the kubelet is healthy again/);
     expect(events.some((e) => e.startsWith(`Warning NodeFailed node ${node}: rolled-back`))).toBe(true);
     await eventually('node Ready with the previous config', async () => {
       const live = await configz();
@@ -116,7 +117,7 @@ describeReal('kubelet tactic on the real node', () => {
 
   it('refuses a field it cannot apply safely before touching any node', async () => {
     const started = events.length;
-    await expect(r.reconfigure(ctx, { name: 'kubelet', kubelet: { maxPods: 500 } as never })).rejects.toThrow(/maxPods: fedfeat does not change this kubelet field/);
+    await expect(probeThenReconfigure(r, ctx, { name: 'kubelet', kubelet: { maxPods: 500 } as never })).rejects.toThrow(/maxPods: fedfeat does not change this kubelet field/);
     expect(events.length).toBe(started);
   });
 

@@ -12,6 +12,7 @@ import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../../reconf
 import { NAMESPACE, WEBHOOK_NAME } from '../../reconfigurators/podpreset/render.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
 import { adminClient, eventually, federation } from './federation.js';
+import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
 const NS = 'pp-service-test';
 
@@ -26,7 +27,7 @@ describe('PodPreset tactic in Service mode (webhook pods on the real node)', () 
     // No fedfeat.io/podpreset-webhook-url annotation: the tactic deploys the webhook as a Service.
     ctx = {
       cluster: 'member-1', annotations: {}, client: member, log: createLogger('warn'), signal: new AbortController().signal,
-      options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 }, event: () => undefined,
+      options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 }, now: () => new Date(), event: () => undefined,
     };
   });
 
@@ -37,7 +38,7 @@ describe('PodPreset tactic in Service mode (webhook pods on the real node)', () 
   });
 
   it('runs the webhook Deployment on the real node, is called through its Service, and applies presets', async () => {
-    const out = await r.reconfigure(ctx);
+    const out = await probeThenReconfigure(r, ctx, { name: 'podpreset' });
     expect(out.message).toContain(`Service ${NAMESPACE}/${WEBHOOK_NAME}`);
     const mwc = await member.get<{ webhooks: Array<{ clientConfig: { url?: string; service?: { name: string } } }> }>('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/fedfeat-podpreset');
     expect(mwc.webhooks[0]!.clientConfig.url).toBeUndefined();

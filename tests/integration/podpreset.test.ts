@@ -12,6 +12,7 @@ import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../../reconf
 import type { MemberContext } from '../../reconfigurators/types.js';
 import { adminClient, eventually, TEST_FEDERATION } from './federation.js';
 import { sleep } from '../../kube-client/wait.js';
+import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
 const MEMBER = 'member-2';
 const NS = 'pp-test';
@@ -42,7 +43,7 @@ describe('PodPreset tactic', () => {
     ctx = {
       cluster: MEMBER, annotations: kfc.metadata.annotations ?? {}, client: member, log: createLogger('warn'), signal: new AbortController().signal,
       options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 },
-      event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
+      now: () => new Date(), event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
     };
     await r.revert(ctx); // a clean member whatever ran before
     await member.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }).catch((e: unknown) => {
@@ -58,12 +59,12 @@ describe('PodPreset tactic', () => {
 
   it('installs the API and webhook where they were missing, and probes Supported', async () => {
     expect((await r.probe(ctx)).reason).toBe('APINotServed');
-    const out = await r.reconfigure(ctx);
+    const out = await probeThenReconfigure(r, ctx, { name: 'podpreset' });
     expect(out.message).toContain('MutatingWebhookConfiguration fedfeat-podpreset');
     const verified = await r.verify(ctx, FEATURE, 60_000);
     expect(verified).toMatchObject({ state: 'Supported', reason: 'APIServedAndWebhookAnswering' });
     // Idempotent: running it again changes nothing that matters and stays Supported.
-    await r.reconfigure(ctx);
+    await probeThenReconfigure(r, ctx, { name: 'podpreset' });
     expect((await r.probe(ctx)).state).toBe('Supported');
     const mwc = await member.get<{ webhooks: Array<{ failurePolicy: string; sideEffects: string; timeoutSeconds: number }> }>(
       '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/fedfeat-podpreset');
@@ -149,7 +150,7 @@ describe('PodPreset tactic', () => {
       }
     })();
     await sleep(1000);
-    await r.ensureCertificates(ctx, undefined, true);
+    await r.ensureCertificates(ctx, (await r.probe(ctx)).observed, true);
     // The webhook rereads its Secret every 10 s: keep creating pods across the reload.
     await sleep(15_000);
     stop = true;

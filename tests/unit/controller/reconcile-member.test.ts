@@ -7,26 +7,28 @@ import { ReconfiguratorRegistry } from '../../../reconfigurators/registry.js';
 import type { MemberContext, ProbeResult, Reconfigurator } from '../../../reconfigurators/types.js';
 
 /** A tactic whose feature appears once reconfigure ran; it reports two steps of progress. */
-class FakeTactic implements Reconfigurator {
+class FakeTactic implements Reconfigurator<{ probeNo: number }> {
   readonly name = 'fake';
   readonly features = ['podpreset'] as const;
-  readonly canReconfigure = true;
   installed = false;
   calls: string[] = [];
+  private probes = 0;
   constructor(private readonly fail = false) {}
-  async probe(): Promise<ProbeResult> {
+  async probe(): Promise<ProbeResult<{ probeNo: number }>> {
     this.calls.push('probe');
-    return this.installed ? { state: 'Supported', reason: 'Yes', message: 'there' } : { state: 'Missing', reason: 'No', message: 'absent' };
+    const observed = { probeNo: ++this.probes };
+    return this.installed ? { state: 'Supported', reason: 'Yes', message: 'there', observed } : { state: 'Missing', reason: 'No', message: 'absent', observed };
   }
-  async reconfigure(ctx: MemberContext) {
-    this.calls.push('reconfigure');
+  async reconfigure(ctx: MemberContext, _f: unknown, probe: ProbeResult<{ probeNo: number }>) {
+    // What the probe saw is handed over: reconfigure must not probe again.
+    this.calls.push(`reconfigure(probe ${probe.observed.probeNo})`);
     ctx.progress?.('step 1/2');
     ctx.progress?.('step 2/2');
     if (this.fail) throw new Error('boom');
     this.installed = true;
     return { changed: true as const, message: 'installed' };
   }
-  async verify(): Promise<ProbeResult> {
+  async verify(): Promise<ProbeResult<{ probeNo: number }>> {
     return this.probe();
   }
   async revert() {
@@ -39,13 +41,15 @@ const member: Member = {
   name: 'm1', labels: {}, annotations: {}, client: {} as KubeClient, ready: true, offline: false, consecutiveFailures: 0, consecutiveSuccesses: 1, fingerprint: '',
 };
 
+const CLOCK = new Date('2026-01-02T03:04:05.000Z');
+
 function deps(tactic: FakeTactic, published: ClusterFeatureStatus[], events: string[]): MemberReconcileDeps {
   return {
     registry: new ReconfiguratorRegistry([tactic]), log: createLogger('error', true),
     probeOptions: { nodeProbeConcurrency: 1, requestTimeoutMs: 1000 }, verifyTimeoutMs: 1000,
     event: (_f, e) => void events.push(`${e.reason}: ${e.message}`),
     rolloutView: () => [], publish: (_f, r) => void published.push(JSON.parse(JSON.stringify(r)) as ClusterFeatureStatus),
-    recentChanges: () => [], signal: new AbortController().signal,
+    recentChanges: () => [], signal: new AbortController().signal, now: () => CLOCK,
   };
 }
 
@@ -59,6 +63,10 @@ describe('reconcileMember', () => {
     expect(published.map((p) => p.features[0]!.message)).toEqual(['running fake', 'fake: step 1/2', 'fake: step 2/2']);
     expect(published.every((p) => p.features[0]!.state === 'Reconfiguring')).toBe(true);
     expect(events).toContain('Reconfiguring: fake: installed');
+    // One probe, its result handed to reconfigure, then verify probes again.
+    expect(t.calls).toEqual(['probe', 'reconfigure(probe 1)', 'probe']);
+    // Transition times come from the injected clock.
+    expect(out.features[0]!.lastTransitionTime).toBe(CLOCK.toISOString());
   });
 
   it('changes nothing in inform mode', async () => {

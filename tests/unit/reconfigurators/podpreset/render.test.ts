@@ -1,4 +1,4 @@
-import { objectPath, podPresetCrd, renderInstall } from '../../../../reconfigurators/podpreset/render.js';
+import { podPresetCrd, renderInstall } from '../../../../reconfigurators/podpreset/render.js';
 import { createWebhookCA, issueServingCert, servingCertProblem } from '../../../../reconfigurators/podpreset/certs.js';
 
 type Webhook = { clientConfig: { url?: string; service?: { namespace: string; name: string; path: string; port: number }; caBundle: string }; namespaceSelector: unknown; failurePolicy: string };
@@ -28,11 +28,6 @@ describe('PodPreset install objects', () => {
     expect(crd.metadata.name).toBe('podpresets.settings.k8s.io');
     expect(crd.spec.versions[0]!.name).toBe('v1alpha1');
     expect(crd.metadata.annotations['api-approved.kubernetes.io']).toMatch(/^unapproved, /);
-  });
-
-  it('knows the API path of every object it renders', () => {
-    expect(renderInstall({ caBundle: '' }).map(objectPath)).toContain('/apis/apps/v1/namespaces/fedfeat-system/deployments/podpreset-webhook');
-    expect(objectPath(podPresetCrd())).toBe('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/podpresets.settings.k8s.io');
   });
 });
 

@@ -1,0 +1,47 @@
+import { decide } from '../../../../reconfigurators/decision.js';
+import { createWebhookCA, issueServingCert, type Pem } from '../../../../reconfigurators/podpreset/certs.js';
+import { PODPRESET_RULES, type PodPresetObserved, type Secret } from '../../../../reconfigurators/podpreset/probe.js';
+
+const DAY = 86_400_000;
+const secret = (p: Pem): Secret => ({
+  apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' },
+  data: { 'tls.crt': Buffer.from(p.cert).toString('base64'), 'tls.key': Buffer.from(p.key).toString('base64') },
+});
+const endpoint = { dnsNames: ['podpreset-webhook.fedfeat-system.svc'], ipAddresses: [] };
+
+describe('PodPreset decision chain', () => {
+  let ca: Pem;
+  let serving: Pem;
+  let healthy: PodPresetObserved;
+  beforeAll(async () => {
+    ca = await createWebhookCA();
+    serving = await issueServingCert(ca, endpoint.dnsNames, [], 365);
+    healthy = {
+      api: { served: true, message: 'settings.k8s.io/v1alpha1 podpresets is served' }, webhookConfigured: true,
+      caSecret: secret(ca), tlsSecret: secret(serving), dryRun: { ok: true, message: 'answered' },
+      endpoint, now: new Date(), renewBeforeMs: 30 * DAY,
+    };
+  });
+
+  it('is Supported only when every check passes', () => {
+    expect(decide(healthy, PODPRESET_RULES)).toMatchObject({ state: 'Supported', reason: 'APIServedAndWebhookAnswering' });
+  });
+
+  it('names the most basic problem first', () => {
+    const broken: PodPresetObserved = { ...healthy, api: { served: false, message: 'not served' }, webhookConfigured: false, caSecret: undefined, dryRun: { ok: false, message: 'x' } };
+    expect(decide(broken, PODPRESET_RULES).reason).toBe('APINotServed');
+    expect(decide({ ...broken, api: healthy.api }, PODPRESET_RULES).reason).toBe('WebhookNotConfigured');
+    expect(decide({ ...broken, api: healthy.api, webhookConfigured: true }, PODPRESET_RULES).reason).toBe('CertificateMissing');
+    expect(decide({ ...healthy, dryRun: { ok: false, message: 'timeout' } }, PODPRESET_RULES)).toMatchObject({ reason: 'WebhookNotAnswering', message: 'webhook configured but not answering: timeout' });
+  });
+
+  it('asks for renewal by the injected clock, 30 days before expiry', () => {
+    expect(decide({ ...healthy, now: new Date(Date.now() + 300 * DAY) }, PODPRESET_RULES).state).toBe('Supported');
+    expect(decide({ ...healthy, now: new Date(Date.now() + 340 * DAY) }, PODPRESET_RULES)).toMatchObject({ state: 'Missing', reason: 'CertificateNeedsRenewal' });
+  });
+
+  it('asks for a new certificate when the endpoint needs names the certificate lacks', () => {
+    const moved = { ...healthy, endpoint: { dnsNames: endpoint.dnsNames, ipAddresses: ['10.0.0.7'] } };
+    expect(decide(moved, PODPRESET_RULES)).toMatchObject({ reason: 'CertificateNeedsRenewal', message: expect.stringContaining('IP Address:10.0.0.7') });
+  });
+});
