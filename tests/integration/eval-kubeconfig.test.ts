@@ -19,7 +19,7 @@ import { resourcePath } from '../../kube-client/paths.js';
 import { repoRoot } from '../../local-federation/repo-root.js';
 import { FEDFEAT_IMAGE, NODE_AGENT_IMAGE, PAUSE_IMAGE, TOOLS_IMAGE } from '../../local-federation/images/build-images.js';
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator, WEBHOOK_URL_ANNOTATION } from '../../reconfigurators/podpreset/reconfigurator.js';
-import { adminClient, eventually, federation } from './federation.js';
+import { adminClient, describeRealNode, eventually, federation, itRealNode } from './federation.js';
 import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
 const fedfeat = path.join(repoRoot, 'bin', 'fedfeat.js');
@@ -77,10 +77,9 @@ describe('fedfeat eval on kubeconfig contexts', () => {
     }
   });
 
-  it('runs every experiment on the named context only, and leaves it as it was', async () => {
+  itRealNode('runs every experiment on the named context only, and leaves it as it was', async (real) => {
     const [m1, others] = [await adminClient('member-1'), await Promise.all(['host', 'member-2', 'member-3'].map(adminClient))];
-    if (!federation().realNode) throw new Error('this test needs the real node (run as root)');
-    const node = federation().realNode!.nodeName;
+    const node = real.nodeName;
     const configz = async () => (await m1.get<{ kubeletconfig: { cpuManagerPolicy: string } }>(`/api/v1/nodes/${node}/proxy/configz`)).kubeletconfig.cpuManagerPolicy;
     try {
       const before = await snapshot(m1);
@@ -205,11 +204,10 @@ describe('fedfeat eval on kubeconfig contexts', () => {
   }, 600_000);
 });
 
-describe('fedfeat eval interrupted during a kubelet reconfiguration', () => {
+describeRealNode('fedfeat eval interrupted during a kubelet reconfiguration', (real) => {
   it('lets the node step finish, puts the kubelet configuration back, and exits 130', async () => {
-    if (!federation().realNode) throw new Error('this test needs the real node (run as root)');
     const m1 = await adminClient('member-1');
-    const node = federation().realNode!.nodeName;
+    const node = real.nodeName;
     const policy = async () => (await m1.get<{ kubeletconfig: { cpuManagerPolicy: string } }>(`/api/v1/nodes/${node}/proxy/configz`)).kubeletconfig.cpuManagerPolicy;
     const installed = async () => (await m1.getOptional<KubeObject>(`/api/v1/namespaces/${EVAL_NAMESPACE}`))?.metadata.annotations?.[INSTALLED_ANNOTATION];
     const child = spawn(process.execPath, [fedfeat, 'eval', 'time-to-reconfigure', '--features', 'cpumanagementpolicy', '--kubeconfig', kubeconfig(), '--context', 'member-1', '--yes',

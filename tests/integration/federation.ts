@@ -1,6 +1,7 @@
 // Access to the test federation from integration tests.
 import { KubeClient } from '../../kube-client/client.js';
-import { instanceDir, readState, type ClusterState, type FederationState } from '../../local-federation/state.js';
+import type { UpOptions } from '../../local-federation/launcher.js';
+import { instanceDir, readState, type ClusterState, type FederationState, type RealNodeState } from '../../local-federation/state.js';
 import { sleep, waitFor } from '../../kube-client/wait.js';
 export { sleep };
 
@@ -24,8 +25,65 @@ export async function adminClient(name: string): Promise<KubeClient> {
   return KubeClient.fromKubeConfig(cluster(name).kubeconfig);
 }
 
-
 /** Polls fn every 500 ms until it returns something truthy (a test's "eventually"). */
 export function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   return waitFor(what, fn, { timeoutMs, intervalMs: 500 });
+}
+
+/** The env var that says whether this run needs the real node, in the launcher's --real-node terms. */
+export const REAL_NODE_ENV = 'FEDFEAT_TEST_REAL_NODE';
+
+/**
+ * Whether the real node (a kubelet on containerd in member-1) is needed, from FEDFEAT_TEST_REAL_NODE:
+ *   on    required: a test that needs it fails when the federation has none
+ *   auto  used when the federation has one; otherwise those tests are skipped, saying why
+ *   off   the opt-out: not started by the test setup, and those tests are skipped
+ * Unset, it is `on` as root (CI, where the node can run, so a missing one is a failure
+ * rather than a silently green run) and `auto` otherwise (the node needs root).
+ */
+export function realNodeMode(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.()): UpOptions['realNode'] {
+  const v = env[REAL_NODE_ENV];
+  if (v === undefined || v === '') return uid === 0 ? 'on' : 'auto';
+  if (v === 'auto' || v === 'on' || v === 'off') return v;
+  throw new Error(`${REAL_NODE_ENV} must be auto, on or off (got "${v}")`);
+}
+
+/** The launcher's --real-node for the test federation: off when opted out, else auto (a missing node fails the tests that need it, not the whole setup). */
+export const realNodeLaunchOption = (mode = realNodeMode()): UpOptions['realNode'] => (mode === 'off' ? 'off' : 'auto');
+
+export type RealNodeNeed = { node: RealNodeState } | { skip: string } | { fail: string };
+
+/** What a test that needs the real node does with this federation: run on it, skip (why), or fail (why). */
+export function realNodeNeed(state: Pick<FederationState, 'instance' | 'realNode' | 'realNodeSkipped'>, mode = realNodeMode()): RealNodeNeed {
+  if (mode === 'off') return { skip: `${REAL_NODE_ENV}=off` };
+  if (state.realNode) return { node: state.realNode };
+  const why = state.realNodeSkipped ?? 'the launcher recorded no reason';
+  if (mode === 'auto') return { skip: `federation "${state.instance}" has no real node: ${why}` };
+  return {
+    fail: `the real node is required (${REAL_NODE_ENV}=on, the default when the tests run as root), but federation "${state.instance}" has none: ${why}. ` +
+      `Install what it needs (local-federation/install-system-packages.sh) and start the federation again, ` +
+      `or set ${REAL_NODE_ENV}=off to skip the tests that need it.`,
+  };
+}
+
+function skipNote(name: string, reason: string): string {
+  process.stderr.write(`skipping "${name}": ${reason}\n`);
+  return `${name} (skipped: ${reason})`;
+}
+
+/** describe() for tests that all need the real node; `fn` gets it. Skipped or failed per realNodeNeed. */
+export function describeRealNode(name: string, fn: (node: RealNodeState) => void): void {
+  const need = realNodeNeed(federation());
+  if ('node' in need) describe(name, () => fn(need.node));
+  else if ('skip' in need) describe.skip(skipNote(name, need.skip), () => it('needs the real node', () => undefined));
+  // One failing test in place of the suite: its hooks would only fail obscurely without the node.
+  else describe(name, () => it('has the real node it needs', () => { throw new Error(need.fail); }));
+}
+
+/** it() for one test that needs the real node, among tests that do not. */
+export function itRealNode(name: string, fn: (node: RealNodeState) => Promise<void>, timeoutMs?: number): void {
+  const need = realNodeNeed(federation());
+  if ('node' in need) it(name, () => fn(need.node), timeoutMs);
+  else if ('skip' in need) it.skip(skipNote(name, need.skip), () => undefined);
+  else it(name, () => { throw new Error(need.fail); });
 }

@@ -11,18 +11,17 @@ import { FEDFEAT_IMAGE, PAUSE_IMAGE } from '../../local-federation/images/build-
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../../reconfigurators/podpreset/reconfigurator.js';
 import { NAMESPACE, WEBHOOK_NAME } from '../../reconfigurators/podpreset/render.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
-import { adminClient, eventually, federation } from './federation.js';
+import { adminClient, describeRealNode, eventually } from './federation.js';
 import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
 const NS = 'pp-service-test';
 
-describe('PodPreset tactic in Service mode (webhook pods on the real node)', () => {
+describeRealNode('PodPreset tactic in Service mode (webhook pods on the real node)', (real) => {
   let member: KubeClient;
   let ctx: MemberContext;
   const r = new PodPresetReconfigurator({ ...DEFAULT_PODPRESET_OPTIONS, image: FEDFEAT_IMAGE, probeImage: PAUSE_IMAGE });
 
   beforeAll(async () => {
-    if (!federation().realNode) throw new Error('this test needs the real node (run as root)');
     member = await adminClient('member-1');
     // No fedfeat.io/podpreset-webhook-url annotation: the tactic deploys the webhook as a Service.
     ctx = {
@@ -52,7 +51,7 @@ describe('PodPreset tactic in Service mode (webhook pods on the real node)', () 
     const running = pods.items.filter((p) => p.status.phase === 'Running');
     expect(running.length).toBeGreaterThan(0);
     for (const p of running) {
-      expect(p.spec.nodeName).toBe(federation().realNode!.nodeName);
+      expect(p.spec.nodeName).toBe(real.nodeName);
       expect(p.spec.containers[0]!.image).toBe(FEDFEAT_IMAGE);
     }
 

@@ -3,32 +3,30 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { KubeClient, type KubeObject } from '../../kube-client/client.js';
-import { adminClient, eventually, federation, TEST_FEDERATION } from './federation.js';
+import { adminClient, describeRealNode, eventually, federation, TEST_FEDERATION } from './federation.js';
 
 const state = federation();
-// As root (CI) the real node is required; without root the launcher skips it and says why.
-const requireRealNode = process.getuid?.() === 0;
-const realIt = state.realNode || requireRealNode ? it : it.skip;
 
-describe('real node', () => {
+// As root (CI) the real node is required and a missing one fails here, naming why the launcher skipped
+// it; without root the launcher skips it and so does this file, saying why (FEDFEAT_TEST_REAL_NODE).
+describeRealNode('real node', (node) => {
   let m1: KubeClient;
   beforeAll(async () => {
     m1 = await adminClient('member-1');
   });
   afterAll(() => m1.close());
 
-  realIt('exists when running as root', () => {
+  it('exists when running as root', () => {
     expect(state.realNodeSkipped).toBeUndefined();
     expect(state.realNode?.nodeName).toBe(`${TEST_FEDERATION}-member-1-real`);
   });
 
-  realIt('runs a pod whose readiness probe passes, on containerd', async () => {
-    const node = state.realNode!.nodeName;
+  it('runs a pod whose readiness probe passes, on containerd', async () => {
     const name = `ready-${Date.now()}`;
     await m1.post('/api/v1/namespaces/default/pods', {
       apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
       spec: {
-        nodeName: node,
+        nodeName: node.nodeName,
         terminationGracePeriodSeconds: 1,
         containers: [{
           name: 'web', image: 'fedfeat.local/tools:1.0',
@@ -51,8 +49,7 @@ describe('real node', () => {
     }
   });
 
-  realIt('serves the live kubelet configuration at /configz through the API server node proxy', async () => {
-    const node = state.realNode!;
+  it('serves the live kubelet configuration at /configz through the API server node proxy', async () => {
     const configz = await m1.get<{ kubeletconfig: Record<string, unknown> }>(`/api/v1/nodes/${node.nodeName}/proxy/configz`);
     const file = parse(readFileSync(`${state.dir}/real-node/kubelet-config.yaml`, 'utf8')) as Record<string, unknown>;
     expect(configz.kubeletconfig.cpuManagerPolicy).toBe('none');

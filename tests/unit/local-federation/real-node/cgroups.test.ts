@@ -38,7 +38,7 @@ describe('cgroups for the real node', () => {
     expect(existsSync('/sys/fs/cgroup/pids/fedfeat-t')).toBe(true);
   });
 
-  it('lists every process below the root and removes the subtree leaf first', () => {
+  it('lists every process below the root', () => {
     mock({
       '/sys/fs/cgroup': {
         pids: { 'cgroup.procs': '1', t: { 'cgroup.procs': '10\n11\n', runtime: { 'cgroup.procs': '12\n' } } },
@@ -46,8 +46,42 @@ describe('cgroups for the real node', () => {
       },
     });
     expect(pidsIn('/t').sort()).toEqual([10, 11, 12]);
-    // mock-fs folders are not cgroupfs: rmdir refuses non-empty ones, so they are reported as busy.
-    const busy = removeCgroup('/t');
-    expect(busy.length).toBeGreaterThan(0);
+  });
+
+  // On cgroupfs a folder goes with rmdir once it has no child folders and no
+  // processes; its control files do not count. mock-fs has no such files, so an
+  // empty mock folder is an idle cgroup, and a folder holding a file is a busy
+  // one (rmdir fails with ENOTEMPTY as cgroupfs fails with EBUSY).
+  it('removes the subtree leaf first', () => {
+    mock({
+      '/sys/fs/cgroup': {
+        pids: { 'cgroup.procs': '1', t: { runtime: { shim: {} }, kubepods: { besteffort: { pod1: {} } } }, other: {} },
+        memory: { 'cgroup.procs': '1', t: { kubepods: {} }, other: {} },
+      },
+    });
+    // The parents can only go after their children: nothing is left, in either hierarchy.
+    expect(removeCgroup('/t')).toEqual([]);
+    expect(existsSync('/sys/fs/cgroup/pids/t')).toBe(false);
+    expect(existsSync('/sys/fs/cgroup/memory/t')).toBe(false);
+    // Only the subtree goes: the hierarchy roots and sibling cgroups stay.
+    expect(existsSync('/sys/fs/cgroup/pids/other')).toBe(true);
+    expect(existsSync('/sys/fs/cgroup/memory/other')).toBe(true);
+    expect(existsSync('/sys/fs/cgroup/pids/cgroup.procs')).toBe(true);
+    // Gone already: nothing to do, nothing reported.
+    expect(removeCgroup('/t')).toEqual([]);
+  });
+
+  it('keeps a busy cgroup and its ancestors, reports them leaf first, and removes the idle rest', () => {
+    mock({
+      '/sys/fs/cgroup': {
+        pids: { 'cgroup.procs': '1', t: { runtime: { shim: { 'cgroup.procs': '42\n' }, idle: {} }, kubepods: { pod1: {} } } },
+        memory: { 'cgroup.procs': '1', t: { kubepods: {} } },
+      },
+    });
+    expect(removeCgroup('/t')).toEqual(['/sys/fs/cgroup/pids/t/runtime/shim', '/sys/fs/cgroup/pids/t/runtime', '/sys/fs/cgroup/pids/t']);
+    expect(existsSync('/sys/fs/cgroup/pids/t/runtime/idle')).toBe(false);
+    expect(existsSync('/sys/fs/cgroup/pids/t/kubepods')).toBe(false);
+    expect(existsSync('/sys/fs/cgroup/memory/t')).toBe(false);
+    expect(readFileSync('/sys/fs/cgroup/pids/t/runtime/shim/cgroup.procs', 'utf8')).toBe('42\n');
   });
 });
