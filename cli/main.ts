@@ -1,18 +1,8 @@
-// fedfeat command line.
-import path from 'node:path';
-import { down, FederationAlreadyRunning, status, up, type UpOptions } from '../local-federation/launcher.js';
-import { isRunning } from '../local-federation/processes.js';
-import { instanceDir } from '../local-federation/state.js';
-import { demo } from './demo.js';
-import { printFederationSummary } from './federation-summary.js';
-import { fetchFeatureConfigs, renderStatus } from './status-table.js';
-import { runController } from '../controller/run.js';
-import { runPodPresetWebhook } from '../webhooks/podpreset/run.js';
-import { EvalIncomplete, EvalInterrupted, FEATURES, runCleanup, runEval, type Experiment, type RemoteOptions } from '../evaluation/run.js';
-import { KubeClient } from '../kube-client/client.js';
-import { KubeConfig } from '@kubernetes/client-node';
-import { parseArgs, type Parsed } from './args.js';
-import { sleep } from '../kube-client/wait.js';
+// fedfeat command line. Each command loads its modules when it runs: the
+// controller and the webhook never load the local federation launcher or the
+// evaluation harness (and --help loads none of them).
+import { CommandFailed, parseCommandLine, UsageError } from './args.js';
+import { controllerOptions, webhookOptions } from './server-options.js';
 
 const USAGE = `fedfeat: feature compatibility for federations of Kubernetes clusters
 
@@ -53,182 +43,30 @@ Usage:
 NAME defaults to "dev"; state lives in $FEDFEAT_HOME (default ~/.fedfeat)/federations/NAME.
 `;
 
-class UsageError extends Error {}
-
-function intFlag(flags: Parsed['flags'], name: string, dflt: number): number {
-  const v = flags.get(name);
-  if (v === undefined) return dflt;
-  if (v === true || !/^\d+$/.test(v)) throw new UsageError(`--${name} needs a whole number (got ${v === true ? 'nothing' : `"${v}"`})`);
-  return Number(v);
-}
-
-function checkFlags(flags: Parsed['flags'], allowed: string[]): void {
-  for (const k of flags.keys()) if (!allowed.includes(k)) throw new UsageError(`unknown flag --${k} (allowed: ${allowed.map((a) => `--${a}`).join(', ')})`);
-}
-
 async function main(argv: string[]): Promise<number> {
-  const { positional, flags } = parseArgs(argv);
-  const [group, cmd] = positional;
-  if (!group || group === 'help' || flags.has('help')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (group === 'controller') {
-    checkFlags(flags, ['kubeconfig', 'listen', 'leader-elect', 'lease-namespace', 'simulated-node-annotation', 'resync-seconds', 'workers', 'identity', 'health-period-seconds', 'verify-timeout-seconds', 'calico-manifest-url']);
-    const str = (k: string) => (typeof flags.get(k) === 'string' ? (flags.get(k) as string) : undefined);
-    const le = str('leader-elect') ?? 'true';
-    if (!['true', 'false'].includes(le)) throw new UsageError(`--leader-elect must be true or false (got "${le}")`);
-    const annotation = str('simulated-node-annotation');
-    await runController({
-      kubeconfig: str('kubeconfig'),
-      listen: str('listen') ?? '127.0.0.1:8080',
-      leaderElect: le === 'true',
-      leaseNamespace: str('lease-namespace') ?? 'kube-federation-system',
-      identity: str('identity'),
-      calicoManifestURL: str('calico-manifest-url'),
-      controller: {
-        resyncMs: intFlag(flags, 'resync-seconds', 60) * 1000,
-        workers: intFlag(flags, 'workers', 16),
-        verifyTimeoutMs: intFlag(flags, 'verify-timeout-seconds', 300) * 1000,
-        health: { periodMs: intFlag(flags, 'health-period-seconds', 10) * 1000, timeoutMs: 3000, failureThreshold: 3, successThreshold: 1 },
-        ...(annotation ? { probe: { simulatedNodeAnnotation: annotation, nodeProbeConcurrency: 8, requestTimeoutMs: 10_000 } } : {}),
-      },
-    });
-    return new Promise<number>(() => undefined); // runs until SIGTERM
-  }
-  if (group === 'webhook') {
-    if (cmd !== 'podpreset') throw new UsageError('webhook needs a kind: podpreset');
-    checkFlags(flags, ['kubeconfig', 'listen', 'tls-dir', 'tls-secret']);
-    const str = (k: string) => (typeof flags.get(k) === 'string' ? (flags.get(k) as string) : undefined);
-    await runPodPresetWebhook({ kubeconfig: str('kubeconfig'), listen: str('listen') ?? '0.0.0.0:8443', tlsDir: str('tls-dir'), tlsSecret: str('tls-secret') });
-    return new Promise<number>(() => undefined); // runs until SIGTERM
-  }
-  if (group === 'eval') {
-    const remoteFlags = ['kubeconfig', 'context', 'yes', 'podpreset-webhook-url', 'node-agent-image', 'webhook-image', 'web-image', 'pause-image', 'node', 'calico-manifest-url', 'simulated-node-annotation', 'features'];
-    const str = (k: string) => {
-      const v = flags.get(k);
-      if (v === true) throw new UsageError(`--${k} needs a value`);
-      return v;
-    };
-    const remote = (): RemoteOptions | undefined => {
-      const kubeconfig = str('kubeconfig');
-      if (!kubeconfig) {
-        const stray = remoteFlags.filter((k) => flags.has(k));
-        if (stray.length) throw new UsageError(`${stray.map((k) => `--${k}`).join(', ')} only apply with --kubeconfig (the local federation needs none of them)`);
-        return undefined;
-      }
-      const contexts = (str('context') ?? '').split(',').filter(Boolean);
-      if (!contexts.length) throw new UsageError('--kubeconfig needs --context CONTEXT[,CONTEXT...]: the clusters to evaluate, named one by one');
-      const webhookUrls: Record<string, string> = {};
-      for (const pair of (str('podpreset-webhook-url') ?? '').split(',').filter(Boolean)) {
-        const i = pair.indexOf('=');
-        if (i < 1) throw new UsageError(`--podpreset-webhook-url takes CONTEXT=URL pairs separated by commas (got "${pair}")`);
-        webhookUrls[pair.slice(0, i)] = pair.slice(i + 1);
-      }
-      const features = (str('features') ?? '').split(',').filter(Boolean);
-      for (const f of features) if (!(FEATURES as readonly string[]).includes(f)) throw new UsageError(`--features takes ${FEATURES.join(', ')} (got "${f}")`);
-      const opt = (k: string, name: string) => (str(k) ? { [name]: str(k) } : {});
-      return {
-        kubeconfig, contexts, yes: flags.get('yes') === true || flags.get('yes') === 'true', webhookUrls, abort: new AbortController(),
-        ...(features.length ? { features: features as Array<(typeof FEATURES)[number]> } : {}),
-        ...opt('node-agent-image', 'nodeAgentImage'), ...opt('webhook-image', 'webhookImage'), ...opt('web-image', 'webImage'), ...opt('pause-image', 'pauseImage'),
-        ...opt('node', 'node'), ...opt('calico-manifest-url', 'calicoManifestURL'), ...opt('simulated-node-annotation', 'simulatedNodeAnnotation'),
-      };
-    };
-    if (cmd === 'cleanup') {
-      checkFlags(flags, remoteFlags);
-      const r = remote();
-      if (!r) throw new UsageError('eval cleanup needs --kubeconfig PATH --context CONTEXT[,...] (a local evaluation federation is removed with "fedfeat dev down --name eval --purge")');
-      process.stdout.write(await runCleanup(r));
+  const c = parseCommandLine(argv);
+  switch (c.command) {
+    case 'help':
+      process.stdout.write(USAGE);
       return 0;
+    case 'controller': {
+      const options = controllerOptions(c.values);
+      const { runController } = await import('../controller/run.js');
+      await runController(options);
+      return new Promise<number>(() => undefined); // runs until SIGTERM
     }
-    checkFlags(flags, ['out', 'repeats', 'members', 'nodes', ...remoteFlags]);
-    const list = (k: string, dflt: string) => {
-      const v = typeof flags.get(k) === 'string' ? (flags.get(k) as string) : dflt;
-      const xs = v.split(',').map(Number);
-      if (xs.some((x) => !Number.isInteger(x) || x < 1)) throw new UsageError(`--${k} needs whole numbers separated by commas (got "${v}")`);
-      return xs;
-    };
-    const r = remote();
-    const text = await runEval({
-      experiment: (cmd ?? '') as Experiment,
-      out: typeof flags.get('out') === 'string' ? (flags.get('out') as string) : path.join(process.cwd(), 'eval-report'),
-      repeats: intFlag(flags, 'repeats', 5),
-      members: list('members', '1,5,10'),
-      nodes: list('nodes', '10,100,1000'),
-      ...(r ? { remote: r } : {}),
-    }).catch((e: unknown) => {
-      if (!(e instanceof EvalIncomplete)) throw e;
-      process.stdout.write(e.summary);
-      throw e;
-    });
-    process.stdout.write(text);
-    return 0;
-  }
-  if (group === 'status') {
-    checkFlags(flags, ['kubeconfig', 'watch']);
-    const kc = new KubeConfig();
-    const path = typeof flags.get('kubeconfig') === 'string' ? (flags.get('kubeconfig') as string) : undefined;
-    if (path) kc.loadFromFile(path);
-    else kc.loadFromDefault();
-    const host = await KubeClient.fromKubeConfig(kc);
-    try {
-      for (;;) {
-        const text = renderStatus(await fetchFeatureConfigs(host, positional[1]));
-        process.stdout.write(flags.has('watch') ? `\x1b[2J\x1b[H${new Date().toISOString()}\n${text}` : text);
-        if (!flags.has('watch')) return 0;
-        await sleep(2000);
-      }
-    } finally {
-      host.close();
+    case 'webhook podpreset': {
+      const { runPodPresetWebhook } = await import('../webhooks/podpreset/run.js');
+      await runPodPresetWebhook(webhookOptions(c.values));
+      return new Promise<number>(() => undefined); // runs until SIGTERM
     }
-  }
-  if (group !== 'dev') throw new UsageError(`unknown command "${group}"`);
-  const name = typeof flags.get('name') === 'string' ? (flags.get('name') as string) : 'dev';
-  switch (cmd) {
-    case 'up': {
-      checkFlags(flags, ['members', 'nodes', 'name', 'real-node', 'keep-on-failure']);
-      const opts: UpOptions = {
-        instance: name,
-        members: intFlag(flags, 'members', 3),
-        nodesPerMember: intFlag(flags, 'nodes', 5),
-        realNode: (flags.get('real-node') ?? 'auto') as UpOptions['realNode'],
-        keepOnFailure: flags.has('keep-on-failure'),
-      };
-      const state = await up(opts);
-      await printFederationSummary(state);
-      return 0;
-    }
-    case 'down': {
-      checkFlags(flags, ['name', 'purge']);
-      await down(name, { purge: flags.has('purge') });
-      return 0;
-    }
-    case 'status': {
-      checkFlags(flags, ['name']);
-      const state = status(name);
-      if (!state) {
-        process.stdout.write(`no local federation "${name}" (${instanceDir(name)})\n`);
-        return 1;
-      }
-      await printFederationSummary(state);
-      const dead = state.processes.filter((p) => !isRunning(p));
-      return dead.length ? 1 : 0;
-    }
-    case 'demo': {
-      checkFlags(flags, ['name']);
-      await demo(name);
-      return 0;
-    }
-    case 'env': {
-      checkFlags(flags, ['name']);
-      const state = status(name);
-      if (!state) throw new Error(`no local federation "${name}"; run "fedfeat dev up" first`);
-      process.stdout.write(`export KUBECONFIG=${path.join(state.dir, 'kubeconfig')}\nexport PATH=${state.binDir}:$PATH\n`);
-      return 0;
-    }
+    case 'status':
+      return (await import('./status-command.js')).statusCommand(c);
+    case 'eval':
+    case 'eval cleanup':
+      return (await import('./eval-command.js')).evalCommand(c);
     default:
-      throw new UsageError(cmd ? `unknown dev command "${cmd}"` : 'dev needs a command: up, down, status, demo or env');
+      return (await import('./dev-command.js')).devCommand(c);
   }
 }
 
@@ -238,6 +76,6 @@ main(process.argv.slice(2)).then(
     const err = e as Error;
     process.stderr.write(`fedfeat: ${err.message}\n`);
     if (err instanceof UsageError) process.stderr.write('run "fedfeat help" for usage\n');
-    process.exit(err instanceof UsageError ? 2 : err instanceof FederationAlreadyRunning ? 3 : err instanceof EvalInterrupted ? 130 : 1);
+    process.exit(err instanceof UsageError ? 2 : err instanceof CommandFailed ? err.exitCode : 1);
   },
 );

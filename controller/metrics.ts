@@ -1,65 +1,77 @@
-// Prometheus metrics in the text exposition format, without a client library:
-// counters, gauges and one histogram family are all fedfeat needs.
-type Labels = Record<string, string>;
-
-const labelKey = (l: Labels) => Object.keys(l).sort().map((k) => `${k}="${String(l[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',');
+// Prometheus metrics of the controller and the PodPreset webhook, kept and
+// rendered by prom-client. Each Metrics has its own Registry (never the global
+// one), so a test or a second component in one process starts from zero.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-const HELP: Record<string, [string, 'counter' | 'gauge' | 'histogram']> = {
-  fedfeat_reconcile_duration_seconds: ['Duration of one work item (member reconcile, status write, finalize).', 'histogram'],
-  fedfeat_reconcile_errors_total: ['Work items that failed and were retried with backoff.', 'counter'],
-  fedfeat_workqueue_depth: ['Keys waiting in the work queue.', 'gauge'],
-  fedfeat_feature_state: ['1 for the current state of each feature on each member.', 'gauge'],
-  fedfeat_member_ready: ['1 when the member API server is healthy.', 'gauge'],
-  fedfeat_member_api_requests_total: ['Requests sent to each member API server.', 'counter'],
-  fedfeat_leader: ['1 while this replica holds the leader lease.', 'gauge'],
-  podpreset_webhook_admissions_total: ['Pod admissions by outcome (applied, no-match, excluded, conflict, not-synced).', 'counter'],
-  podpreset_webhook_review_seconds: ['Time to answer one AdmissionReview.', 'histogram'],
-  podpreset_webhook_tls_handshakes_total: ['TLS connections accepted (the API server should reuse them).', 'counter'],
-  podpreset_webhook_decide_seconds: ['Time from a received AdmissionReview to the answer written (parse, merge, serialize).', 'histogram'],
-  podpreset_webhook_certificate_reloads_total: ['Serving certificate renewals picked up without a restart.', 'counter'],
-};
+type Kind = 'counter' | 'gauge' | 'histogram';
+
+/** Every family fedfeat exports: type, help text and label names. */
+const FAMILIES = {
+  fedfeat_reconcile_duration_seconds: { type: 'histogram', help: 'Duration of one work item (member reconcile, status write, finalize).', labelNames: ['kind'] },
+  fedfeat_reconcile_errors_total: { type: 'counter', help: 'Work items that failed and were retried with backoff.', labelNames: ['kind'] },
+  fedfeat_workqueue_depth: { type: 'gauge', help: 'Keys waiting in the work queue.', labelNames: [] },
+  fedfeat_feature_state: { type: 'gauge', help: '1 for the current state of each feature on each member.', labelNames: ['cluster', 'feature', 'featureconfig', 'state'] },
+  fedfeat_member_ready: { type: 'gauge', help: '1 when the member API server is healthy.', labelNames: ['cluster'] },
+  fedfeat_member_api_requests_total: { type: 'counter', help: 'Requests sent to each member API server.', labelNames: ['cluster'] },
+  fedfeat_leader: { type: 'gauge', help: '1 while this replica holds the leader lease.', labelNames: [] },
+  podpreset_webhook_admissions_total: { type: 'counter', help: 'Pod admissions by outcome (applied, no-match, excluded, conflict, not-synced).', labelNames: ['result'] },
+  podpreset_webhook_review_seconds: { type: 'histogram', help: 'Time to answer one AdmissionReview.', labelNames: [] },
+  podpreset_webhook_tls_handshakes_total: { type: 'counter', help: 'TLS connections accepted (the API server should reuse them).', labelNames: [] },
+  podpreset_webhook_decide_seconds: { type: 'histogram', help: 'Time from a received AdmissionReview to the answer written (parse, merge, serialize).', labelNames: [] },
+  podpreset_webhook_certificate_reloads_total: { type: 'counter', help: 'Serving certificate renewals picked up without a restart.', labelNames: [] },
+} as const satisfies Record<string, { type: Kind; help: string; labelNames: readonly string[] }>;
+
+type Families = typeof FAMILIES;
+export type MetricName = keyof Families;
+type NameOf<K extends Kind> = { [N in MetricName]: Families[N]['type'] extends K ? N : never }[MetricName];
+/** Label names are checked at compile time; like prom-client, a label left out is not an error. */
+export type LabelsOf<N extends MetricName> = Partial<Record<Families[N]['labelNames'][number], string>>;
+type Family = Counter | Gauge | Histogram;
 
 export class Metrics {
-  private readonly values = new Map<string, Map<string, number>>();
-  private readonly hist = new Map<string, Map<string, { buckets: number[]; sum: number; count: number }>>();
+  readonly registry = new Registry();
+  private readonly families = new Map<MetricName, Family>();
   private readonly collectors: Array<() => void> = [];
+  /** The state last exported per (featureconfig, cluster, feature), to drop its series when it changes. */
+  private readonly featureStates = new Map<string, string>();
 
-  inc(name: string, labels: Labels = {}, by = 1): void {
-    const m = this.family(name);
-    const k = labelKey(labels);
-    m.set(k, (m.get(k) ?? 0) + by);
+  /** The Content-Type of render()'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
-  set(name: string, labels: Labels, value: number): void {
-    this.family(name).set(labelKey(labels), value);
+  inc<N extends NameOf<'counter'>>(name: N, labels: LabelsOf<N> = {}, by = 1): void {
+    (this.family(name) as Counter).inc(ordered(labels), by);
+  }
+
+  /** Sets a gauge, or a counter whose total is kept elsewhere (per-member request counts) and mirrored at scrape time. */
+  set<N extends NameOf<'gauge' | 'counter'>>(name: N, labels: LabelsOf<N>, value: number): void {
+    const m = this.family(name);
+    if (m instanceof Gauge) return m.set(ordered(labels), value);
+    // prom-client counters only go up; the source's total is authoritative, so replace the series.
+    (m as Counter).remove(ordered(labels));
+    (m as Counter).inc(ordered(labels), value);
   }
 
   /** One series per (featureconfig, cluster, feature) with the state as a label; the old state's series is dropped. */
   setFeatureState(featureconfig: string, cluster: string, feature: string, state: string): void {
-    const m = this.family('fedfeat_feature_state');
-    const same = labelKey({ cluster, feature, featureconfig });
-    for (const k of [...m.keys()]) if (k.startsWith(same)) m.delete(k);
-    m.set(labelKey({ cluster, feature, featureconfig, state }), 1);
+    const gauge = this.family('fedfeat_feature_state') as Gauge;
+    const key = JSON.stringify([featureconfig, cluster, feature]);
+    const previous = this.featureStates.get(key);
+    if (previous !== undefined && previous !== state) gauge.remove({ cluster, feature, featureconfig, state: previous });
+    gauge.set({ cluster, feature, featureconfig, state }, 1);
+    this.featureStates.set(key, state);
   }
 
-  startTimer(name: string, labels: Labels): () => void {
-    const t0 = process.hrtime.bigint();
-    return () => this.observe(name, labels, Number(process.hrtime.bigint() - t0) / 1e9);
+  startTimer<N extends NameOf<'histogram'>>(name: N, labels: LabelsOf<N>): () => void {
+    const end = (this.family(name) as Histogram).startTimer(ordered(labels));
+    return () => void end();
   }
 
-  observe(name: string, labels: Labels, seconds: number): void {
-    let fam = this.hist.get(name);
-    if (!fam) this.hist.set(name, (fam = new Map()));
-    const k = labelKey(labels);
-    let h = fam.get(k);
-    if (!h) fam.set(k, (h = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    BUCKETS.forEach((b, i) => {
-      if (seconds <= b) h!.buckets[i]!++;
-    });
-    h.sum += seconds;
-    h.count++;
+  observe<N extends NameOf<'histogram'>>(name: N, labels: LabelsOf<N>, seconds: number): void {
+    (this.family(name) as Histogram).observe(ordered(labels), seconds);
   }
 
   /** Refreshes gauges that are read from elsewhere (queue depth, member health) before each scrape. */
@@ -67,31 +79,28 @@ export class Metrics {
     this.collectors.push(fn);
   }
 
-  render(): string {
+  /** The Prometheus text exposition of every family this process has used. */
+  async render(): Promise<string> {
     for (const c of this.collectors) c();
-    const out: string[] = [];
-    const head = (name: string) => {
-      const [help, type] = HELP[name] ?? ['', 'gauge'];
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    };
-    for (const [name, series] of this.values) {
-      head(name);
-      for (const [k, v] of series) out.push(`${name}${k ? `{${k}}` : ''} ${v}`);
-    }
-    for (const [name, series] of this.hist) {
-      head(name);
-      for (const [k, h] of series) {
-        const sep = k ? `${k},` : '';
-        BUCKETS.forEach((b, i) => out.push(`${name}_bucket{${sep}le="${b}"} ${h.buckets[i]}`));
-        out.push(`${name}_bucket{${sep}le="+Inf"} ${h.count}`, `${name}_sum${k ? `{${k}}` : ''} ${h.sum}`, `${name}_count${k ? `{${k}}` : ''} ${h.count}`);
-      }
-    }
-    return out.join('\n') + '\n';
+    return this.registry.metrics();
   }
 
-  private family(name: string): Map<string, number> {
-    let m = this.values.get(name);
-    if (!m) this.values.set(name, (m = new Map()));
+  // Registered on first use: one class serves the controller and the webhook,
+  // and each should export only its own families (as before prom-client).
+  private family(name: MetricName): Family {
+    let m = this.families.get(name);
+    if (m) return m;
+    const { type, help, labelNames } = FAMILIES[name];
+    const config = { name, help, labelNames: [...labelNames], registers: [this.registry] };
+    m = type === 'counter' ? new Counter(config) : type === 'gauge' ? new Gauge(config) : new Histogram({ ...config, buckets: BUCKETS });
+    this.families.set(name, m);
     return m;
   }
+}
+
+/** Labels sorted by name: prom-client prints them in the order of the first call, the text format had them sorted. */
+function ordered(labels: Partial<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(labels).sort()) if (labels[k] !== undefined) out[k] = labels[k];
+  return out;
 }

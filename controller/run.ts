@@ -9,6 +9,7 @@ import { DEFAULT_OPTIONS, FeatureController, type ControllerOptions } from './co
 import { LeaderElector } from './leader-election.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { endpoints } from './endpoints.js';
 
 export interface RunOptions {
   kubeconfig?: string;
@@ -44,17 +45,8 @@ export async function runController(o: RunOptions): Promise<void> {
   });
 
   const [hostname, port] = splitHostPort(o.listen);
-  const server = http.createServer((req, res) => {
-    const reply = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
-      res.writeHead(code, { 'Content-Type': type });
-      res.end(body);
-    };
-    if (req.url === '/metrics') return reply(200, metrics.render(), 'text/plain; version=0.0.4');
-    if (req.url === '/healthz') return reply(200, 'ok');
-    // Ready: caches synced while leading, or waiting as a healthy standby.
-    if (req.url === '/readyz') return (started ? controller.synced() : true) ? reply(200, 'ok') : reply(503, 'informers not synced');
-    reply(404, 'not found');
-  });
+  // Ready: caches synced while leading, or waiting as a healthy standby.
+  const server = http.createServer(endpoints(metrics, () => (started ? controller.synced() : true)));
   await new Promise<void>((r) => server.listen(port, hostname, r));
   log.info('serving metrics and health', { listen: o.listen, identity });
 

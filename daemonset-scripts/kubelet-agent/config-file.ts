@@ -16,15 +16,22 @@ export const KNOWN_CONFIG_PATHS = [
   '/var/lib/rancher/k3s/agent/etc/kubelet.conf', // k3s, when configured with a file
 ] as const;
 
-/** The --config path from a kubelet command line (argv as in /proc/PID/cmdline). */
-export function configFlag(argv: string[]): string | undefined {
+/**
+ * A flag's value on a kubelet command line (argv as in /proc/PID/cmdline),
+ * --name value or --name=value. Not parseArgs: the kubelet's flags are its own
+ * (Go pflag, hundreds of them), and only this one is wanted.
+ */
+export function kubeletFlag(argv: string[], name: string): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--config') return argv[i + 1];
-    if (a.startsWith('--config=')) return a.slice('--config='.length);
+    if (a === `--${name}`) return argv[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
   }
   return undefined;
 }
+
+/** The kubelet's --config path. */
+export const configFlag = (argv: string[]): string | undefined => kubeletFlag(argv, 'config');
 
 /** Fields the agent applies, with the check each value must pass. */
 const SAFE_FIELDS: Record<keyof KubeletSettings, (v: unknown) => string | undefined> = {

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import type { KubeletSettings } from '../../api/featureconfig.js';
 import { applyKubeletSettings, locateConfig, revert, rollback } from './apply-config.js';
-import { configFlag } from './config-file.js';
+import { configFlag, kubeletFlag } from './config-file.js';
+import { parseAgentArgs } from './args.js';
 import { sleep } from '../../kube-client/wait.js';
 
 export interface AgentResult {
@@ -27,13 +28,6 @@ export interface AgentResult {
 interface KubeletProc {
   pid: number;
   argv: string[];
-}
-
-function flag(args: string[], name: string, dflt?: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0) return args[i + 1];
-  const eq = args.find((a) => a.startsWith(`--${name}=`));
-  return eq ? eq.slice(name.length + 3) : dflt;
 }
 
 /** The kubelet process of this node (hostPID): the only one, or the one started for this node name. */
@@ -98,29 +92,21 @@ async function waitHealthy(node: string, oldPid: number, url: string, timeoutMs:
 }
 
 export async function run(args: string[]): Promise<AgentResult> {
-  const [cmd] = args;
-  const node = flag(args, 'node') ?? process.env.NODE_NAME ?? '';
-  const hostRoot = flag(args, 'host-root', '/host')!;
-  const method = flag(args, 'restart', 'auto')!;
-  const timeoutMs = Number(flag(args, 'timeout-seconds', '120')) * 1000;
-  if (!node) throw new Error('--node (or NODE_NAME) is required');
+  const { mode: cmd, node, settings, restart: method, hostRoot, timeoutMs } = parseAgentArgs(args);
   const k = findKubelet(node);
   const onHost = (p: string) => path.join(hostRoot, p);
   const configPath = onHost(locateConfig(k.argv, (p) => existsSync(onHost(p))));
-  const stateFile = onHost(path.join(flag(k.argv, 'root-dir', '/var/lib/kubelet')!, 'cpu_manager_state'));
+  const stateFile = onHost(path.join(kubeletFlag(k.argv, 'root-dir') ?? '/var/lib/kubelet', 'cpu_manager_state'));
   const live = parse(readFileSync(configPath, 'utf8')) as { healthzBindAddress?: string; healthzPort?: number };
   const healthUrl = `http://${live.healthzBindAddress || '127.0.0.1'}:${live.healthzPort ?? 10248}/healthz`;
 
   let changed: string[];
   if (cmd === 'apply') {
-    const settings = JSON.parse(flag(args, 'settings') ?? '{}') as KubeletSettings;
-    changed = applyKubeletSettings(configPath, settings, stateFile).changed;
+    changed = applyKubeletSettings(configPath, JSON.parse(settings) as KubeletSettings, stateFile).changed;
     if (!changed.length) return { result: 'unchanged', node, message: 'kubelet config already has the desired settings' };
-  } else if (cmd === 'revert') {
+  } else {
     if (!revert(configPath, stateFile)) return { result: 'unchanged', node, message: 'no fedfeat backup on this node: nothing to revert' };
     changed = ['(backup restored)'];
-  } else {
-    throw new Error(`unknown command "${cmd}" (apply or revert)`);
   }
   const t0 = Date.now();
   restart(k, method);

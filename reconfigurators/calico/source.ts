@@ -2,8 +2,6 @@
 // pinned version by default, or any URL (a mirror) or file:// path for
 // air-gapped users. Fetched once per URL per controller process.
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
 import { fileURLToPath } from 'node:url';
 
 const cache = new Map<string, Promise<string>>();
@@ -22,25 +20,31 @@ async function load(url: string, timeoutMs: number): Promise<string> {
   if (url.startsWith('file://')) return readFile(fileURLToPath(url), 'utf8');
   if (url.startsWith('/')) return readFile(url, 'utf8');
   if (!/^https?:\/\//.test(url)) throw new Error(`calico manifest URL must be http(s)://, file:// or an absolute path (got "${url}")`);
-  const mod = url.startsWith('https:') ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = mod.get(url, { timeout: timeoutMs }, (res) => {
-      if ((res.statusCode ?? 0) >= 300 && (res.statusCode ?? 0) < 400 && res.headers.location) {
-        res.resume();
-        load(new URL(res.headers.location, url).toString(), timeoutMs).then(resolve, reject);
-        return;
-      }
-      if (res.statusCode !== 200) {
-        res.resume();
-        reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out after ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(new Error(`GET ${url}: ${e.message}`)));
-  });
+  // One deadline for the whole download (redirects and body included); fetch follows up to 20 redirects.
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await fetch(url, { signal });
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      const where = res.redirected ? ` (redirected to ${res.url})` : '';
+      throw new HttpError(`GET ${url}: HTTP ${res.status}${where}`);
+    }
+    return await res.text();
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    if (signal.aborted) throw new Error(`GET ${url}: timed out after ${timeoutMs} ms`);
+    throw new Error(`GET ${url}: ${reason(e)}`);
+  }
+}
+
+class HttpError extends Error {}
+
+/** fetch reports network failures as "fetch failed" with the cause (ECONNREFUSED, a bad redirect...) beneath. */
+function reason(e: unknown): string {
+  // Duck-typed, not instanceof: the cause comes from undici's realm (a jest VM context has other Error classes).
+  type Failure = { message?: string; code?: string; cause?: Failure; errors?: Failure[] };
+  const err = e as Failure;
+  const cause = err.cause ?? err;
+  // Connecting to every address of a name fails as an AggregateError with an empty message: take the first.
+  return cause.message || cause.errors?.[0]?.message || cause.code || err.message || String(e);
 }

@@ -153,7 +153,7 @@ export class PodPresetWebhook {
     const url = (req.url ?? '').split('?')[0];
     if (req.method === 'GET' && url === '/healthz') return reply(200, 'ok', 'text/plain');
     if (req.method === 'GET' && url === '/readyz') return this.presets.hasSynced() ? reply(200, 'ok', 'text/plain') : reply(503, 'presets not synced', 'text/plain');
-    if (req.method === 'GET' && url === '/metrics') return reply(200, this.metrics.render(), 'text/plain; version=0.0.4');
+    if (req.method === 'GET' && url === '/metrics') return reply(200, await this.metrics.render(), this.metrics.contentType);
     if (req.method !== 'POST' || url !== WEBHOOK_PATH) return reply(404, '{"error":"not found"}');
     const stop = this.metrics.startTimer('podpreset_webhook_review_seconds', {});
     try {

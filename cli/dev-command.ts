@@ -1,0 +1,59 @@
+// `fedfeat dev ...`: the local federation. Loaded only when run, so the
+// controller and the webhook never load the launcher.
+import path from 'node:path';
+import { down, FederationAlreadyRunning, status, up, type UpOptions } from '../local-federation/launcher.js';
+import { isRunning } from '../local-federation/processes.js';
+import { instanceDir } from '../local-federation/state.js';
+import { demo } from './demo.js';
+import { printFederationSummary } from './federation-summary.js';
+import { CommandFailed, wholeNumber, type Command } from './args.js';
+
+type DevCommand = Command<'dev up' | 'dev down' | 'dev status' | 'dev demo' | 'dev env'>;
+
+export async function devCommand(c: DevCommand): Promise<number> {
+  try {
+    return await run(c);
+  } catch (e) {
+    if (e instanceof FederationAlreadyRunning) throw new CommandFailed(e.message, 3, { cause: e });
+    throw e;
+  }
+}
+
+async function run(c: DevCommand): Promise<number> {
+  const name = c.values.name ?? 'dev';
+  switch (c.command) {
+    case 'dev up': {
+      const v = c.values;
+      const opts: UpOptions = {
+        instance: name,
+        members: wholeNumber(v.members, 'members', 3),
+        nodesPerMember: wholeNumber(v.nodes, 'nodes', 5),
+        realNode: (v['real-node'] ?? 'auto') as UpOptions['realNode'], // up() refuses anything but auto, on, off
+        keepOnFailure: v['keep-on-failure'] === true,
+      };
+      await printFederationSummary(await up(opts));
+      return 0;
+    }
+    case 'dev down':
+      await down(name, { purge: c.values.purge === true });
+      return 0;
+    case 'dev status': {
+      const state = status(name);
+      if (!state) {
+        process.stdout.write(`no local federation "${name}" (${instanceDir(name)})\n`);
+        return 1;
+      }
+      await printFederationSummary(state);
+      return state.processes.some((p) => !isRunning(p)) ? 1 : 0;
+    }
+    case 'dev demo':
+      await demo(name);
+      return 0;
+    case 'dev env': {
+      const state = status(name);
+      if (!state) throw new Error(`no local federation "${name}"; run "fedfeat dev up" first`);
+      process.stdout.write(`export KUBECONFIG=${path.join(state.dir, 'kubeconfig')}\nexport PATH=${state.binDir}:$PATH\n`);
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,31 @@
+// What the long-running commands (controller, webhook podpreset) make of
+// their flags. Types only from the server modules: main loads those when the
+// command runs.
+import type { RunOptions } from '../controller/run.js';
+import type { WebhookRunOptions } from '../webhooks/podpreset/run.js';
+import { UsageError, wholeNumber, type Command } from './args.js';
+
+export function controllerOptions(v: Command<'controller'>['values']): RunOptions {
+  const le = v['leader-elect'] ?? 'true';
+  if (!['true', 'false'].includes(le)) throw new UsageError(`--leader-elect must be true or false (got "${le}")`);
+  const annotation = v['simulated-node-annotation'];
+  return {
+    kubeconfig: v.kubeconfig,
+    listen: v.listen ?? '127.0.0.1:8080',
+    leaderElect: le === 'true',
+    leaseNamespace: v['lease-namespace'] ?? 'kube-federation-system',
+    identity: v.identity,
+    calicoManifestURL: v['calico-manifest-url'],
+    controller: {
+      resyncMs: wholeNumber(v['resync-seconds'], 'resync-seconds', 60) * 1000,
+      workers: wholeNumber(v.workers, 'workers', 16),
+      verifyTimeoutMs: wholeNumber(v['verify-timeout-seconds'], 'verify-timeout-seconds', 300) * 1000,
+      health: { periodMs: wholeNumber(v['health-period-seconds'], 'health-period-seconds', 10) * 1000, timeoutMs: 3000, failureThreshold: 3, successThreshold: 1 },
+      ...(annotation ? { probe: { simulatedNodeAnnotation: annotation, nodeProbeConcurrency: 8, requestTimeoutMs: 10_000 } } : {}),
+    },
+  };
+}
+
+export function webhookOptions(v: Command<'webhook podpreset'>['values']): WebhookRunOptions {
+  return { kubeconfig: v.kubeconfig, listen: v.listen ?? '0.0.0.0:8443', tlsDir: v['tls-dir'], tlsSecret: v['tls-secret'] };
+}
