@@ -2,7 +2,6 @@ import { parse } from 'yaml';
 import { apiServerArgs, etcdArgs, kwokArgs, clusterPaths, type ClusterPki } from '../../local-federation/control-plane.js';
 import { renderKubeconfig, renderMergedKubeconfig } from '../../local-federation/kubeconfig.js';
 import { kwokNode } from '../../local-federation/kwok-nodes.js';
-import { leafExtensions } from '../../local-federation/pki.js';
 import { validateUpOptions } from '../../local-federation/launcher.js';
 import { instanceDir } from '../../local-federation/state.js';
 
@@ -41,15 +40,6 @@ describe('control plane arguments', () => {
     expect(args).toContain('--manage-all-nodes=false');
     expect(args).toContain('--node-port=4321');
     expect(args).toContain('--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake');
-  });
-});
-
-describe('certificates', () => {
-  it('puts SANs and the right extended key usage in leaf certificates', () => {
-    const ext = leafExtensions({ commonName: 'x', usage: 'server', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'] });
-    expect(ext).toContain('extendedKeyUsage=serverAuth');
-    expect(ext).toContain('subjectAltName=DNS:localhost,IP:127.0.0.1');
-    expect(leafExtensions({ commonName: 'y', usage: 'client' })).not.toContain('subjectAltName');
   });
 });
 
