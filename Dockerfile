@@ -9,8 +9,8 @@ COPY . .
 RUN npx tsc -p . && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-# openssl: the PodPreset tactic issues the webhook's certificates with it; nsenter (util-linux) is in the base.
-RUN apt-get update && apt-get install -y --no-install-recommends openssl && rm -rf /var/lib/apt/lists/*
+# No extra packages: webhook certificates are issued in memory (pki/x509.ts),
+# and nsenter (util-linux) is in the base image.
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

@@ -4,7 +4,7 @@
 # iproute2/iptables for the node's network namespace. Idempotent; needs root.
 set -euo pipefail
 pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables
-      procps psmisc ca-certificates util-linux conntrack openssl)
+      procps psmisc ca-certificates util-linux conntrack)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,42 +1,19 @@
 // The webhook's CA and serving certificate. The CA (in caBundle) lives long;
 // the serving certificate is renewed with the same CA well before it expires,
 // so the API server's trust never changes and no request is dropped.
+// Issued in memory (pki/x509.ts): the controller runs with a read-only root
+// file system, no writable /tmp and no openssl.
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createCA, issueCert } from '../../local-federation/pki.js';
+import { createCA, issueCert, type Pem } from '../../pki/x509.js';
 
-export interface Pem {
-  cert: string;
-  key: string;
-}
-
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fedfeat-pki-'));
-  try {
-    return await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export type { Pem };
 
 export function createWebhookCA(days = 3650): Promise<Pem> {
-  return withTempDir(async (dir) => {
-    const p = await createCA(dir, 'fedfeat-podpreset-webhook-ca', days);
-    return { cert: readFileSync(p.cert, 'utf8'), key: readFileSync(p.key, 'utf8') };
-  });
+  return createCA('fedfeat-podpreset-webhook-ca', days);
 }
 
 export function issueServingCert(ca: Pem, dnsNames: string[], ipAddresses: string[], days: number): Promise<Pem> {
-  return withTempDir(async (dir) => {
-    const caFiles = { cert: path.join(dir, 'ca.crt'), key: path.join(dir, 'ca.key') };
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(caFiles.cert, ca.cert);
-    writeFileSync(caFiles.key, ca.key, { mode: 0o600 });
-    const p = await issueCert(caFiles, dir, 'serving', { commonName: dnsNames[0] ?? ipAddresses[0] ?? 'webhook', dnsNames, ipAddresses, usage: 'server', days });
-    return { cert: readFileSync(p.cert, 'utf8'), key: readFileSync(p.key, 'utf8') };
-  });
+  return issueCert(ca, { commonName: dnsNames[0] ?? ipAddresses[0] ?? 'webhook', dnsNames, ipAddresses, usage: 'server', days });
 }
 
 /** Why the serving certificate must be (re)issued, or undefined when it is fine (pure). */
