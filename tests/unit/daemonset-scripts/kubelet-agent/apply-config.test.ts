@@ -2,19 +2,7 @@ import mock from 'mock-fs';
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { applyKubeletSettings, backupPath, locateConfig, revert, rollback } from '../../../../daemonset-scripts/kubelet-agent/apply-config.js';
 
-const KUBEADM = `# written by kubeadm
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-authentication:
-  anonymous:
-    enabled: false
-cgroupDriver: systemd
-# the DNS service
-clusterDNS:
-  - 10.96.0.10
-kubeReserved:
-  memory: 512Mi
-`;
+import { KUBEADM } from '../../../support/kubelet-configs.js';
 
 describe('kubelet agent file steps (fake file system)', () => {
   afterEach(() => mock.restore());

@@ -1,18 +1,6 @@
 import { checkSettings, configFlag, mergeKubeletConfig, withReservedCpu } from '../../../../daemonset-scripts/kubelet-agent/config-file.js';
 
-const KUBEADM = `# written by kubeadm
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-authentication:
-  anonymous:
-    enabled: false
-cgroupDriver: systemd
-# the DNS service
-clusterDNS:
-  - 10.96.0.10
-kubeReserved:
-  memory: 512Mi
-`;
+import { KUBEADM } from '../../../support/kubelet-configs.js';
 
 describe('kubelet config merge (pure)', () => {
   it('sets the static policy, reserves CPU, and keeps every other field and comment', () => {
