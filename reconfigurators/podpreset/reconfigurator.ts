@@ -11,7 +11,7 @@ import type { MemberContext, ProbeResult, Reconfigurator, ReconfigureOutcome } f
 import { createWebhookCA, issueServingCert, type Pem } from './certs.js';
 import { PODPRESET_API_VERSION, PODPRESET_CRD_NAME, PODPRESET_PLURAL } from './podpreset-api.js';
 import { certificateProblem, gather, PODPRESET_RULES, secretPem, type Endpoint, type PodPresetObserved, type Secret } from './probe.js';
-import { CA_SECRET, MANAGED_BY, NAMESPACE, renderInstall, renderNamespace, TLS_SECRET, WEBHOOK_NAME } from './render.js';
+import { CA_SECRET, MANAGED_BY, MWC_NAME, NAMESPACE, renderInstall, renderNamespace, TLS_SECRET, WEBHOOK_NAME } from './render.js';
 
 /** KubeFedCluster annotation: the URL the member's API server calls the webhook at, instead of its Service. */
 export const WEBHOOK_URL_ANNOTATION = 'fedfeat.io/podpreset-webhook-url';
@@ -90,7 +90,7 @@ export class PodPresetReconfigurator implements Reconfigurator<PodPresetObserved
       await c.applyObject(obj, FIELD_MANAGER);
       if (obj.kind === 'CustomResourceDefinition') await this.waitEstablished(c);
     }
-    done.push(`applied namespace ${NAMESPACE}, ${foreignCrd ? '' : 'CRD, '}webhook Deployment, Service and RBAC, MutatingWebhookConfiguration (${ep.url ? `URL ${ep.url}` : `Service ${NAMESPACE}/${WEBHOOK_NAME}`})`);
+    done.push(`applied namespace ${NAMESPACE}, ${foreignCrd ? '' : 'CRD, '}webhook Deployment, Service and RBAC, MutatingWebhookConfiguration ${MWC_NAME} (${ep.url ? `URL ${ep.url}` : `Service ${NAMESPACE}/${WEBHOOK_NAME}`})`);
     return { changed: true, message: done.join('; ') };
   }
 
