@@ -53,18 +53,12 @@ export function memberAccessObjects(): KubeObject[] {
   ];
 }
 
-const pathOf = (o: KubeObject): string => {
-  const plural = { ServiceAccount: 'serviceaccounts', Secret: 'secrets', ClusterRoleBinding: 'clusterrolebindings' }[o.kind];
-  if (!plural) throw new Error(`no path for kind ${o.kind}`);
-  return resourcePath(o.apiVersion, plural, o.metadata.namespace, o.metadata.name);
-};
-
 /** Creates the member-side access and returns the long-lived token the member's controller-manager issued. */
 export async function createMemberAccess(member: KubeClient): Promise<string> {
   await ensureNamespace(member, KUBEFED_NAMESPACE);
   const objs = memberAccessObjects();
-  for (const o of objs) await member.apply(pathOf(o), o, FIELD_MANAGER);
-  const secretPath = pathOf(objs[1]!);
+  for (const o of objs) await member.applyObject(o, FIELD_MANAGER);
+  const secretPath = await member.pathOf(objs[1]!);
   let token = '';
   await waitFor('service account token issued on member', async () => {
     const s = await member.get<{ data?: { token?: string } }>(secretPath);

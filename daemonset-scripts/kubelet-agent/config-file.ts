@@ -3,6 +3,7 @@
 // comments and the format (YAML or JSON, indentation), and make the static
 // CPU manager policy safe by reserving CPU. Fields the agent does not know how
 // to apply safely are refused with the reason.
+import { isDeepStrictEqual } from 'node:util';
 import { isMap, parseDocument } from 'yaml';
 import type { KubeletSettings } from '../../api/featureconfig.js';
 
@@ -87,13 +88,12 @@ export function mergeKubeletConfig(text: string, desiredIn: KubeletSettings): Me
   if (current.kind !== undefined && current.kind !== 'KubeletConfiguration') throw new Error(`kubelet config file holds a ${String(current.kind)}, not a KubeletConfiguration`);
   const desired = withReservedCpu(desiredIn, current);
   const changed: string[] = [];
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const next: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(desired)) {
     if (v === undefined) continue;
     // Resource maps merge per resource: reserving CPU keeps a reserved memory figure.
     const value = (k === 'kubeReserved' || k === 'systemReserved') ? { ...((current[k] as object) ?? {}), ...(v as object) } : v;
-    if (!same(current[k], value)) {
+    if (!isDeepStrictEqual(current[k], value)) {
       changed.push(k);
       next[k] = value;
     }

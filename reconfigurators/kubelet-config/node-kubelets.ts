@@ -7,7 +7,7 @@ import PQueue from 'p-queue';
 import type { KubeletSettings } from '../../api/featureconfig.js';
 import type { AgentResult } from '../../daemonset-scripts/kubelet-agent/main.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
-import { sleep } from '../../kube-client/wait.js';
+import { waitFor } from '../../kube-client/wait.js';
 import type { MemberContext } from '../types.js';
 import { AGENT_COMMAND, AGENT_NAMESPACE, DEFAULT_AGENT_IMAGE, renderAgentPod } from './agent-pod.js';
 import { isSimulated, type KubeletConfig, type Node, type NodeConfig } from './probe.js';
@@ -58,21 +58,19 @@ export class AgentPodKubelets implements NodeKubelets {
     const path = await this.startAgentPod(ctx, run);
     const node = run.node.metadata.name;
     try {
-      const deadline = Date.now() + (run.timeoutSeconds * 2 + 90) * 1000;
-      while (Date.now() < deadline && !ctx.signal.aborted) {
+      // The agent reports in its termination message; a failed pod without one is an error too.
+      const term = await waitFor(`the kubelet agent on ${node} to finish`, async () => {
         const p = await ctx.client.getOptional<Pod>(path);
-        const term = p?.status?.containerStatuses?.[0]?.state?.terminated;
-        if (term) {
-          try {
-            return JSON.parse(term.message ?? '') as AgentResult;
-          } catch {
-            return { result: 'error', node, message: `agent exited ${term.exitCode} (${term.reason ?? ''}) without a report` };
-          }
-        }
-        if (p?.status?.phase === 'Failed') return { result: 'error', node, message: `agent pod failed: ${JSON.stringify(p.status).slice(0, 300)}` };
-        await sleep(1000, ctx.signal);
+        if (p?.status?.phase === 'Failed' && !p.status.containerStatuses?.[0]?.state?.terminated) return { failed: JSON.stringify(p.status).slice(0, 300) };
+        return p?.status?.containerStatuses?.[0]?.state?.terminated;
+      }, { timeoutMs: (run.timeoutSeconds * 2 + 90) * 1000, intervalMs: 1000, signal: ctx.signal }).catch((e: Error) => ({ timeout: e.message }));
+      if ('timeout' in term) return { result: 'error', node, message: `agent pod did not finish: ${term.timeout}` };
+      if ('failed' in term) return { result: 'error', node, message: `agent pod failed: ${term.failed}` };
+      try {
+        return JSON.parse(term.message ?? '') as AgentResult;
+      } catch {
+        return { result: 'error', node, message: `agent exited ${term.exitCode} (${term.reason ?? ''}) without a report` };
       }
-      return { result: 'error', node, message: 'agent pod did not finish in time' };
     } finally {
       await deleteAgentPod(ctx.client, path).catch(() => undefined);
     }

@@ -5,7 +5,7 @@
 // or come back reset are found by the next probe and done the same way.
 import type { DesiredFeature, KubeletSettings } from '../../api/featureconfig.js';
 import { checkSettings } from '../../daemonset-scripts/kubelet-agent/config-file.js';
-import { sleep } from '../../kube-client/wait.js';
+import { waitFor } from '../../kube-client/wait.js';
 import { decide } from '../decision.js';
 import { probeUntilSupported } from '../run.js';
 import type { MemberContext, ProbeResult, Reconfigurator, ReconfigureOutcome } from '../types.js';
@@ -81,22 +81,14 @@ export class KubeletConfigReconfigurator implements Reconfigurator<KubeletObserv
 
   /** The node is Ready again and its kubelet reports the desired settings. */
   private async waitNodeConfigured(ctx: MemberContext, node: string, desired: KubeletSettings): Promise<void> {
-    const deadline = Date.now() + this.o.nodeReadyTimeoutSeconds * 1000;
-    let last = '';
-    while (Date.now() < deadline && !ctx.signal.aborted) {
-      try {
-        const n = await ctx.client.get<Node>(nodePath(node));
-        const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-        const [cfg] = await this.kubelets.readConfigs(ctx, [n]);
-        const diff = cfg?.config ? kubeletMismatches(desired, cfg.config) : [cfg?.error ?? 'no /configz answer'];
-        if (ready && !diff.length) return;
-        last = ready ? diff.join('; ') : 'node not Ready';
-      } catch (e) {
-        last = (e as Error).message;
-      }
-      await sleep(1000, ctx.signal);
-    }
-    throw new Error(`node ${node} not Ready with the desired settings after ${this.o.nodeReadyTimeoutSeconds}s: ${last}`);
+    await waitFor(`node ${node} Ready with the desired kubelet settings`, async () => {
+      const n = await ctx.client.get<Node>(nodePath(node));
+      if (!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) throw new Error('node not Ready');
+      const [cfg] = await this.kubelets.readConfigs(ctx, [n]);
+      const diff = cfg?.config ? kubeletMismatches(desired, cfg.config) : [cfg?.error ?? 'no /configz answer'];
+      if (diff.length) throw new Error(diff.join('; ')); // kept as the reason if time runs out
+      return true;
+    }, { timeoutMs: this.o.nodeReadyTimeoutSeconds * 1000, intervalMs: 1000, signal: ctx.signal });
   }
 
   verify(ctx: MemberContext, feature: DesiredFeature, timeoutMs: number): Promise<ProbeResult<KubeletObserved>> {
