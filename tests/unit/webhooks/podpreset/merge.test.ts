@@ -1,5 +1,6 @@
 import type { Pod, PodPreset } from '../../../../reconfigurators/podpreset/podpreset-api.js';
-import { applyPresets, type JsonPatchOp } from '../../../../webhooks/podpreset/merge.js';
+import { applyPatch } from 'rfc6902';
+import { applyPresets, probePatch, type JsonPatchOp } from '../../../../webhooks/podpreset/merge.js';
 
 const preset = (name: string, spec: PodPreset['spec'], namespace = 'app', rv = '7'): PodPreset => ({
   apiVersion: 'settings.k8s.io/v1alpha1', kind: 'PodPreset', metadata: { name, namespace, resourceVersion: rv }, spec,
@@ -10,18 +11,15 @@ const pod = (over: Partial<Pod['spec']> = {}, meta: Partial<Pod['metadata']> = {
   spec: { containers: [{ name: 'web', image: 'nginx' }], ...over },
 });
 
-/** RFC 6902 add/replace, enough to check what the API server would store. */
+/** Applies the patch as the API server would, refusing any operation that does not apply cleanly. */
 function patched<T>(doc: T, ops: JsonPatchOp[]): T {
-  const out = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
-  for (const op of ops) {
-    const parts = op.path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-    let cur: Record<string, unknown> = out;
-    for (const p of parts.slice(0, -1)) cur = cur[p] as Record<string, unknown>;
-    const last = parts.at(-1)!;
-    if (op.op === 'replace' && !(last in cur)) throw new Error(`replace of missing ${op.path}`);
-    cur[last] = op.value;
-  }
-  return out as T;
+  // The patch travels as JSON: check it survives that, and that it only adds or replaces.
+  const wire = JSON.parse(JSON.stringify(ops)) as JsonPatchOp[];
+  expect(wire.every((o) => o.op === 'add' || o.op === 'replace')).toBe(true);
+  const out = structuredClone(doc);
+  const errors = applyPatch(out, wire).filter((e) => e !== null);
+  if (errors.length) throw new Error(`patch does not apply: ${errors.map((e) => e!.message).join('; ')}`);
+  return out;
 }
 
 const frontend = { matchLabels: { role: 'frontend' } };
