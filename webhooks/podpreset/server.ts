@@ -14,7 +14,7 @@ import { applyPresets, probePatch, type InvalidPreset, type JsonPatchOp } from '
 import type { TlsMaterial, TlsSource } from './tls-source.js';
 import { sleep } from '../../kube-client/wait.js';
 
-interface AdmissionRequest {
+export interface AdmissionRequest {
   uid: string;
   kind: { group: string; version: string; kind: string };
   operation: string;
