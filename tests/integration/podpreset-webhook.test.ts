@@ -84,6 +84,9 @@ describe('PodPreset webhook admission on a real API server', () => {
       options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 }, event: () => undefined,
     };
     await r.revert(ctx);
+    // A previous run's namespaces may still be terminating.
+    for (const ns of [NS, NS_INVALID]) await member.delete(`/api/v1/namespaces/${ns}`).catch(() => undefined);
+    expect(await member.waitGone([NS, NS_INVALID].map((ns) => `/api/v1/namespaces/${ns}`), 120_000)).toEqual([]);
     await r.reconfigure(ctx);
     // The dry-run probe comes back with its annotation patched in (an escaped '/' in the JSON Patch path).
     expect(await r.verify(ctx, { name: 'podpreset' }, 60_000)).toMatchObject({ state: 'Supported', reason: 'APIServedAndWebhookAnswering' });
