@@ -27,6 +27,8 @@ export const objectKey = (o: KubeObject): string => (o.metadata.namespace ? `${o
 
 export class Informer<T extends KubeObject> {
   private readonly store = new Map<string, T>();
+  /** The same objects by namespace ('' for cluster-scoped), so a per-namespace lookup costs what that namespace holds. */
+  private readonly byNamespace = new Map<string, Map<string, T>>();
   private readonly handlers: Array<InformerHandlers<T>> = [];
   private readonly abort = new AbortController();
   private synced = false;
@@ -69,6 +71,12 @@ export class Informer<T extends KubeObject> {
 
   list(): T[] {
     return [...this.store.values()];
+  }
+
+  /** Objects of one namespace, from the namespace index (not a scan of the whole cache). */
+  listNamespace(namespace: string): T[] {
+    const m = this.byNamespace.get(namespace);
+    return m ? [...m.values()] : [];
   }
 
   private async run(): Promise<void> {
@@ -142,11 +150,27 @@ export class Informer<T extends KubeObject> {
     if (type === 'DELETED') {
       if (!old) return;
       this.store.delete(key);
+      this.unindex(key, old);
       for (const h of this.handlers) h.onDelete?.(old);
       return;
     }
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return; // relist of an unchanged object
     this.store.set(key, obj);
+    this.index(key, obj);
     for (const h of this.handlers) (old ? h.onUpdate?.(old, obj) : h.onAdd?.(obj));
+  }
+
+  private index(key: string, obj: T): void {
+    const ns = obj.metadata.namespace ?? '';
+    let m = this.byNamespace.get(ns);
+    if (!m) this.byNamespace.set(ns, (m = new Map()));
+    m.set(key, obj);
+  }
+
+  private unindex(key: string, obj: T): void {
+    const ns = obj.metadata.namespace ?? '';
+    const m = this.byNamespace.get(ns);
+    m?.delete(key);
+    if (m && !m.size) this.byNamespace.delete(ns);
   }
 }

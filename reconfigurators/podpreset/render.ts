@@ -56,9 +56,25 @@ export function podPresetCrd(): KubeObject {
                 properties: {
                   selector: {
                     type: 'object', description: 'Label selector over pods; empty selects every pod of the namespace.',
+                    // Refuses what LabelSelectorAsSelector would refuse, so one bad preset is caught when it is written
+                    // (presets stored before this schema are skipped and reported by the webhook instead).
                     properties: {
-                      matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
-                      matchExpressions: list('Label selector requirements.', ['key', 'operator']),
+                      matchLabels: { type: 'object', additionalProperties: { type: 'string', maxLength: 63 } },
+                      matchExpressions: {
+                        type: 'array', description: 'Label selector requirements, ANDed.',
+                        items: {
+                          type: 'object', required: ['key', 'operator'],
+                          properties: {
+                            key: { type: 'string', minLength: 1, maxLength: 317 },
+                            operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+                            values: { type: 'array', items: { type: 'string', maxLength: 63 } },
+                          },
+                          'x-kubernetes-validations': [
+                            { rule: "!(self.operator in ['In', 'NotIn']) || (has(self.values) && size(self.values) > 0)", message: 'values must be non-empty when operator is In or NotIn' },
+                            { rule: "!(self.operator in ['Exists', 'DoesNotExist']) || !has(self.values) || size(self.values) == 0", message: 'values must be empty when operator is Exists or DoesNotExist' },
+                          ],
+                        },
+                      },
                     },
                   },
                   env: list('Environment variables (core/v1 EnvVar) added to every container.', ['name']),

@@ -10,11 +10,11 @@ import type { Logger } from '../../controller/logger.js';
 import { Metrics } from '../../controller/metrics.js';
 import type { KubeClient } from '../../kube-client/client.js';
 import { PROBE_ANNOTATION, PROBE_LABEL, WEBHOOK_PATH } from '../../reconfigurators/podpreset/render.js';
-import { applyPresets, type JsonPatchOp } from './merge.js';
+import { applyPresets, probePatch, type InvalidPreset, type JsonPatchOp } from './merge.js';
 import type { TlsMaterial, TlsSource } from './tls-source.js';
 import { sleep } from '../../kube-client/wait.js';
 
-interface AdmissionRequest {
+export interface AdmissionRequest {
   uid: string;
   kind: { group: string; version: string; kind: string };
   operation: string;
@@ -45,55 +45,85 @@ export class PodPresetWebhook {
   private server?: https.Server;
   private tlsVersion?: string;
   private reloadTimer?: NodeJS.Timeout;
+  /** uid@resourceVersion of invalid presets already reported. */
+  private readonly reportedInvalid = new Set<string>();
 
   constructor(private readonly client: KubeClient, private readonly log: Logger, private readonly opts: WebhookOptions) {
     this.presets = new Informer<PodPreset>(client, `/apis/${PODPRESET_API_VERSION}/${PODPRESET_PLURAL}`, log.child({ informer: 'podpresets' }), { maxBackoffMs: 5000 });
   }
 
-  /** Decides one admission (pure apart from conflict reporting). */
+  /** Decides one admission (pure apart from reporting conflicts and invalid presets). */
   review(req: AdmissionRequest): AdmissionResponse {
     const allow: AdmissionResponse = { uid: req.uid, allowed: true };
     if (req.kind.kind !== 'Pod' || req.operation !== 'CREATE' || req.subResource || !req.object) return allow;
-    const pod: Pod = { ...req.object, metadata: { ...req.object.metadata, namespace: req.object.metadata.namespace ?? req.namespace } };
+    // The patch is computed against the object exactly as received; the namespace comes from the request when the
+    // pod's own metadata leaves it out (pods created by controllers often do).
+    const pod = req.object;
+    const namespace = pod.metadata.namespace || req.namespace || '';
     // End-to-end health check from fedfeat: a dry-run pod carrying the probe label comes back marked.
-    if (req.dryRun && pod.metadata.labels?.[PROBE_LABEL] === 'true') {
-      return this.patched(allow, [{ op: 'add', path: '/metadata/annotations', value: { ...(pod.metadata.annotations ?? {}), [PROBE_ANNOTATION]: 'true' } }]);
-    }
+    if (req.dryRun && pod.metadata.labels?.[PROBE_LABEL] === 'true') return this.patched(allow, probePatch(pod, PROBE_ANNOTATION));
     if (!this.presets.hasSynced()) {
       this.metrics.inc('podpreset_webhook_admissions_total', { result: 'not-synced' });
       return { ...allow, warnings: ['PodPreset cache not synced yet: presets not applied'] };
     }
-    const out = applyPresets(pod, this.presets.list());
+    // Only this namespace's presets: admission cost does not grow with the presets of other namespaces.
+    const out = applyPresets(pod, this.presets.listNamespace(namespace), namespace);
     this.metrics.inc('podpreset_webhook_admissions_total', { result: out.kind });
-    const who = { namespace: pod.metadata.namespace, pod: pod.metadata.name ?? pod.metadata.generateName };
+    const who = { namespace, pod: pod.metadata.name ?? pod.metadata.generateName };
+    const warnings: string[] = [];
+    if ('invalid' in out && out.invalid.length) {
+      if (!req.dryRun) this.reportInvalid(out.invalid);
+      for (const i of out.invalid) warnings.push(`PodPreset ${i.preset.metadata.name} skipped: ${i.problems.join('; ')}`.slice(0, 500));
+    }
+    const withWarnings = (r: AdmissionResponse): AdmissionResponse => (warnings.length ? { ...r, warnings: [...(r.warnings ?? []), ...warnings] } : r);
     if (out.kind === 'conflict') {
       this.log.warn('PodPreset conflict: pod admitted unmodified', { ...who, presets: out.presets, conflicts: out.conflicts });
-      if (!req.dryRun) this.reportConflict(pod, out.presets, out.conflicts);
-      return { ...allow, warnings: [`PodPreset conflict, presets not applied: ${out.conflicts.join('; ')}`.slice(0, 500)] };
+      if (!req.dryRun) this.reportConflict(pod, namespace, out.presets, out.conflicts);
+      return withWarnings({ ...allow, warnings: [`PodPreset conflict, presets not applied: ${out.conflicts.join('; ')}`.slice(0, 500)] });
     }
-    if (out.kind !== 'applied') return allow;
+    if (out.kind !== 'applied' || !out.patch.length) return withWarnings(allow);
     // debug: at hundreds of pods per second an info line per admission costs more than the admission.
     if (this.log.isDebugEnabled()) this.log.debug('PodPresets applied', { ...who, presets: out.presets });
-    return this.patched(allow, out.patch);
+    return withWarnings(this.patched(allow, out.patch));
   }
 
   private patched(r: AdmissionResponse, patch: JsonPatchOp[]): AdmissionResponse {
     return { ...r, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') };
   }
 
-  private reportConflict(pod: Pod, presets: string[], conflicts: string[]): void {
+  private event(namespace: string, preset: { name: string; uid?: string }, reason: string, message: string): void {
     const now = new Date().toISOString();
+    void this.client.post(`/api/v1/namespaces/${namespace}/events`, {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { generateName: `${preset.name}.`, namespace },
+      involvedObject: { apiVersion: PODPRESET_API_VERSION, kind: 'PodPreset', name: preset.name, namespace, uid: preset.uid },
+      type: 'Warning', reason, message: message.slice(0, 1024),
+      source: { component: 'fedfeat-podpreset-webhook' }, firstTimestamp: now, lastTimestamp: now, count: 1,
+    }).catch((e: Error) => this.log.warn(`could not record ${reason} event`, { error: e.message }));
+  }
+
+  private reportConflict(pod: Pod, namespace: string, presets: string[], conflicts: string[]): void {
     for (const name of presets) {
-      const p = this.presets.get(`${pod.metadata.namespace}/${name}`);
+      const p = this.presets.get(`${namespace}/${name}`);
       if (!p) continue;
-      void this.client.post(`/api/v1/namespaces/${pod.metadata.namespace}/events`, {
-        apiVersion: 'v1', kind: 'Event',
-        metadata: { generateName: `${name}.`, namespace: pod.metadata.namespace },
-        involvedObject: { apiVersion: PODPRESET_API_VERSION, kind: 'PodPreset', name, namespace: pod.metadata.namespace, uid: p.metadata.uid },
-        type: 'Warning', reason: 'PodPresetConflict',
-        message: `pod ${pod.metadata.name ?? pod.metadata.generateName ?? ''} admitted without presets ${presets.join(', ')}: ${conflicts.join('; ')}`.slice(0, 1024),
-        source: { component: 'fedfeat-podpreset-webhook' }, firstTimestamp: now, lastTimestamp: now, count: 1,
-      }).catch((e: Error) => this.log.warn('could not record conflict event', { error: e.message }));
+      this.event(namespace, { name, uid: p.metadata.uid }, 'PodPresetConflict',
+        `pod ${pod.metadata.name ?? pod.metadata.generateName ?? ''} admitted without presets ${presets.join(', ')}: ${conflicts.join('; ')}`);
+    }
+  }
+
+  /**
+   * Reports each invalid preset once per version (an Event per pod creation would flood the namespace); it is reported
+   * again when it is changed, and the pod creator sees an admission warning every time.
+   */
+  private reportInvalid(invalid: InvalidPreset[]): void {
+    for (const { preset, problems } of invalid) {
+      const id = `${preset.metadata.uid ?? `${preset.metadata.namespace}/${preset.metadata.name}`}@${preset.metadata.resourceVersion ?? ''}`;
+      if (this.reportedInvalid.has(id)) continue;
+      if (this.reportedInvalid.size > 10_000) this.reportedInvalid.clear(); // bounded; at worst some are reported twice
+      this.reportedInvalid.add(id);
+      const message = `PodPreset skipped, not applied to any pod until fixed: ${problems.join('; ')}`;
+      this.log.warn('invalid PodPreset skipped', { namespace: preset.metadata.namespace, preset: preset.metadata.name, problems });
+      this.event(preset.metadata.namespace ?? '', { name: preset.metadata.name, uid: preset.metadata.uid }, 'PodPresetInvalid', message);
     }
   }
 

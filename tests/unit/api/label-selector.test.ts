@@ -1,4 +1,4 @@
-import { matchesSelector, selectorString } from '../../../api/label-selector.js';
+import { matchesSelector, selectorProblems, selectorString } from '../../../api/label-selector.js';
 
 describe('matchesSelector', () => {
   const labels = { env: 'prod', region: 'eu', canary: '' };
@@ -43,5 +43,28 @@ describe('selectorString', () => {
         { key: 'i', operator: 'DoesNotExist' },
       ],
     })).toBe('a=b,c in (d,e),f notin (g),h,!i');
+  });
+});
+
+describe('selectorProblems', () => {
+  it('accepts valid selectors', () => {
+    expect(selectorProblems(undefined)).toEqual([]);
+    expect(selectorProblems({})).toEqual([]);
+    expect(selectorProblems({
+      matchLabels: { 'app.kubernetes.io/name': 'web', empty: '' },
+      matchExpressions: [{ key: 'a', operator: 'In', values: ['x'] }, { key: 'b', operator: 'Exists' }, { key: 'c', operator: 'DoesNotExist', values: [] }],
+    })).toEqual([]);
+  });
+  it('names what LabelSelectorAsSelector would refuse', () => {
+    const p = (s: unknown) => selectorProblems(s).join('; ');
+    expect(p({ matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] })).toMatch(/operator "Gt" is not one of/);
+    expect(p({ matchExpressions: [{ key: 'a', operator: 'In' }] })).toMatch(/values must be non-empty for operator In/);
+    expect(p({ matchExpressions: [{ key: 'a', operator: 'NotIn', values: [] }] })).toMatch(/values must be non-empty for operator NotIn/);
+    expect(p({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).toMatch(/values must be empty for operator Exists/);
+    expect(p({ matchLabels: { a: 1 } })).toMatch(/value 1 is not a string/);
+    expect(p({ matchLabels: { 'bad key!': 'x' } })).toMatch(/invalid label key/);
+    expect(p({ matchLabels: { a: 'x'.repeat(64) } })).toMatch(/invalid label value/);
+    expect(p({ matchExpressions: 'a' })).toMatch(/not a list/);
+    expect(p('a=b')).toMatch(/not an object/);
   });
 });
