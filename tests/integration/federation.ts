@@ -1,5 +1,9 @@
 // Access to the test federation from integration tests.
+import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
+import { createLogger } from '../../controller/logger.js';
 import { KubeClient } from '../../kube-client/client.js';
+import { resourcePath } from '../../kube-client/paths.js';
+import type { MemberContext } from '../../reconfigurators/types.js';
 import type { UpOptions } from '../../local-federation/launcher.js';
 import { instanceDir, readState, type ClusterState, type FederationState, type RealNodeState } from '../../local-federation/state.js';
 import { sleep, waitFor } from '../../kube-client/wait.js';
@@ -86,4 +90,22 @@ export function itRealNode(name: string, fn: (node: RealNodeState) => Promise<vo
   if ('node' in need) it(name, () => fn(need.node), timeoutMs);
   else if ('skip' in need) it.skip(skipNote(name, need.skip), () => undefined);
   else it(name, () => { throw new Error(need.fail); });
+}
+
+/**
+ * A tactic's MemberContext for a member of the test federation, with the annotations its KubeFedCluster
+ * carries on the host (e.g. the webhook URL); `events` collects what the tactic records.
+ */
+export async function memberContext(name: string, client: KubeClient, events: string[] = []): Promise<MemberContext> {
+  const host = await adminClient('host');
+  try {
+    const kfc = await host.get<KubeFedCluster>(resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, name));
+    return {
+      cluster: name, annotations: kfc.metadata.annotations ?? {}, client, log: createLogger('warn'), signal: new AbortController().signal,
+      options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 },
+      now: () => new Date(), event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
+    };
+  } finally {
+    host.close();
+  }
 }

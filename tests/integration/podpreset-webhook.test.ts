@@ -5,16 +5,13 @@
 // alone. The webhook runs as the local federation's host process (URL mode).
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
 import type { EnvVar, Pod, Volume, VolumeMount } from '../../reconfigurators/podpreset/podpreset-api.js';
-import { createLogger } from '../../controller/logger.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { KubeApiError } from '../../kube-client/client.js';
-import { resourcePath } from '../../kube-client/paths.js';
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../../reconfigurators/podpreset/reconfigurator.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
 import { normalizeEnvVar, normalizeVolume, normalizeVolumeMount } from '../../webhooks/podpreset/defaults.js';
-import { adminClient, eventually, federation } from './federation.js';
+import { adminClient, eventually, memberContext, federation } from './federation.js';
 import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
 const MEMBER = 'member-1';
@@ -76,14 +73,8 @@ describe('PodPreset webhook admission on a real API server', () => {
     (await member.list<EventObj>(`/api/v1/namespaces/${ns}/events`, { query: { fieldSelector: `reason=${reason}` } })).items;
 
   beforeAll(async () => {
-    const host = await adminClient('host');
-    const kfc = await host.get<KubeFedCluster>(resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, MEMBER));
-    host.close();
     member = await adminClient(MEMBER);
-    ctx = {
-      cluster: MEMBER, annotations: kfc.metadata.annotations ?? {}, client: member, log: createLogger('warn'), signal: new AbortController().signal,
-      options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 }, now: () => new Date(), event: () => undefined,
-    };
+    ctx = await memberContext(MEMBER, member);
     await r.revert(ctx);
     // A previous run's namespaces may still be terminating.
     for (const ns of [NS, NS_INVALID]) await member.delete(`/api/v1/namespaces/${ns}`).catch(() => undefined);

@@ -1,16 +1,13 @@
 // The PodPreset tactic on a real member API server: install, admission
 // semantics checked on the pods the API server stored, webhook outage,
 // certificate renewal under load, and revert.
-import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
 import type { Pod } from '../../reconfigurators/podpreset/podpreset-api.js';
-import { createLogger } from '../../controller/logger.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { KubeApiError } from '../../kube-client/client.js';
-import { resourcePath } from '../../kube-client/paths.js';
 import { startComponent, stopComponent } from '../../local-federation/components.js';
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../../reconfigurators/podpreset/reconfigurator.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
-import { adminClient, eventually, TEST_FEDERATION } from './federation.js';
+import { adminClient, eventually, memberContext, TEST_FEDERATION } from './federation.js';
 import { sleep } from '../../kube-client/wait.js';
 import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
@@ -36,15 +33,8 @@ describe('PodPreset tactic', () => {
   const envOf = (p: Pod, i = 0) => Object.fromEntries((p.spec.containers[i]!.env ?? []).map((e) => [e.name, e.value]));
 
   beforeAll(async () => {
-    const host = await adminClient('host');
-    const kfc = await host.get<KubeFedCluster>(resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, MEMBER));
-    host.close();
     member = await adminClient(MEMBER);
-    ctx = {
-      cluster: MEMBER, annotations: kfc.metadata.annotations ?? {}, client: member, log: createLogger('warn'), signal: new AbortController().signal,
-      options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 },
-      now: () => new Date(), event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
-    };
+    ctx = await memberContext(MEMBER, member, events);
     await r.revert(ctx); // a clean member whatever ran before
     await member.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }).catch((e: unknown) => {
       if (!(e instanceof KubeApiError && e.statusCode === 409)) throw e;
