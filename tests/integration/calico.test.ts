@@ -12,6 +12,7 @@ import type { MemberContext } from '../../reconfigurators/types.js';
 import { calicoLikeManifest } from '../../local-federation/calico-standin.js';
 import { adminClient, eventually, TEST_NODES } from './federation.js';
 import { probeThenReconfigure } from '../../reconfigurators/run.js';
+import { freePort } from '../../local-federation/free-port.js';
 
 const ctxFor = (cluster: string, client: KubeClient, events: string[]): MemberContext => ({
   cluster, annotations: {}, client, log: createLogger('warn'), signal: new AbortController().signal,
@@ -130,8 +131,10 @@ describe('Calico tactic', () => {
   it('says clearly when the manifest cannot be had', async () => {
     const m = await adminClient('member-2');
     try {
-      await expect(probeThenReconfigure(r, ctxFor('member-2', m, []), { name: 'networkpolicy', calico: { manifestURL: 'http://127.0.0.1:1/calico.yaml' } }))
-        .rejects.toThrow(/GET http:\/\/127.0.0.1:1\/calico.yaml: connect ECONNREFUSED/);
+      // A port nothing listens on (fetch refuses "bad ports" such as 1 before connecting).
+      const url = `http://127.0.0.1:${await freePort()}/calico.yaml`;
+      await expect(probeThenReconfigure(r, ctxFor('member-2', m, []), { name: 'networkpolicy', calico: { manifestURL: url } }))
+        .rejects.toThrow(`GET ${url}: connect ECONNREFUSED`);
     } finally {
       m.close();
     }

@@ -25,9 +25,9 @@ import { probeThenReconfigure } from '../../reconfigurators/run.js';
 const fedfeat = path.join(repoRoot, 'bin', 'fedfeat.js');
 const kubeconfig = () => path.join(federation().dir, 'kubeconfig');
 
-/** Names of what a cluster holds that the harness could have touched. */
+/** Names of what a cluster holds that the harness could have touched (what an earlier test is still deleting does not count). */
 async function snapshot(c: KubeClient): Promise<string[]> {
-  const names = async (p: string) => (await c.list<KubeObject>(p)).items.map((o) => `${p} ${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+  const names = async (p: string) => (await c.list<KubeObject>(p)).items.filter((o) => !o.metadata.deletionTimestamp).map((o) => `${p} ${o.metadata.namespace ?? ''}/${o.metadata.name}`);
   return [
     ...(await names('/api/v1/namespaces')), ...(await names('/apis/apiextensions.k8s.io/v1/customresourcedefinitions')),
     ...(await names('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations')), ...(await names('/apis/apps/v1/daemonsets')),

@@ -89,6 +89,7 @@ describe('PodPreset webhook admission on a real API server', () => {
   afterAll(async () => {
     await member.delete(`/api/v1/namespaces/${NS}`);
     await member.delete(`/api/v1/namespaces/${NS_INVALID}`);
+    await member.waitGone([NS, NS_INVALID].map((ns) => `/api/v1/namespaces/${ns}`), 120_000); // later tests compare the member's namespaces
     await r.revert(ctx);
     member.close();
   });

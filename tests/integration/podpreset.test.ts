@@ -43,6 +43,7 @@ describe('PodPreset tactic', () => {
 
   afterAll(async () => {
     await member.delete(`/api/v1/namespaces/${NS}`);
+    await member.waitGone([`/api/v1/namespaces/${NS}`], 120_000); // later tests compare the member's namespaces
     await r.revert(ctx);
     member.close();
   });
