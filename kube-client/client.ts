@@ -48,6 +48,8 @@ export class KubeApiError extends Error {
     readonly statusCode: number,
     readonly reason: string,
     readonly body: string,
+    /** The server's Retry-After (seconds), when it sent one (429, 503). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`${method} ${path}: ${statusCode} ${reason}`);
     this.name = 'KubeApiError';
@@ -130,21 +132,26 @@ export class KubeClient {
 
   /**
    * One request; a 429 (API priority and fairness, or storage still initializing after an API
-   * server restart) is retried a few times after the server's Retry-After, capped at 2 s.
+   * server restart) is retried up to 4 times after the server's Retry-After, or 250 ms doubling
+   * without one, capped at 2 s. A 401 re-reads kubeconfig credentials once and retries.
    */
   async requestText(method: string, path: string, opts: RequestOptions = {}): Promise<string> {
     await this.freshAuth(false);
-    for (let attempt = 0; ; attempt++) {
+    let reauthenticated = false;
+    for (let throttled = 0; ;) {
       try {
         return await this.requestOnce(method, path, opts);
       } catch (e) {
         // An expired token: read the credentials once more and retry once.
-        if (e instanceof KubeApiError && e.statusCode === 401 && this.refreshAuth && attempt === 0) {
+        if (e instanceof KubeApiError && e.statusCode === 401 && this.refreshAuth && !reauthenticated) {
+          reauthenticated = true;
           await this.freshAuth(true);
           continue;
         }
-        if (!(e instanceof KubeApiError && e.statusCode === 429) || attempt >= 4) throw e;
-        await sleep(Math.min(2000, 250 * 2 ** attempt));
+        if (!(e instanceof KubeApiError && e.statusCode === 429) || throttled >= 4) throw e;
+        const wait = e.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : 250 * 2 ** throttled;
+        throttled++;
+        await sleep(Math.min(2000, wait));
       }
     }
   }
@@ -181,7 +188,8 @@ export class KubeClient {
             } catch {
               reason = text.slice(0, 300) || reason;
             }
-            reject(new KubeApiError(method, url.pathname, code, reason, text));
+            const retryAfter = Number(res.headers['retry-after']);
+            reject(new KubeApiError(method, url.pathname, code, reason, text, Number.isFinite(retryAfter) && res.headers['retry-after'] !== undefined ? retryAfter : undefined));
           });
         },
       );

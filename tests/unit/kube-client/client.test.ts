@@ -52,7 +52,7 @@ interface Seen {
 }
 
 /** What the test server answers: a status and body per request, decided by the test. */
-let answer: (req: Seen) => { status: number; body: unknown };
+let answer: (req: Seen) => { status: number; body: unknown; headers?: Record<string, string> };
 const seen: Seen[] = [];
 let server: https.Server;
 let serverUrl: string;
@@ -68,8 +68,8 @@ beforeAll(async () => {
     seen.push(s);
     req.resume();
     req.on('end', () => {
-      const { status, body } = answer(s);
-      res.writeHead(status, { 'Content-Type': 'application/json' });
+      const { status, body, headers } = answer(s);
+      res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     });
   });
@@ -88,7 +88,7 @@ beforeEach(() => {
   sleeps.length = 0;
 });
 
-const status = (code: number, reason: string) => ({ status: code, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message: `${reason} (test)`, code } });
+const status = (code: number, reason: string, headers: Record<string, string> = {}) => ({ status: code, headers, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message: `${reason} (test)`, code } });
 const ok = { status: 200, body: { kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'default' } } };
 
 /**
@@ -197,6 +197,17 @@ describe('KubeClient on a 429', () => {
       // Capped at 2 s.
       expect(sleeps).toEqual([250, 500, 1000, 2000]);
       expect(client.stats).toEqual({ requests: 5, errors: 5 });
+    } finally {
+      client.close();
+    }
+  });
+
+  it("waits the server's Retry-After when it sends one, still capped at 2 s", async () => {
+    const client = KubeClient.fromToken(serverUrl, caPem, 'tok');
+    try {
+      answer = () => (seen.length === 1 ? status(429, 'TooManyRequests', { 'Retry-After': '1' }) : seen.length === 2 ? status(429, 'TooManyRequests', { 'Retry-After': '30' }) : ok);
+      await expect(client.get('/api/v1/namespaces/default')).resolves.toMatchObject({ kind: 'Namespace' });
+      expect(sleeps).toEqual([1000, 2000]);
     } finally {
       client.close();
     }
