@@ -72,9 +72,10 @@ export class WorkQueue<T = string> {
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
     if (pending) clearTimeout(pending.timer);
+    if (!this.items.has(key)) this.items.set(key, item);
     const timer = setTimeout(() => {
       this.timers.delete(key);
-      this.add(item);
+      this.add(this.items.get(key) ?? item); // the latest item for the key, should a newer one have been added
     }, delayMs);
     timer.unref?.();
     this.timers.set(key, { at, timer });
@@ -97,7 +98,10 @@ export class WorkQueue<T = string> {
 
   /** Items being processed right now that match. */
   processingWhere(match: (item: T) => boolean): T[] {
-    return [...this.processing].map((k) => this.items.get(k)!).filter(match);
+    return [...this.processing].flatMap((k) => {
+      const item = this.items.get(k);
+      return item !== undefined && match(item) ? [item] : [];
+    });
   }
 
   forget(item: T): void {
@@ -142,6 +146,9 @@ export class WorkQueue<T = string> {
           return;
         }
         this.queued.delete(key);
+        // Marked processing here, synchronously: an add() before the worker resumes must mark the key dirty,
+        // not queue it again for a second worker (the same key is never processed twice at once).
+        this.processing.add(key);
         resolve(key);
       };
       take();
@@ -153,7 +160,6 @@ export class WorkQueue<T = string> {
       const key = await this.next();
       if (key === undefined) return;
       const item = this.items.get(key)!;
-      this.processing.add(key);
       try {
         const result = await this.handler(item);
         this.forget(item);

@@ -39,6 +39,45 @@ describe('WorkQueue', () => {
     await q.shutdown();
   });
 
+  it('never hands one key to two workers when it is added again before the first worker resumes', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    const q = new WorkQueue(async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      runs++;
+      await sleep(20);
+      running--;
+    }, { concurrency: 4 });
+    q.start();
+    q.add('k'); // an idle worker takes it at once...
+    q.add('k'); // ...and this, in the same tick, must only mark it dirty
+    await sleep(10);
+    await q.whenIdle();
+    await sleep(50);
+    await q.whenIdle();
+    expect(maxRunning).toBe(1);
+    expect(runs).toBe(2);
+    await q.shutdown();
+  });
+
+  it('tells which typed items are being processed', async () => {
+    type Item = { kind: 'member' | 'status'; name: string };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue<Item>(async () => gate, { concurrency: 2, keyOf: (i) => `${i.kind}/${i.name}` });
+    q.start();
+    q.add({ kind: 'member', name: 'a' });
+    q.add({ kind: 'status', name: 'a' });
+    await sleep(5);
+    expect(q.processingWhere((i) => i.kind === 'member')).toEqual([{ kind: 'member', name: 'a' }]);
+    release();
+    await q.whenIdle();
+    expect(q.processingWhere(() => true)).toEqual([]);
+    await q.shutdown();
+  });
+
   it('works on different keys concurrently up to the limit', async () => {
     let running = 0;
     let maxRunning = 0;
