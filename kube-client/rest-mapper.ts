@@ -54,7 +54,12 @@ export class RestMapper {
   private discover(apiVersion: string): Promise<Map<string, ResourceInfo>> {
     let p = this.groups.get(apiVersion);
     if (!p) {
-      p = (this.get(apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`) as Promise<DiscoveryList>).then((list) => {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      // A group-version the server does not serve answers 404: it simply has no kinds (an UnknownKind below).
+      p = (this.get(path) as Promise<DiscoveryList>).catch((e: unknown) => {
+        if ((e as { statusCode?: number }).statusCode === 404) return {} as DiscoveryList;
+        throw e;
+      }).then((list) => {
         const kinds = new Map<string, ResourceInfo>();
         // Subresources (pods/status) share their parent's kind: skip them.
         for (const r of list.resources ?? []) if (!r.name.includes('/')) kinds.set(r.kind, { plural: r.name, namespaced: r.namespaced });

@@ -22,7 +22,8 @@ export interface PodPresetObserved {
   crd?: KubeObject;
   caSecret?: Secret;
   tlsSecret?: Secret;
-  dryRun: { ok: boolean; message: string };
+  /** Sent only when every cheaper check passed: a pod create goes through every admission plugin of the member. */
+  dryRun?: { ok: boolean; message: string };
   endpoint: Endpoint;
   now: Date;
   renewBeforeMs: number;
@@ -59,18 +60,22 @@ async function dryRunPod(client: KubeClient, image: string, timeoutMs: number): 
   }
 }
 
-/** Gather: every read the probe and reconfigure need, in parallel. */
+/**
+ * Gather: the reads the probe and reconfigure need, in parallel (discovery, the webhook configuration, the
+ * CRD, both certificate Secrets); then, only when the rules on those pass, the dry-run pod.
+ */
 export async function gather(client: KubeClient, o: { endpoint: Endpoint; probeImage: string; timeoutMs: number; now: Date; renewBeforeMs: number }): Promise<PodPresetObserved> {
   const t = { timeoutMs: o.timeoutMs };
-  const [api, mwc, crd, caSecret, tlsSecret, dryRun] = await Promise.all([
+  const [api, mwc, crd, caSecret, tlsSecret] = await Promise.all([
     apiResourceServed(client, PODPRESET_GROUP, PODPRESET_VERSION, PODPRESET_PLURAL, o.timeoutMs),
     client.getOptional(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${MWC_NAME}`, t),
     client.getOptional(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PODPRESET_CRD_NAME}`, t),
     client.getOptional<Secret>(`/api/v1/namespaces/${NAMESPACE}/secrets/${CA_SECRET}`, t),
     client.getOptional<Secret>(`/api/v1/namespaces/${NAMESPACE}/secrets/${TLS_SECRET}`, t),
-    dryRunPod(client, o.probeImage, o.timeoutMs),
   ]);
-  return { api, webhookConfigured: mwc !== undefined, crd, caSecret, tlsSecret, dryRun, endpoint: o.endpoint, now: o.now, renewBeforeMs: o.renewBeforeMs };
+  const observed: PodPresetObserved = { api, webhookConfigured: mwc !== undefined, crd, caSecret, tlsSecret, endpoint: o.endpoint, now: o.now, renewBeforeMs: o.renewBeforeMs };
+  if (CONFIGURATION_RULES.every((rule) => rule(observed) === undefined)) observed.dryRun = await dryRunPod(client, o.probeImage, o.timeoutMs);
+  return observed;
 }
 
 /** Why the serving certificate must be (re)issued, or undefined (pure). */
@@ -80,8 +85,8 @@ export function certificateProblem(o: PodPresetObserved): string | undefined {
   return servingCertProblem(secretPem(o.tlsSecret), caPem, o.endpoint, o.renewBeforeMs, o.now.getTime());
 }
 
-/** The decision chain, most basic first. */
-export const PODPRESET_RULES: ReadonlyArray<Rule<PodPresetObserved>> = [
+/** The rules on what is configured, most basic first; the webhook's answer is asked only when they all pass. */
+const CONFIGURATION_RULES: ReadonlyArray<Rule<PodPresetObserved>> = [
   (o) => (o.api.served ? undefined : { state: 'Missing', reason: 'APINotServed', message: o.api.message }),
   (o) => (o.webhookConfigured ? undefined : { state: 'Missing', reason: 'WebhookNotConfigured', message: `${o.api.message}, but MutatingWebhookConfiguration ${MWC_NAME} is absent: presets would not be applied` }),
   (o) => (secretPem(o.caSecret) ? undefined : { state: 'Missing', reason: 'CertificateMissing', message: `Secret ${NAMESPACE}/${CA_SECRET} with the webhook CA is absent` }),
@@ -89,6 +94,11 @@ export const PODPRESET_RULES: ReadonlyArray<Rule<PodPresetObserved>> = [
     const problem = certificateProblem(o);
     return problem ? { state: 'Missing', reason: 'CertificateNeedsRenewal', message: problem } : undefined;
   },
-  (o) => (o.dryRun.ok ? undefined : { state: 'Missing', reason: 'WebhookNotAnswering', message: `webhook configured but not answering: ${o.dryRun.message}` }),
+];
+
+/** The decision chain. */
+export const PODPRESET_RULES: ReadonlyArray<Rule<PodPresetObserved>> = [
+  ...CONFIGURATION_RULES,
+  (o) => (o.dryRun?.ok ? undefined : { state: 'Missing', reason: 'WebhookNotAnswering', message: `webhook configured but not answering: ${o.dryRun?.message ?? 'not asked'}` }),
   (o) => ({ state: 'Supported', reason: 'APIServedAndWebhookAnswering', message: `${o.api.message}; the webhook answered a dry-run pod admission` }),
 ];

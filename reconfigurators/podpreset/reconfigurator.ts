@@ -3,7 +3,7 @@
 // touching the member's control plane. Every object it creates carries
 // app.kubernetes.io/managed-by=fedfeat, and revert deletes only those.
 import type { DesiredFeature } from '../../api/featureconfig.js';
-import { KubeClient, type KubeObject } from '../../kube-client/client.js';
+import { KubeApiError, KubeClient, type KubeObject } from '../../kube-client/client.js';
 import { waitFor } from '../../kube-client/wait.js';
 import { decide } from '../decision.js';
 import { probeUntilSupported } from '../run.js';
@@ -106,8 +106,7 @@ export class PodPresetReconfigurator implements Reconfigurator<PodPresetObserved
     let tls: Secret | undefined = seen.tlsSecret;
     if (caCert && caKey) ca = { cert: caCert, key: caKey };
     else {
-      ca = await createWebhookCA();
-      await c.applyObject(tlsSecret(CA_SECRET, ca), FIELD_MANAGER);
+      ca = await this.createCA(c);
       tls = undefined; // signed by a CA that is gone
     }
     const problem = force ? 'renewal requested' : certificateProblem({ ...seen, caSecret: tlsSecret(CA_SECRET, ca) as Secret, tlsSecret: tls });
@@ -117,6 +116,26 @@ export class PodPresetReconfigurator implements Reconfigurator<PodPresetObserved
     const message = `serving certificate issued (${problem}), valid ${this.o.certValidityDays} days`;
     ctx.event('Normal', 'CertificateIssued', message);
     return { ca, renewed: message };
+  }
+
+  /**
+   * Creates the CA Secret, create-only: another reconcile (a second FeatureConfig enforcing podpreset on this
+   * member) may have created one since the probe; then that one is used, so both serve one CA.
+   */
+  private async createCA(c: KubeClient): Promise<Pem> {
+    const fresh = await createWebhookCA();
+    const secret = tlsSecret(CA_SECRET, fresh);
+    try {
+      await c.post(`/api/v1/namespaces/${NAMESPACE}/secrets`, secret, { query: { fieldManager: FIELD_MANAGER } });
+      return fresh;
+    } catch (e) {
+      if (!(e instanceof KubeApiError && e.statusCode === 409)) throw e;
+      const existing = await c.get<Secret>(await c.pathOf(secret));
+      const cert = secretPem(existing);
+      const key = secretPem(existing, 'tls.key');
+      if (!cert || !key) throw new Error(`Secret ${NAMESPACE}/${CA_SECRET} exists without a CA certificate and key: delete it and fedfeat creates a new CA`);
+      return { cert, key };
+    }
   }
 
   private async waitEstablished(c: KubeClient): Promise<void> {

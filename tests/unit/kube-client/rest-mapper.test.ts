@@ -43,6 +43,13 @@ describe('RestMapper', () => {
     expect(await m.resourceFor('crd.projectcalico.org/v1', 'IPPool')).toEqual({ plural: 'ippools', namespaced: false });
   });
 
+  it('takes a group-version the server does not serve (404) as one without kinds', async () => {
+    const m = new RestMapper(async (path) => {
+      throw Object.assign(new Error(`GET ${path}: 404 Not Found`), { statusCode: 404 });
+    });
+    await expect(m.objectPath({ apiVersion: 'policy/v1beta1', kind: 'PodDisruptionBudget', metadata: { name: 'p', namespace: 'n' } })).rejects.toBeInstanceOf(UnknownKind);
+  });
+
   it('retries a failed discovery instead of caching the failure', async () => {
     const d = fakeDiscovery({});
     const m = new RestMapper(d.get);

@@ -1,6 +1,7 @@
 import { decide } from '../../../../reconfigurators/decision.js';
 import { createWebhookCA, issueServingCert, type Pem } from '../../../../reconfigurators/podpreset/certs.js';
-import { PODPRESET_RULES, type PodPresetObserved, type Secret } from '../../../../reconfigurators/podpreset/probe.js';
+import { KubeApiError, type KubeClient } from '../../../../kube-client/client.js';
+import { gather, PODPRESET_RULES, type PodPresetObserved, type Secret } from '../../../../reconfigurators/podpreset/probe.js';
 
 const DAY = 86_400_000;
 const secret = (p: Pem): Secret => ({
@@ -43,5 +44,50 @@ describe('PodPreset decision chain', () => {
   it('asks for a new certificate when the endpoint needs names the certificate lacks', () => {
     const moved = { ...healthy, endpoint: { dnsNames: endpoint.dnsNames, ipAddresses: ['10.0.0.7'] } };
     expect(decide(moved, PODPRESET_RULES)).toMatchObject({ reason: 'CertificateNeedsRenewal', message: expect.stringContaining('IP Address:10.0.0.7') });
+  });
+});
+
+describe('PodPreset gather', () => {
+  /** A member where only what `objects` holds exists; records every request. */
+  function fakeMember(objects: Record<string, unknown>) {
+    const requests: string[] = [];
+    const client = {
+      get: async (path: string) => {
+        requests.push(`GET ${path}`);
+        if (path === '/apis/settings.k8s.io/v1alpha1') return objects[path] ?? Promise.reject(new KubeApiError('GET', path, 404, 'NotFound', ''));
+        return objects[path];
+      },
+      getOptional: async (path: string) => {
+        requests.push(`GET ${path}`);
+        return objects[path];
+      },
+      post: async (path: string) => {
+        requests.push(`POST ${path}`);
+        return { metadata: { annotations: { 'fedfeat.io/webhook-probe-seen': 'true' } } };
+      },
+    } as unknown as KubeClient;
+    return { client, requests };
+  }
+  const opts = { endpoint, probeImage: 'pause', timeoutMs: 1000, now: new Date(), renewBeforeMs: 30 * DAY };
+
+  it('sends no dry-run pod through the member\'s admission chain while the configuration is already missing', async () => {
+    const m = fakeMember({});
+    const seen = await gather(m.client, opts);
+    expect(decide(seen, PODPRESET_RULES).reason).toBe('APINotServed');
+    expect(m.requests.filter((r) => r.startsWith('POST'))).toEqual([]);
+    expect(m.requests).toHaveLength(5); // discovery, webhook configuration, CRD, two Secrets: once each
+  });
+
+  it('asks the webhook with a dry-run pod once everything is configured', async () => {
+    const ca = await createWebhookCA();
+    const m = fakeMember({
+      '/apis/settings.k8s.io/v1alpha1': { resources: [{ name: 'podpresets' }] },
+      '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/fedfeat-podpreset': { metadata: { name: 'fedfeat-podpreset' } },
+      '/api/v1/namespaces/fedfeat-system/secrets/podpreset-webhook-ca': secret(ca),
+      '/api/v1/namespaces/fedfeat-system/secrets/podpreset-webhook-tls': secret(await issueServingCert(ca, endpoint.dnsNames, [], 365)),
+    });
+    const seen = await gather(m.client, opts);
+    expect(m.requests.filter((r) => r.startsWith('POST'))).toEqual(['POST /api/v1/namespaces/default/pods']);
+    expect(decide(seen, PODPRESET_RULES).state).toBe('Supported');
   });
 });
