@@ -16,49 +16,41 @@ describe('WorkQueue', () => {
     await q.shutdown();
   });
 
-  it('never processes one key concurrently, and reruns a key added while it was processing', async () => {
-    let running = 0;
-    let maxRunning = 0;
-    let runs = 0;
+  /** A queue of 4 workers whose handler takes `ms` and counts runs and the most running at once. */
+  function countingQueue(ms: number) {
+    const seen = { running: 0, maxRunning: 0, runs: 0 };
     const q = new WorkQueue(async () => {
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      runs++;
-      await sleep(30);
-      running--;
+      seen.running++;
+      seen.maxRunning = Math.max(seen.maxRunning, seen.running);
+      seen.runs++;
+      await sleep(ms);
+      seen.running--;
     }, { concurrency: 4 });
     q.start();
+    return { q, seen };
+  }
+
+  it('never processes one key concurrently, and reruns a key added while it was processing', async () => {
+    const { q, seen } = countingQueue(30);
     q.add('k');
     await sleep(5);
     q.add('k'); // while processing: marks dirty
     q.add('k');
     await sleep(100);
     await q.whenIdle();
-    expect(maxRunning).toBe(1);
-    expect(runs).toBe(2);
+    expect(seen).toMatchObject({ maxRunning: 1, runs: 2 });
     await q.shutdown();
   });
 
   it('never hands one key to two workers when it is added again before the first worker resumes', async () => {
-    let running = 0;
-    let maxRunning = 0;
-    let runs = 0;
-    const q = new WorkQueue(async () => {
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      runs++;
-      await sleep(20);
-      running--;
-    }, { concurrency: 4 });
-    q.start();
+    const { q, seen } = countingQueue(20);
     q.add('k'); // an idle worker takes it at once...
     q.add('k'); // ...and this, in the same tick, must only mark it dirty
     await sleep(10);
     await q.whenIdle();
     await sleep(50);
     await q.whenIdle();
-    expect(maxRunning).toBe(1);
-    expect(runs).toBe(2);
+    expect(seen).toMatchObject({ maxRunning: 1, runs: 2 });
     await q.shutdown();
   });
 
