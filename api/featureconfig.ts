@@ -62,11 +62,26 @@ export interface Condition {
   message: string;
 }
 
+/** A member feature that needs attention, in the FeatureConfig's bounded list. */
+export interface AttentionItem {
+  cluster: string;
+  feature: FeatureName;
+  state: FeatureState;
+  reason?: string;
+  message?: string;
+}
+
+/**
+ * Stays small at any fleet size: counts and a bounded list. Each member's results are a
+ * ClusterFeatureStatus object (api/cluster-feature-status.ts).
+ */
 export interface FeatureConfigStatus {
   observedGeneration?: number;
   clusterSummary?: string;
   conditions?: Condition[];
-  clusters?: ClusterFeatureStatus[];
+  members?: { selected: number; reported: number; ready: number };
+  featureCounts?: Partial<Record<Exclude<FeatureState, 'Reverted'>, number>>;
+  attention?: AttentionItem[];
 }
 
 export interface FeatureConfig extends KubeObject {

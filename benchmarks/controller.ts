@@ -16,6 +16,7 @@ import { controllerCommand, controllerKubeconfig, installHostManifests } from '.
 import { down, up } from '../local-federation/launcher.js';
 import { rssMiB } from '../local-federation/proc-stats.js';
 import { sleep } from '../kube-client/wait.js';
+import { listClusterFeatureStatuses } from '../api/cluster-feature-status.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,7 +63,7 @@ async function run(members: number, nodes: number, idleSeconds: number): Promise
     await host.apply(fcPath, { apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: 'bench' }, spec: { podpreset: true, networkpolicy: true, mode: 'inform' } } as KubeObject, 'bench');
     await until(async () => {
       const fc = await host.get<FeatureConfig>(fcPath);
-      return (fc.status?.clusters ?? []).filter((c) => c.features.length === 2).length === members;
+      return fc.status?.members?.reported === members && fc.status.featureCounts !== undefined;
     }, 300_000);
     const applyToReported = (performance.now() - t0) / 1000;
 
@@ -77,8 +78,8 @@ async function run(members: number, nodes: number, idleSeconds: number): Promise
         versions: [{ name: 'v1alpha1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
     } as KubeObject, 'bench');
     await until(async () => {
-      const fc = await host.get<FeatureConfig>(fcPath);
-      return fc.status?.clusters?.find((c) => c.name === last.name)?.features.find((f) => f.name === 'podpreset')?.reason === 'WebhookNotConfigured';
+      const [result] = (await listClusterFeatureStatuses(host, 'bench')).filter((o) => o.cluster === last.name);
+      return result?.features.find((f) => f.name === 'podpreset')?.reason === 'WebhookNotConfigured';
     }, 120_000);
     const driftSeconds = (performance.now() - t1) / 1000;
     m.close();

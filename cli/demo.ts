@@ -43,9 +43,9 @@ export async function demo(instance: string, out: NodeJS.WritableStream = proces
     let last = '';
     // Settled: every member reported and the rollout finished (nothing reconfiguring or waiting for a slot).
     await waitFor(`status of all ${members} members to settle`, async () => {
-      const [fc] = await fetchFeatureConfigs(host, 'cpumanagementpolicy') as FeatureConfig[];
-      if (fc?.status?.observedGeneration !== fc?.metadata.generation) return false;
-      const clusters = fc?.status?.clusters ?? [];
+      const [view] = await fetchFeatureConfigs(host, 'cpumanagementpolicy');
+      if (view?.fc.status?.observedGeneration !== view?.fc.metadata.generation) return false;
+      const clusters = view?.members ?? [];
       const features = clusters.flatMap((c) => c.features.map((f) => ({ ...f, cluster: c.name })));
       const busy = features.filter((f) => f.state === 'Reconfiguring' || f.reason === 'RolloutLimit' || f.reason === 'WaitingForCanary');
       const line = `members reported ${clusters.filter((c) => c.features.length).length}/${members}; ` +

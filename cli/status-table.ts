@@ -1,18 +1,27 @@
-// `fedfeat status [NAME]`: the per-cluster, per-feature table of FeatureConfigs.
-import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig } from '../api/featureconfig.js';
+// `fedfeat status [NAME]`: the per-cluster, per-feature table of FeatureConfigs,
+// from each FeatureConfig's status and its members' ClusterFeatureStatus objects.
+import { cfsPath, FEATURECONFIG_LABEL, toClusterResult, type ClusterFeatureStatusObject } from '../api/cluster-feature-status.js';
+import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type ClusterFeatureStatus, type FeatureConfig } from '../api/featureconfig.js';
 import type { KubeClient } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
 import { table } from './federation-summary.js';
 
-export function renderStatus(items: FeatureConfig[]): string {
+/** A FeatureConfig with its members' results. */
+export interface FeatureConfigView {
+  fc: FeatureConfig;
+  members: ClusterFeatureStatus[];
+}
+
+export function renderStatus(items: FeatureConfigView[]): string {
   if (!items.length) return 'no FeatureConfig on the host\n';
   let out = '';
-  for (const fc of items) {
+  for (const { fc, members } of items) {
     const ready = fc.status?.conditions?.find((c) => c.type === 'Ready');
     const stale = fc.status?.observedGeneration !== fc.metadata.generation ? ' (status not yet updated for the latest spec)' : '';
-    out += `${fc.metadata.name}: Ready=${ready?.status ?? 'Unknown'} (${ready?.reason ?? 'NotObserved'}) clusters ${fc.status?.clusterSummary ?? '-'} mode ${fc.spec.mode ?? 'enforce'}${stale}\n`;
+    const counts = Object.entries(fc.status?.featureCounts ?? {}).filter(([, n]) => n).map(([s, n]) => `${s} ${n}`).join(', ');
+    out += `${fc.metadata.name}: Ready=${ready?.status ?? 'Unknown'} (${ready?.reason ?? 'NotObserved'}) clusters ${fc.status?.clusterSummary ?? '-'} mode ${fc.spec.mode ?? 'enforce'}${counts ? ` [${counts}]` : ''}${stale}\n`;
     const rows = [['CLUSTER', 'FEATURE', 'STATE', 'REASON', 'SINCE', 'MESSAGE']];
-    for (const c of fc.status?.clusters ?? []) {
+    for (const c of members) {
       for (const f of c.features) rows.push([c.name, f.name, f.state, f.reason ?? '', f.lastTransitionTime ?? '', (f.message ?? '').slice(0, 100)]);
       if (!c.features.length) rows.push([c.name, '-', 'Pending', '', '', 'not probed yet']);
     }
@@ -21,7 +30,18 @@ export function renderStatus(items: FeatureConfig[]): string {
   return out;
 }
 
-export async function fetchFeatureConfigs(host: KubeClient, name?: string): Promise<FeatureConfig[]> {
-  if (name) return [await host.get<FeatureConfig>(resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name))];
-  return (await host.list<FeatureConfig>(resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL))).items;
+/** FeatureConfigs (one, or all) with their members' results; one list call for the members of all of them. */
+export async function fetchFeatureConfigs(host: KubeClient, name?: string): Promise<FeatureConfigView[]> {
+  const fcs = name
+    ? [await host.get<FeatureConfig>(resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name))]
+    : (await host.list<FeatureConfig>(resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL))).items;
+  const selector = name ? `${FEATURECONFIG_LABEL}=${name}` : FEATURECONFIG_LABEL;
+  const objects = (await host.list<ClusterFeatureStatusObject>(cfsPath(), { query: { labelSelector: selector } })).items;
+  return fcs.map((fc) => ({
+    fc,
+    members: objects
+      .filter((o) => o.featureConfig === fc.metadata.name && o.metadata.ownerReferences?.some((r) => r.uid === fc.metadata.uid))
+      .sort((a, b) => a.cluster.localeCompare(b.cluster))
+      .map(toClusterResult),
+  }));
 }

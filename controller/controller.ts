@@ -4,6 +4,7 @@
 // so every member is worked on concurrently and a slow or dead member delays
 // no other. The reconcilers live in reconcile-member.ts, reconcile-status.ts
 // and reconcile-finalize.ts; this file wires them up.
+import { cfsPath, toClusterResult, type ClusterFeatureStatusObject } from '../api/cluster-feature-status.js';
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig } from '../api/featureconfig.js';
 import { matchesSelector } from '../api/label-selector.js';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../api/kubefed.js';
@@ -14,6 +15,7 @@ import { EventRecorder } from './events.js';
 import { Informer } from './informer.js';
 import type { Logger } from './logger.js';
 import { DEFAULT_HEALTH, MemberRegistry, type Member } from './member-registry.js';
+import { DEFAULT_WRITER, MemberStatusWriter } from './member-status-writer.js';
 import { MemberWatch } from './member-watch.js';
 import type { Metrics } from './metrics.js';
 import { FIELD_MANAGER, type ControllerOptions, type ControllerParts } from './parts.js';
@@ -45,6 +47,9 @@ export class FeatureController {
   readonly events: EventRecorder;
   private readonly clusters: Informer<KubeFedCluster>;
   private readonly secrets: Informer<Secret>;
+  /** The per-member results stored on the host: what a restarted or new leader rebuilds its view from. */
+  private readonly memberStatuses: Informer<ClusterFeatureStatusObject>;
+  readonly memberStatus: MemberStatusWriter;
   private readonly results = new MemberResults();
   private readonly watches = new Map<string, MemberWatch>();
   private readonly abort = new AbortController();
@@ -61,6 +66,8 @@ export class FeatureController {
     this.featureConfigs = new Informer<FeatureConfig>(host, resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL), log.child({ informer: 'featureconfigs' }));
     this.clusters = new Informer<KubeFedCluster>(host, resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE), log.child({ informer: 'kubefedclusters' }));
     this.secrets = new Informer<Secret>(host, resourcePath('v1', 'secrets', KUBEFED_NAMESPACE), log.child({ informer: 'secrets' }));
+    this.memberStatuses = new Informer<ClusterFeatureStatusObject>(host, cfsPath(), log.child({ informer: 'clusterfeaturestatuses' }));
+    this.memberStatus = new MemberStatusWriter(host, this.memberStatuses, log, { ...DEFAULT_WRITER, fieldManager: FIELD_MANAGER });
     this.members = new MemberRegistry(host, this.clusters, this.secrets, log, opts.health, FIELD_MANAGER);
     this.events = new EventRecorder(host, log, { namespace: opts.eventNamespace, component: 'fedfeat-controller', burst: 25, refillPerMinute: 12 });
     this.queue = new WorkQueue<WorkItem>((item) => this.handle(item), {
@@ -76,6 +83,7 @@ export class FeatureController {
     this.parts = {
       host, registry, log, metrics, opts, now,
       featureConfigs: this.featureConfigs, members: this.members, queue: this.queue, events: this.events, results: this.results,
+      memberStatus: this.memberStatus,
       signal: this.abort.signal,
       selectedMembers: (fc) => this.selectedMembers(fc),
       recentChanges: (cluster) => this.watches.get(cluster)?.recentForeignChanges() ?? [],
@@ -96,8 +104,10 @@ export class FeatureController {
   }
 
   async start(): Promise<void> {
-    for (const inf of [this.featureConfigs, this.clusters, this.secrets]) inf.start();
-    await Promise.all([this.featureConfigs.waitForSync(), this.clusters.waitForSync(), this.secrets.waitForSync()]);
+    const informers = [this.featureConfigs, this.clusters, this.secrets, this.memberStatuses];
+    for (const inf of informers) inf.start();
+    await Promise.all(informers.map((i) => i.waitForSync()));
+    this.restoreResults();
     this.members.start();
     this.queue.start();
     this.log.info('controller started', { featureconfigs: this.featureConfigs.list().length, members: this.members.list().length });
@@ -108,11 +118,28 @@ export class FeatureController {
     await this.queue.shutdown();
     this.members.stop();
     await Promise.all([...this.watches.values()].map((w) => w.stop()));
-    await Promise.all([this.featureConfigs, this.clusters, this.secrets].map((i) => i.stop()));
+    await this.memberStatus.onIdle();
+    await Promise.all([this.featureConfigs, this.clusters, this.secrets, this.memberStatuses].map((i) => i.stop()));
   }
 
   synced(): boolean {
-    return this.featureConfigs.hasSynced() && this.clusters.hasSynced() && this.secrets.hasSynced();
+    return [this.featureConfigs, this.clusters, this.secrets, this.memberStatuses].every((i) => i.hasSynced());
+  }
+
+  /**
+   * A restarted controller, or a standby that just became leader, starts from what the last leader stored:
+   * each member's last results, so a halted rollout stays halted, a canary's failure still counts and drift
+   * is told from a first probe. Objects of a FeatureConfig that is gone (or was re-created) are ignored.
+   */
+  private restoreResults(): void {
+    let restored = 0;
+    for (const o of this.memberStatuses.list()) {
+      const fc = this.featureConfigs.get(o.featureConfig);
+      if (!fc || !o.metadata.ownerReferences?.some((r) => r.uid === fc.metadata.uid)) continue;
+      this.results.of(o.featureConfig).set(o.cluster, toClusterResult(o));
+      restored++;
+    }
+    if (restored) this.log.info('restored member results from ClusterFeatureStatus objects', { restored });
   }
 
   /** Registered members the FeatureConfig's clusterSelector picks, sorted by name. */

@@ -11,6 +11,7 @@ import type { Logger } from './logger.js';
 import type { HealthOptions, Member, MemberRegistry } from './member-registry.js';
 import type { ObservedChange } from './member-watch.js';
 import type { Metrics } from './metrics.js';
+import type { MemberStatusWriter } from './member-status-writer.js';
 import type { MemberResults } from './results.js';
 import type { WorkItem } from './work-items.js';
 import type { WorkQueue } from './workqueue.js';
@@ -39,6 +40,8 @@ export interface ControllerParts {
   queue: WorkQueue<WorkItem>;
   events: EventRecorder;
   results: MemberResults;
+  /** Each member's results as its own ClusterFeatureStatus object on the host. */
+  memberStatus: MemberStatusWriter;
   signal: AbortSignal;
   now(): Date;
   /** Registered members the FeatureConfig's clusterSelector picks, by name. */

@@ -2,6 +2,7 @@
 // requested feature through the member's API server and, in enforce mode and
 // when the rollout allows, run the feature's reconfigurator. Level-triggered:
 // it works from what it observes now, so running it twice is harmless.
+import { CFS_NAMESPACE, cfsName, renderClusterFeatureStatus } from '../api/cluster-feature-status.js';
 import { matchesSelector } from '../api/label-selector.js';
 import { desiredFeatures, modeOf, type ClusterFeatureStatus, type DesiredFeature, type FeatureConfig, type FeatureStatus } from '../api/featureconfig.js';
 import type { ReconfiguratorRegistry } from '../reconfigurators/registry.js';
@@ -157,6 +158,7 @@ export async function reconcileMemberItem(p: ControllerParts, fcName: string, cl
   const results = p.results.of(fcName);
   if (!member || !matchesSelector(fc.spec.clusterSelector, member.labels)) {
     if (results.delete(cluster)) p.queue.add(statusWork(fcName));
+    p.memberStatus.remove(CFS_NAMESPACE, cfsName(fcName, cluster));
     return;
   }
   let reconfigured = false;
@@ -170,6 +172,7 @@ export async function reconcileMemberItem(p: ControllerParts, fcName: string, cl
     publish: (f, r) => {
       reconfigured = true;
       p.results.of(f.metadata.name).set(r.name, r);
+      p.memberStatus.write(renderClusterFeatureStatus(f, r));
       p.queue.add(statusWork(f.metadata.name));
     },
     recentChanges: (c) => p.recentChanges(c),
@@ -179,6 +182,7 @@ export async function reconcileMemberItem(p: ControllerParts, fcName: string, cl
   // The FeatureConfig may have changed while we probed; the newer generation's reconcile is queued.
   if (p.featureConfigs.get(fcName)?.metadata.uid !== fc.metadata.uid) return;
   results.set(cluster, result);
+  p.memberStatus.write(renderClusterFeatureStatus(fc, result));
   for (const f of result.features) p.metrics.setFeatureState(fcName, cluster, f.name, f.state);
   p.queue.add(statusWork(fcName));
   // A rollout slot is free again: members waiting for it go now rather than at their next resync.

@@ -19,6 +19,6 @@ export async function writeStatus(p: ControllerParts, fcName: string): Promise<v
     apiVersion: FEATURECONFIG_API_VERSION, kind: 'FeatureConfig', metadata: { name: fcName }, status,
   } as KubeObject, FIELD_MANAGER);
   if (ready.status === 'True' && prevReady?.status !== 'True') {
-    p.events.record(fc, { type: 'Normal', reason: 'Ready', message: `all ${status.clusters?.length ?? 0} selected members support every feature` });
+    p.events.record(fc, { type: 'Normal', reason: 'Ready', message: `all ${status.members?.selected ?? 0} selected members support every feature` });
   }
 }

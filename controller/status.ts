@@ -1,5 +1,9 @@
 // FeatureConfig status from per-member results (pure).
-import type { ClusterFeatureStatus, Condition, FeatureConfigStatus, FeatureStatus } from '../api/featureconfig.js';
+import type { AttentionItem, ClusterFeatureStatus, Condition, FeatureConfigStatus, FeatureStatus } from '../api/featureconfig.js';
+
+/** Most member features listed in the FeatureConfig's status (the rest are counted, and in ClusterFeatureStatus objects). */
+export const ATTENTION_LIMIT = 20;
+const ATTENTION_ORDER = ['Failed', 'Unknown', 'Missing', 'Reconfiguring'] as const;
 
 /** Keeps a feature's lastTransitionTime unless its state changed. */
 export function withTransition(prev: FeatureStatus | undefined, next: Omit<FeatureStatus, 'lastTransitionTime'>, now: string): FeatureStatus {
@@ -42,11 +46,17 @@ export function aggregateStatus(
     ? { type: 'Degraded', status: 'True', reason: failed.length ? 'ReconfigurationFailed' : 'MembersUnknown', message: list([...failed, ...unknown]) }
     : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no member failed or unreachable' };
 
+  const count = (state: FeatureStatus['state']) => all.filter((f) => f.state === state).length;
+  const attention: AttentionItem[] = ATTENTION_ORDER.flatMap((state) => all.filter((f) => f.state === state))
+    .slice(0, ATTENTION_LIMIT)
+    .map((f) => ({ cluster: f.cluster, feature: f.name, state: f.state, ...(f.reason ? { reason: f.reason } : {}), ...(f.message ? { message: f.message.slice(0, 1024) } : {}) }));
   return {
     observedGeneration: generation,
     clusterSummary: `${readyClusters.length}/${clusters.length}`,
     conditions: [ready, progressing, degraded].map((c) => condition(prev?.conditions, { ...c, observedGeneration: generation }, now)),
-    clusters,
+    members: { selected: clusters.length, reported: probed.length, ready: readyClusters.length },
+    featureCounts: { Supported: count('Supported'), Missing: missing.length, Reconfiguring: reconfiguring.length, Failed: failed.length, Unknown: unknown.length },
+    attention,
   };
 }
 

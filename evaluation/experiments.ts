@@ -419,7 +419,7 @@ async function scaleMembersPoint(n: number): Promise<ScalePoint> {
     await host.apply(fcPath, { apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: 'eval-scale' }, spec: { podpreset: true, rollout: { maxConcurrentClusters: n } } } as KubeObject, 'fedfeat-eval');
     for (;;) {
       const fc = await host.get<FeatureConfig>(fcPath);
-      const supported = (fc.status?.clusters ?? []).filter((c) => c.features.every((f) => f.state === 'Supported') && c.features.length).length;
+      const supported = fc.status?.members?.ready ?? 0;
       if (supported === n) break;
       if (performance.now() - t0 > 900_000) throw new Error(`only ${supported}/${n} members Supported after 15 min`);
       await sleep(250);

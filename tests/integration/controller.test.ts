@@ -1,13 +1,15 @@
 // The controller against the real local federation: two replicas of the real
 // process (leader election), acting with the least-privilege ServiceAccount of
 // manifests/rbac, probing and reconfiguring real member API servers.
-import type { FeatureConfig, FeatureStatus } from '../../api/featureconfig.js';
+import { listClusterFeatureStatuses, toClusterResult } from '../../api/cluster-feature-status.js';
+import type { ClusterFeatureStatus, FeatureConfig, FeatureStatus } from '../../api/featureconfig.js';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { resourcePath } from '../../kube-client/paths.js';
 import { startComponent, stopComponent } from '../../local-federation/components.js';
 import { freePort } from '../../local-federation/free-port.js';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { calicoLikeManifest } from '../../local-federation/calico-standin.js';
 import { controllerKubeconfig, installHostManifests, kubectl, startController, type ControllerProcess } from './controller-process.js';
@@ -20,7 +22,9 @@ const LEASE = '/apis/coordination.k8s.io/v1/namespaces/kube-federation-system/le
 const MEMBERS = ['member-1', 'member-2', 'member-3'];
 const LISTING_1 = { cpumanagementpolicy: 'static', podpreset: true, networkpolicy: true };
 
-type Lease = KubeObject & { spec: { holderIdentity?: string } };
+type Lease = KubeObject & { spec: { holderIdentity?: string; renewTime?: string } };
+/** A FeatureConfig with its members' results, read from their ClusterFeatureStatus objects. */
+type FcView = FeatureConfig & { members: ClusterFeatureStatus[] };
 
 describe('controller', () => {
   let host: KubeClient;
@@ -29,14 +33,19 @@ describe('controller', () => {
   let mirror: http.Server;
   let controllerArgs: string[];
 
-  const feature = (fc: FeatureConfig | undefined, cluster: string, name: string): FeatureStatus | undefined =>
-    fc?.status?.clusters?.find((c) => c.name === cluster)?.features.find((f) => f.name === name);
-  const getFc = (name: string) => host.getOptional<FeatureConfig>(FC(name));
+  const feature = (fc: FcView | undefined, cluster: string, name: string): FeatureStatus | undefined =>
+    fc?.members.find((c) => c.name === cluster)?.features.find((f) => f.name === name);
+  const getFc = async (name: string): Promise<FcView | undefined> => {
+    const fc = await host.getOptional<FeatureConfig>(FC(name));
+    if (!fc) return undefined;
+    const mine = (await listClusterFeatureStatuses(host, name)).filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === fc.metadata.uid));
+    return { ...fc, members: mine.map(toClusterResult) };
+  };
   const events = async (name: string) => (await host.list<KubeObject & { reason: string; message: string }>(
     '/api/v1/namespaces/default/events', { query: { fieldSelector: `involvedObject.name=${name}` } })).items;
   const applyFc = (name: string, spec: Record<string, unknown>) =>
     host.apply(FC(name), { apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name }, spec } as KubeObject, 'fedfeat-test');
-  const current = (f: FeatureConfig | undefined) => f !== undefined && f.status?.observedGeneration === f.metadata.generation;
+  const current = (f: FeatureConfig | undefined): f is FcView => f !== undefined && f.status?.observedGeneration === f.metadata.generation;
   const onMember = async <T>(name: string, fn: (c: KubeClient) => Promise<T>): Promise<T> => {
     const c = await adminClient(name);
     try {
@@ -78,7 +87,7 @@ describe('controller', () => {
     await applyFc('inform-listing-1', { ...LISTING_1, mode: 'inform' });
     const fc = await eventually('status for all 3 members', async () => {
       const f = await getFc('inform-listing-1');
-      return current(f) && f!.status?.clusters?.length === 3 && f!.status.clusters.every((c) => c.features.length === 3) ? f : undefined;
+      return current(f) && f!.members.length === 3 && f!.members.every((c) => c.features.length === 3) ? f : undefined;
     }, 90_000);
     expect(fc.metadata.finalizers).toContain('feature.kubefed.io/cleanup');
     for (const m of MEMBERS) {
@@ -175,9 +184,10 @@ describe('controller', () => {
     await applyFc('selected', { podpreset: true, mode: 'inform', clusterSelector: { matchLabels: { 'fedfeat.io/member-index': '3' } } });
     const fc = await eventually('selected status', async () => {
       const f = await getFc('selected');
-      return f?.status?.clusters?.[0]?.features.length ? f : undefined;
+      return f?.members[0]?.features.length ? f : undefined;
     }, 60_000);
-    expect(fc.status!.clusters!.map((c) => c.name)).toEqual(['member-3']);
+    expect(fc.members.map((c) => c.name)).toEqual(['member-3']);
+    expect(fc.status!.members).toMatchObject({ selected: 1, reported: 1 });
     expect(kubectl(['get', 'fc', 'selected'])).toMatch(/selected\s+False\s+0\/1\s+inform/);
   });
 
@@ -198,6 +208,23 @@ describe('controller', () => {
       for (const m of ['member-1', 'member-2']) expect(['RolloutHalted', 'WaitingForCanary']).toContain(feature(later, m, 'podpreset')?.reason);
       expect(['member-1', 'member-2'].some((m) => feature(later, m, 'podpreset')?.reason === 'RolloutHalted')
         || (await events('cpumanagementpolicy')).some((e) => e.message.includes('RolloutHalted'))).toBe(true);
+      for (const m of ['member-1', 'member-2']) expect(await onMember(m, (c) => c.getOptional('/api/v1/namespaces/fedfeat-system'))).toBeUndefined();
+      // Both replicas killed and started again: the new leader rebuilds its view from the ClusterFeatureStatus
+      // objects, so the halt still holds (no other member touched) and is still reported.
+      const kubeconfig = replicas[0]!.kubeconfig;
+      await Promise.all(replicas.map((r) => r.stop('SIGKILL')));
+      await host.delete(LEASE); // no waiting out the dead leader's lease
+      for (const [i, r] of [...replicas].entries()) replicas.splice(i, 1, await startController(kubeconfig, r.identity, await freePort(), controllerArgs));
+      await eventually('a restarted replica leads', async () => (await Promise.all(replicas.map((r) => r.metrics().catch(() => '')))).some((m) => /^fedfeat_leader 1$/m.test(m)), 60_000);
+      // (The first start of these replicas found no stored results: this line is the restart's.)
+      const leader = await eventually('the new leader restored the stored results', async () =>
+        replicas.find((r) => /restored member results from ClusterFeatureStatus objects/.test(readFileSync(r.logFile, 'utf8'))), 60_000);
+      expect(leader).toBeDefined();
+      await sleep(8000);
+      const after = await getFc('cpumanagementpolicy');
+      // The canary may be retrying (its own failure does not block it); the others stay held back.
+      expect(['Failed', 'Reconfiguring']).toContain(feature(after, 'member-3', 'podpreset')?.state);
+      for (const m of ['member-1', 'member-2']) expect(['RolloutHalted', 'WaitingForCanary']).toContain(feature(after, m, 'podpreset')?.reason);
       for (const m of ['member-1', 'member-2']) expect(await onMember(m, (c) => c.getOptional('/api/v1/namespaces/fedfeat-system'))).toBeUndefined();
     } finally {
       startComponent(TEST_FEDERATION, 'member-3/podpreset-webhook');
@@ -252,7 +279,7 @@ describe('controller', () => {
       await applyFc('cpumanagementpolicy', { ...LISTING_1, networkpolicy: false, deletionPolicy: 'Revert' });
       const next = await eventually('new generation observed on members 1 and 2', async () => {
         const f = await getFc('cpumanagementpolicy');
-        return current(f) && ['member-1', 'member-2'].every((m) => f!.status?.clusters?.find((c) => c.name === m)?.features.length === 2) ? f : undefined;
+        return current(f) && ['member-1', 'member-2'].every((m) => f!.members.find((c) => c.name === m)?.features.length === 2) ? f : undefined;
       }, 60_000);
       expect(feature(next, 'member-3', 'podpreset')?.state).toBe('Unknown');
     } finally {
@@ -277,7 +304,7 @@ describe('controller', () => {
     } finally {
       await host.delete(path);
     }
-    await eventually('member-broken gone from status', async () => (await getFc('cpumanagementpolicy'))?.status?.clusters?.length === 3, 60_000);
+    await eventually('member-broken gone from status', async () => (await getFc('cpumanagementpolicy'))?.members.length === 3, 60_000);
   });
 
   it('hands over to the standby when the leader dies, and the standby carries on', async () => {
@@ -291,7 +318,7 @@ describe('controller', () => {
     await eventually('standby holds the lease', async () => (await host.get<Lease>(LEASE)).spec.holderIdentity === standby.identity, 60_000);
     const fc = await eventually('new leader reconciles the new generation and repairs member-1', async () => {
       const f = await getFc('cpumanagementpolicy');
-      return current(f) && f!.status?.clusters?.every((c) => c.features.length === 3) && feature(f, 'member-1', 'podpreset')?.state === 'Supported' ? f : undefined;
+      return current(f) && f!.members.every((c) => c.features.length === 3) && feature(f, 'member-1', 'podpreset')?.state === 'Supported' ? f : undefined;
     }, 120_000);
     expect(feature(fc, 'member-2', 'podpreset')?.state).toBe('Supported');
     expect(/^fedfeat_leader 1$/m.test(await standby.metrics())).toBe(true);

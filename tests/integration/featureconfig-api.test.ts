@@ -52,12 +52,14 @@ describe('FeatureConfig API', () => {
     expect(out).toMatch(/cpumanagementpolicy\s+<string>/);
     expect(out).toMatch(/enum: none, static/);
     expect(out).toMatch(/shorthand for spec.kubelet.cpuManagerPolicy/);
-    expect(kubectl(['explain', 'featureconfig.status.clusters.features.state'])).toMatch(/Supported/);
+    expect(kubectl(['explain', 'featureconfig.status.attention.state'])).toMatch(/Supported/);
+    expect(kubectl(['explain', 'featureconfig.status.members'])).toMatch(/ClusterFeatureStatus objects/);
+    expect(kubectl(['explain', 'clusterfeaturestatus.features.state'])).toMatch(/Supported/);
   });
 
   it('installs with kubectl apply -k manifests/ (server dry run of everything, Deployment included)', () => {
     const out = kubectl(['apply', '--server-side', '--dry-run=server', '--field-manager=fedfeat-install', '--force-conflicts', '-k', path.join(repoRoot, 'manifests')]);
-    for (const obj of ['deployment.apps/fedfeat-controller', 'clusterrole.rbac.authorization.k8s.io/fedfeat-controller', 'customresourcedefinition.apiextensions.k8s.io/featureconfigs.feature.kubefed.io']) {
+    for (const obj of ['deployment.apps/fedfeat-controller', 'clusterrole.rbac.authorization.k8s.io/fedfeat-controller', 'customresourcedefinition.apiextensions.k8s.io/featureconfigs.feature.kubefed.io', 'customresourcedefinition.apiextensions.k8s.io/clusterfeaturestatuses.feature.kubefed.io']) {
       expect(out).toContain(obj);
     }
   });

@@ -19,7 +19,9 @@ describe('aggregateStatus', () => {
     expect(s.clusterSummary).toBe('2/2');
     expect(cond(s, 'Ready')).toMatchObject({ status: 'True', reason: 'AllFeaturesSupported', observedGeneration: 3 });
     expect(cond(s, 'Degraded').status).toBe('False');
-    expect(s.clusters!.map((c) => c.name)).toEqual(['m1', 'm2']);
+    expect(s.members).toEqual({ selected: 2, reported: 2, ready: 2 });
+    expect(s.featureCounts).toMatchObject({ Supported: 2, Failed: 0 });
+    expect(s.attention).toEqual([]);
   });
 
   it('is Unknown while some member has not been probed', () => {
@@ -91,5 +93,27 @@ describe('withTransition / sameStatus', () => {
     expect(sameStatus(a, b)).toBe(true);
     expect(sameStatus(a, aggregateStatus(2, ['m1'], results, undefined, T0))).toBe(false);
     expect(sameStatus(undefined, a)).toBe(false);
+  });
+});
+
+describe('aggregateStatus at fleet size', () => {
+  it('stays small: counts and at most 20 members needing attention, Failed first', () => {
+    const names = Array.from({ length: 3500 }, (_, i) => `m${String(i).padStart(4, '0')}`);
+    const results = new Map(names.map((n, i) => [n, member(n,
+      ['podpreset', i % 100 === 7 ? 'Failed' : i % 10 === 3 ? 'Missing' : 'Supported'],
+      ['networkpolicy', i === 3499 ? 'Unknown' : 'Supported'])]));
+    const s = aggregateStatus(1, names, results, undefined, T0);
+    expect(s.members).toEqual({ selected: 3500, reported: 3500, ready: 3500 - 35 - 350 - 1 }); // m3499 is Unknown on networkpolicy
+    expect(s.featureCounts).toEqual({ Supported: 7000 - 35 - 350 - 1, Missing: 350, Reconfiguring: 0, Failed: 35, Unknown: 1 });
+    expect(s.attention).toHaveLength(20);
+    expect(s.attention!.slice(0, 20).every((a) => a.state === 'Failed')).toBe(true);
+    expect(JSON.stringify(s).length).toBeLessThan(16 * 1024);
+  });
+
+  it('lists Unknown after Failed and before Missing', () => {
+    const s = aggregateStatus(1, ['a', 'b', 'c'], new Map([
+      ['a', member('a', ['podpreset', 'Missing', 'APINotServed'])], ['b', member('b', ['podpreset', 'Unknown', 'ClusterOffline'])], ['c', member('c', ['podpreset', 'Failed', 'VerifyTimeout'])],
+    ]), undefined, T0);
+    expect(s.attention!.map((a) => [a.cluster, a.state, a.reason])).toEqual([['c', 'Failed', 'VerifyTimeout'], ['b', 'Unknown', 'ClusterOffline'], ['a', 'Missing', 'APINotServed']]);
   });
 });

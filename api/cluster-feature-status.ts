@@ -1,0 +1,66 @@
+// ClusterFeatureStatus (feature.kubefed.io/v1alpha1, namespaced): one
+// member's results for one FeatureConfig, in its own small object so the
+// FeatureConfig's status stays small at any fleet size. Named
+// <featureconfig>.<cluster>, labelled with both names, owned by the
+// FeatureConfig (garbage-collected with it).
+import type { KubeClient, KubeObject } from '../kube-client/client.js';
+import { resourcePath } from '../kube-client/paths.js';
+import { FEATURECONFIG_API_VERSION, type ClusterFeatureStatus, type FeatureConfig, type FeatureState, type FeatureStatus } from './featureconfig.js';
+import { KUBEFED_NAMESPACE } from './kubefed.js';
+
+export const CFS_KIND = 'ClusterFeatureStatus';
+export const CFS_PLURAL = 'clusterfeaturestatuses';
+export const CFS_NAMESPACE = KUBEFED_NAMESPACE;
+export const FEATURECONFIG_LABEL = 'feature.kubefed.io/featureconfig';
+export const CLUSTER_LABEL = 'feature.kubefed.io/cluster';
+
+export interface ClusterFeatureStatusObject extends KubeObject {
+  featureConfig: string;
+  cluster: string;
+  observedGeneration?: number;
+  reachable?: boolean;
+  summary?: string;
+  state?: FeatureState;
+  features: FeatureStatus[];
+}
+
+export const cfsName = (featureConfig: string, cluster: string) => `${featureConfig}.${cluster}`;
+export const cfsPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, CFS_PLURAL, CFS_NAMESPACE, name);
+
+/** Least healthy first: the state a member shows in one word. */
+const SEVERITY: FeatureState[] = ['Failed', 'Unknown', 'Missing', 'Reconfiguring', 'Reverted', 'Supported'];
+
+export function worstState(features: FeatureStatus[]): FeatureState | undefined {
+  return SEVERITY.find((s) => features.some((f) => f.state === s));
+}
+
+/** The object for one member's result (pure). */
+export function renderClusterFeatureStatus(fc: FeatureConfig, r: ClusterFeatureStatus): ClusterFeatureStatusObject {
+  const supported = r.features.filter((f) => f.state === 'Supported').length;
+  return {
+    apiVersion: FEATURECONFIG_API_VERSION, kind: CFS_KIND,
+    metadata: {
+      name: cfsName(fc.metadata.name, r.name), namespace: CFS_NAMESPACE,
+      labels: { [FEATURECONFIG_LABEL]: fc.metadata.name, [CLUSTER_LABEL]: r.name },
+      ownerReferences: [{ apiVersion: FEATURECONFIG_API_VERSION, kind: 'FeatureConfig', name: fc.metadata.name, uid: fc.metadata.uid, controller: true }],
+    },
+    featureConfig: fc.metadata.name,
+    cluster: r.name,
+    observedGeneration: fc.metadata.generation,
+    ...(r.reachable !== undefined ? { reachable: r.reachable } : {}),
+    summary: `${supported}/${r.features.length}`,
+    ...(worstState(r.features) ? { state: worstState(r.features) } : {}),
+    features: r.features.map((f) => ({ ...f, ...(f.message ? { message: f.message.slice(0, 4096) } : {}) })),
+  };
+}
+
+/** The in-memory result an object holds (what the controller rebuilds its view from after a restart). */
+export function toClusterResult(o: ClusterFeatureStatusObject): ClusterFeatureStatus {
+  return { name: o.cluster, ...(o.reachable !== undefined ? { reachable: o.reachable } : {}), features: o.features ?? [] };
+}
+
+/** Every member's result for one FeatureConfig, by cluster name. */
+export async function listClusterFeatureStatuses(client: KubeClient, featureConfig: string): Promise<ClusterFeatureStatusObject[]> {
+  const list = await client.list<ClusterFeatureStatusObject>(cfsPath(), { query: { labelSelector: `${FEATURECONFIG_LABEL}=${featureConfig}` } });
+  return list.items.sort((a, b) => a.cluster.localeCompare(b.cluster));
+}

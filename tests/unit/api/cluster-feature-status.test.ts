@@ -1,0 +1,46 @@
+import { renderClusterFeatureStatus, toClusterResult, worstState } from '../../../api/cluster-feature-status.js';
+import type { FeatureConfig } from '../../../api/featureconfig.js';
+import { sameContent } from '../../../controller/member-status-writer.js';
+
+const fc: FeatureConfig = { apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: 'listing-1', uid: 'uid-1', generation: 4 }, spec: { podpreset: true } };
+const result = {
+  name: 'member-2', reachable: true,
+  features: [
+    { name: 'podpreset' as const, state: 'Supported' as const, reason: 'APIServedAndWebhookAnswering', lastTransitionTime: '2026-01-01T00:00:00Z' },
+    { name: 'networkpolicy' as const, state: 'Failed' as const, reason: 'ReconfigureFailed', message: 'x'.repeat(10_000), lastTransitionTime: '2026-01-01T00:00:00Z' },
+  ],
+};
+
+describe('ClusterFeatureStatus objects', () => {
+  it('are named, labelled and owned so kubectl and the garbage collector find them', () => {
+    const o = renderClusterFeatureStatus(fc, result);
+    expect(o.metadata).toMatchObject({
+      name: 'listing-1.member-2', namespace: 'kube-federation-system',
+      labels: { 'feature.kubefed.io/featureconfig': 'listing-1', 'feature.kubefed.io/cluster': 'member-2' },
+      ownerReferences: [{ kind: 'FeatureConfig', name: 'listing-1', uid: 'uid-1', controller: true }],
+    });
+    expect(o).toMatchObject({ featureConfig: 'listing-1', cluster: 'member-2', observedGeneration: 4, summary: '1/2', state: 'Failed', reachable: true });
+    // Bounded: a long message is cut, so one member's object never grows without limit.
+    expect(o.features[1]!.message).toHaveLength(4096);
+    expect(JSON.stringify(o).length).toBeLessThan(8 * 1024);
+  });
+
+  it('give back the result a restarted controller rebuilds its view from', () => {
+    const back = toClusterResult(renderClusterFeatureStatus(fc, result));
+    expect(back.name).toBe('member-2');
+    expect(back.features.map((f) => [f.name, f.state, f.reason])).toEqual([['podpreset', 'Supported', 'APIServedAndWebhookAnswering'], ['networkpolicy', 'Failed', 'ReconfigureFailed']]);
+  });
+
+  it('are rewritten only when their content changes', () => {
+    const o = renderClusterFeatureStatus(fc, result);
+    const stored = { ...o, metadata: { ...o.metadata, resourceVersion: '42', managedFields: [{}] } };
+    expect(sameContent(o, stored)).toBe(true);
+    expect(sameContent(renderClusterFeatureStatus({ ...fc, metadata: { ...fc.metadata, generation: 5 } }, result), stored)).toBe(false);
+    expect(sameContent(o, undefined)).toBe(false);
+  });
+
+  it('show the least healthy state', () => {
+    expect(worstState([{ name: 'podpreset', state: 'Missing' }, { name: 'networkpolicy', state: 'Unknown' }])).toBe('Unknown');
+    expect(worstState([])).toBeUndefined();
+  });
+});
