@@ -106,8 +106,8 @@ describe('controller', () => {
     expect(fc.status!.clusterSummary).toBe('0/3');
 
     const table = kubectl(['get', 'featureconfig', 'inform-listing-1']);
-    expect(table).toMatch(/NAME\s+READY\s+CLUSTERS\s+MODE\s+AGE/);
-    expect(table).toMatch(/inform-listing-1\s+False\s+0\/3\s+inform/);
+    expect(table).toMatch(/NAME\s+READY\s+CLUSTERS\s+FAILED\s+MODE\s+AGE/);
+    expect(table).toMatch(/inform-listing-1\s+False\s+0\/3\s+0\s+inform/);
     const described = await eventually('Detected events', async () => {
       const d = kubectl(['describe', 'featureconfig', 'inform-listing-1']);
       return /Detected .*cluster=member-2 feature=podpreset/.test(d) ? d : undefined;
@@ -188,7 +188,7 @@ describe('controller', () => {
     }, 60_000);
     expect(fc.members.map((c) => c.name)).toEqual(['member-3']);
     expect(fc.status!.members).toMatchObject({ selected: 1, reported: 1 });
-    expect(kubectl(['get', 'fc', 'selected'])).toMatch(/selected\s+False\s+0\/1\s+inform/);
+    expect(kubectl(['get', 'fc', 'selected'])).toMatch(/selected\s+False\s+0\/1\s+0\s+inform/);
   });
 
   it('enforces Listing 1 canary first: a failing canary stops the rollout, a healthy one lets it go on one member at a time', async () => {
