@@ -57,7 +57,9 @@ export class LeaderElectionThread {
    */
   run(cb: ElectionCallbacks): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const w = new Worker(this.workerUrl, { workerData: this.data });
+      // Workers inherit the process's Node flags; --input-type (for -e scripts) makes a file worker fail to start.
+      const execArgv = process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
+      const w = new Worker(this.workerUrl, { workerData: this.data, execArgv });
       this.worker = w;
       w.on('message', (m: FromWorker) => {
         if (m.type === 'attempt') {

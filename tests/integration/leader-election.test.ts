@@ -2,8 +2,9 @@
 // test process's main event loop is blocked for longer than the lease duration
 // while the elector's worker (the compiled dist/ entry, as the controller runs
 // it) keeps renewing, and a standby replica in another worker does not take over.
-import type { KubeClient } from '../../kube-client/client.js';
-import { leasePath, type ElectionAttempt, type Lease, type LeaderElectionOptions } from '../../controller/leader-election.js';
+import { spawn } from 'node:child_process';
+import { KubeApiError, type KubeClient } from '../../kube-client/client.js';
+import { leasePath, micro, type ElectionAttempt, type Lease, type LeaderElectionOptions } from '../../controller/leader-election.js';
 import { LeaderElectionThread } from '../../controller/leader-election-thread.js';
 import { createLogger } from '../../controller/logger.js';
 import { adminClient, cluster, eventually, sleep } from './federation.js';
@@ -124,5 +125,53 @@ describe('leader election thread', () => {
     expect(after.spec.holderIdentity).toBe('replica-b');
     expect(after.spec.leaseTransitions).toBe((before.spec.leaseTransitions ?? 0) + 1);
     expect(b.thread.isLeader()).toBe(true);
+  });
+
+  it('kills its process when the lease is lost while the main thread is blocked', async () => {
+    const name = `${NAME}-lost`;
+    const path = leasePath(NAMESPACE, name);
+    // A process as the controller runs it: the compiled thread class (so its default worker URL,
+    // resolved from dist/), killAfterLostMs as in run.ts, and a main thread that never comes back.
+    const script = `
+      import { LeaderElectionThread } from ${JSON.stringify(new URL('../../dist/controller/leader-election-thread.js', import.meta.url).href)};
+      import { createLogger } from ${JSON.stringify(new URL('../../dist/controller/logger.js', import.meta.url).href)};
+      const t = new LeaderElectionThread(createLogger('info'), ${JSON.stringify({
+        kubeconfig: cluster('host').kubeconfig, election: { ...election('doomed'), name }, logLevel: 'info', killAfterLostMs: 2_000,
+      })});
+      await t.run({ onStarted: () => undefined, onLost: () => process.exit(1) });
+      process.stdout.write('leading\\n');
+      for (;;) {} // blocked for good: only the worker can end this process
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    try {
+      await eventually('the child leads', async () => stdout.includes('leading'), 30_000);
+      // Another holder keeps the lease fresh: the child's renewals are refused from now on.
+      const stealStart = Date.now();
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      void exited.then((e) => (exit = e));
+      while (!exit && Date.now() - stealStart < 30_000) {
+        const l = await host.get<Lease>(path);
+        await host.request('PUT', path, { body: { ...l, spec: { ...l.spec, holderIdentity: 'thief', renewTime: micro(new Date()) } } })
+          .catch((e: unknown) => { if (!(e instanceof KubeApiError && e.statusCode === 409)) throw e; });
+        await sleep(1_000);
+      }
+      const took = Date.now() - stealStart;
+      process.stderr.write(`blocked leader killed ${took} ms after its lease was taken (renew deadline 10 s + 2 s grace)\n`);
+      expect(exit).toEqual({ code: null, signal: 'SIGKILL' });
+      // At most renew deadline + grace after its last renewal, before the 15 s lease could have expired.
+      expect(took).toBeLessThan(10_000 + 2_000 + 1_500);
+      expect(stderr).toContain('"message":"lost leadership"');
+      expect(stderr).toContain('killing the process');
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nchild stdout: ${stdout}\nchild stderr: ${stderr}`);
+    } finally {
+      child.kill('SIGKILL');
+      await host.request('DELETE', path).catch(() => undefined);
+    }
   });
 });
