@@ -16,6 +16,8 @@ const FAMILIES = {
   fedfeat_member_ready: { type: 'gauge', help: '1 when the member API server is healthy.', labelNames: ['cluster'] },
   fedfeat_member_api_requests_total: { type: 'counter', help: 'Requests sent to each member API server.', labelNames: ['cluster'] },
   fedfeat_leader: { type: 'gauge', help: '1 while this replica holds the leader lease.', labelNames: [] },
+  fedfeat_leader_lease_renew_age_seconds: { type: 'gauge', help: 'Seconds since this replica last renewed the leader lease (only while leading).', labelNames: [] },
+  fedfeat_event_loop_lag_seconds: { type: 'gauge', help: 'Longest main event loop delay since the previous scrape.', labelNames: [] },
   podpreset_webhook_admissions_total: { type: 'counter', help: 'Pod admissions by outcome (applied, no-match, excluded, conflict, not-synced).', labelNames: ['result'] },
   podpreset_webhook_review_seconds: { type: 'histogram', help: 'Time to answer one AdmissionReview.', labelNames: [] },
   podpreset_webhook_tls_handshakes_total: { type: 'counter', help: 'TLS connections accepted (the API server should reuse them).', labelNames: [] },

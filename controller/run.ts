@@ -2,11 +2,12 @@
 // HTTP endpoints (/metrics, /healthz, /readyz) and clean shutdown on SIGTERM.
 import http from 'node:http';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../kube-client/client.js';
 import { defaultRegistry } from '../reconfigurators/registry.js';
 import { DEFAULT_OPTIONS, FeatureController, type ControllerOptions } from './controller.js';
-import { LeaderElector } from './leader-election.js';
+import { LeaderElectionThread } from './leader-election-thread.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { endpoints } from './endpoints.js';
@@ -31,14 +32,29 @@ export async function runController(o: RunOptions): Promise<void> {
   const opts: ControllerOptions = { ...DEFAULT_OPTIONS, ...o.controller, probe: { ...DEFAULT_OPTIONS.probe, ...o.controller.probe } };
   const controller = new FeatureController(host, defaultRegistry({ calicoManifestURL: o.calicoManifestURL }), log, metrics, opts);
   const identity = o.identity ?? `${os.hostname()}_${process.pid}`;
-  const elector = new LeaderElector(host, log, {
-    namespace: o.leaseNamespace, name: 'fedfeat-controller', identity,
-    leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000,
+  // Its own thread and client: renewals go on while this thread is busy (see leader-election-thread.ts).
+  const elector = new LeaderElectionThread(log, {
+    kubeconfig: o.kubeconfig,
+    election: {
+      namespace: o.leaseNamespace, name: 'fedfeat-controller', identity,
+      leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000,
+    },
+    logLevel: log.level,
+    // Exits on "stopped-leading" below; if this thread is blocked, the worker ends the process
+    // itself 2 s later, still 3 s before the lease (15 s) can expire for a standby.
+    killAfterLostMs: 2_000,
   });
   let started = false;
 
+  // Longest delay since the previous scrape (a 20 s block shows as one 20 s sample).
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   metrics.addCollector(() => {
+    metrics.set('fedfeat_event_loop_lag_seconds', {}, eventLoopLagSeconds(loopDelay));
+    loopDelay.reset();
     metrics.set('fedfeat_leader', {}, elector.isLeader() || !o.leaderElect ? 1 : 0);
+    const renewed = elector.lastRenewAt();
+    if (renewed !== undefined && elector.isLeader()) metrics.set('fedfeat_leader_lease_renew_age_seconds', {}, (Date.now() - renewed) / 1000);
     metrics.set('fedfeat_workqueue_depth', {}, controller.queue.depth);
     for (const m of controller.members.list()) metrics.set('fedfeat_member_ready', { cluster: m.name }, m.ready ? 1 : 0);
     for (const [cluster, n] of Object.entries(controller.memberRequestCounts())) metrics.set('fedfeat_member_api_requests_total', { cluster }, n);
@@ -66,10 +82,19 @@ export async function runController(o: RunOptions): Promise<void> {
     await controller.start();
   };
   if (!o.leaderElect) return start();
-  await elector.run(() => void start(), () => {
-    // Another replica may act now; stop at once rather than race it.
-    process.exit(1);
+  await elector.run({
+    onStarted: () => void start(),
+    onLost: () => {
+      // Another replica may act now; stop at once rather than race it.
+      log.error('exiting: leadership lost');
+      process.exit(1);
+    },
   });
+}
+
+/** The histogram's max in seconds; 0 when it has no sample yet (its max is then 0 too, but min is huge). */
+export function eventLoopLagSeconds(h: { max: number; count: number }): number {
+  return h.count > 0 ? h.max / 1e9 : 0;
 }
 
 function splitHostPort(listen: string): [string, number] {

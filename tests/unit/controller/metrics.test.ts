@@ -99,6 +99,17 @@ describe('Metrics', () => {
     ]);
   });
 
+  it('exports event loop lag and lease renew age as gauges', async () => {
+    const m = new Metrics();
+    m.set('fedfeat_event_loop_lag_seconds', {}, 20.5);
+    m.set('fedfeat_leader_lease_renew_age_seconds', {}, 1.25);
+    const { types, samples } = parseExposition(await m.render());
+    expect(types.get('fedfeat_event_loop_lag_seconds')).toBe('gauge');
+    expect(types.get('fedfeat_leader_lease_renew_age_seconds')).toBe('gauge');
+    expect(samples).toContainEqual({ name: 'fedfeat_event_loop_lag_seconds', labels: {}, value: 20.5 });
+    expect(samples).toContainEqual({ name: 'fedfeat_leader_lease_renew_age_seconds', labels: {}, value: 1.25 });
+  });
+
   it('escapes label values', async () => {
     const m = new Metrics();
     m.inc('podpreset_webhook_admissions_total', { result: 'a"b\\c\nd' });
