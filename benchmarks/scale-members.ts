@@ -93,12 +93,15 @@ async function sampleHost(host: KubeClient) {
   return { ...(await hostRequests(host)), t: performance.now() };
 }
 
-/** Polls fn every intervalMs until it returns true or timeoutMs passes; seconds taken, or undefined on timeout. */
-async function until(fn: () => Promise<boolean>, timeoutMs: number, intervalMs = 1000): Promise<number | undefined> {
+/**
+ * Polls fn every intervalMs until it returns true; seconds taken, or undefined when timeoutMs passes
+ * or giveUp() holds (the controller exited: waiting on would only burn the timeout).
+ */
+async function until(fn: () => Promise<boolean>, timeoutMs: number, intervalMs = 1000, giveUp = () => false): Promise<number | undefined> {
   const t0 = performance.now();
   for (;;) {
     if (await fn().catch(() => false)) return (performance.now() - t0) / 1000;
-    if (performance.now() - t0 >= timeoutMs) return undefined;
+    if (performance.now() - t0 >= timeoutMs || giveUp()) return undefined;
     await sleep(intervalMs);
   }
 }
@@ -184,10 +187,12 @@ async function runOne(state: FederationState, host: KubeClient, n: number, timeo
   const rss = rssSampler(child.pid!);
   const row: Record<string, number | string> = { aliases: n };
   try {
-    const leading = await until(async () => (await controllerHttpGet(port, '/metrics')).body.includes('fedfeat_leader 1'), 60_000, 250);
+    const exited = () => child.exitCode !== null || child.signalCode !== null;
+    const leading = await until(async () => (await controllerHttpGet(port, '/metrics')).body.includes('fedfeat_leader 1'), 60_000, 250, exited);
     if (leading === undefined) throw new Error(`controller ${identity} did not become leader within 60 s; see ${logFile}`);
     const holder = async () => (await host.getOptional<{ spec?: { holderIdentity?: string } }>(leasePath))?.spec?.holderIdentity ?? '';
     const holderAtStart = await holder();
+    const why = (timedOut: string) => (exited() ? `controller exited (${timedOut})` : `${timedOut} after ${timeoutMs / 1000} s`);
 
     // Register the aliases, then wait until the controller has health-probed every one (Ready on its KubeFedCluster).
     const objs = await aliasObjects(state, host, n);
@@ -199,41 +204,45 @@ async function runOne(state: FederationState, host: KubeClient, n: number, timeo
       const list = await host.list<KubeFedCluster>(kfcPath, { query: { labelSelector: `${ALIAS_LABEL}=true` }, timeoutMs: 60_000 });
       ready = list.items.filter((k) => k.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
       return ready === n;
-    }, timeoutMs, 2000);
-    row.aliasesReadySeconds = readySeconds === undefined ? `not all Ready (${ready}/${n})` : +readySeconds.toFixed(1);
+    }, timeoutMs, 2000, exited);
+    row.aliasesReadySeconds = readySeconds === undefined ? why(`${ready}/${n} Ready`) : +readySeconds.toFixed(1);
 
-    // Apply the FeatureConfig; time until every alias is reported.
-    const fc: KubeObject = {
-      apiVersion: FC_API, kind: 'FeatureConfig', metadata: { name: FC_NAME },
-      spec: { podpreset: true, networkpolicy: true, mode: 'inform', clusterSelector: { matchLabels: { [ALIAS_LABEL]: 'true' } } },
-    };
-    const h0 = await sampleHost(host);
-    const cpu0 = cpu(child.pid!);
-    t = performance.now();
-    await host.apply(fcPath, fc, FIELD_MANAGER);
-    let reported = 0;
-    const reportedSeconds = await until(async () => {
-      reported = await reportedCount(host, await host.getOptional<ObservedFeatureConfig>(fcPath, { timeoutMs: 60_000 }));
-      return reported === n;
-    }, timeoutMs);
-    const h1 = await sampleHost(host);
-    const cpu1 = cpu(child.pid!);
-    row.applyToAllReportedSeconds = reportedSeconds === undefined ? `not all reported (${reported}/${n} after ${timeoutMs / 1000} s)` : +reportedSeconds.toFixed(1);
-    row.controllerCpuSecondsRun = +(cpu1 - cpu0).toFixed(1);
-    Object.assign(row, Object.fromEntries(Object.entries(rates(h0, h1)).map(([k, v]) => [`hostRun_${k}`, v])));
+    if (!exited()) {
+      // Apply the FeatureConfig; time until every alias is reported.
+      const fc: KubeObject = {
+        apiVersion: FC_API, kind: 'FeatureConfig', metadata: { name: FC_NAME },
+        spec: { podpreset: true, networkpolicy: true, mode: 'inform', clusterSelector: { matchLabels: { [ALIAS_LABEL]: 'true' } } },
+      };
+      const h0 = await sampleHost(host);
+      const cpu0 = cpu(child.pid!);
+      t = performance.now();
+      await host.apply(fcPath, fc, FIELD_MANAGER);
+      let reported = 0;
+      const reportedSeconds = await until(async () => {
+        reported = await reportedCount(host, await host.getOptional<ObservedFeatureConfig>(fcPath, { timeoutMs: 60_000 }));
+        return reported === n;
+      }, timeoutMs, 1000, exited);
+      const h1 = await sampleHost(host);
+      const cpu1 = cpu(child.pid!);
+      row.applyToAllReportedSeconds = reportedSeconds === undefined ? `not all reported: ${why(`${reported}/${n}`)}` : +reportedSeconds.toFixed(1);
+      row.controllerCpuSecondsRun = +(cpu1 - cpu0).toFixed(1);
+      Object.assign(row, Object.fromEntries(Object.entries(rates(h0, h1)).map(([k, v]) => [`hostRun_${k}`, v])));
 
-    // Idle: nothing changes; health probes, resyncs and status refreshes go on.
-    await sleep(idleSeconds * 1000);
-    const h2 = await sampleHost(host);
-    row.controllerCpuPercentIdle = +((100 * (cpu(child.pid!) - cpu1)) / idleSeconds).toFixed(0);
-    Object.assign(row, Object.fromEntries(Object.entries(rates(h1, h2)).map(([k, v]) => [`hostIdle_${k}`, v])));
+      if (!exited()) {
+        // Idle: nothing changes; health probes, resyncs and status refreshes go on.
+        await sleep(idleSeconds * 1000);
+        const h2 = await sampleHost(host);
+        row.controllerCpuPercentIdle = +((100 * (cpu(child.pid!) - cpu1)) / idleSeconds).toFixed(0);
+        Object.assign(row, Object.fromEntries(Object.entries(rates(h1, h2)).map(([k, v]) => [`hostIdle_${k}`, v])));
+      }
+
+      // The largest objects fedfeat writes: the FeatureConfig (status included) and the biggest per-member object.
+      const fcText = await host.requestText('GET', fcPath, { timeoutMs: 60_000 }).catch(() => '');
+      row.featureConfigKiB = +(Buffer.byteLength(fcText) / 1024).toFixed(1);
+      const cfs = await listClusterFeatureStatuses(host);
+      row.largestMemberObjectBytes = cfs ? Math.max(0, ...cfs.map((o) => Buffer.byteLength(JSON.stringify(o)))) : 'n/a (no ClusterFeatureStatus kind)';
+    }
     row.controllerPeakRssMiB = rss.peakMiB();
-
-    // The largest objects fedfeat writes: the FeatureConfig (status included) and the biggest per-member object.
-    const fcText = await host.requestText('GET', fcPath, { timeoutMs: 60_000 }).catch(() => '');
-    row.featureConfigKiB = +(Buffer.byteLength(fcText) / 1024).toFixed(1);
-    const cfs = await listClusterFeatureStatuses(host);
-    row.largestMemberObjectBytes = cfs ? Math.max(0, ...cfs.map((o) => Buffer.byteLength(JSON.stringify(o)))) : 'n/a (no ClusterFeatureStatus kind)';
 
     // Delete the FeatureConfig and the aliases; time until the FeatureConfig and every per-member object is gone.
     t = performance.now();
@@ -245,10 +254,12 @@ async function runOne(state: FederationState, host: KubeClient, n: number, timeo
     const goneSeconds = await until(async () => {
       const fcLeft = (await host.getOptional(fcPath)) ? 1 : 0;
       const cfsLeft = (await listClusterFeatureStatuses(host))?.length ?? 0;
-      left = `FeatureConfig ${fcLeft}, ClusterFeatureStatus ${cfsLeft}`;
+      left = `FeatureConfig ${fcLeft}, ClusterFeatureStatus ${cfsLeft} left`;
       return fcLeft + cfsLeft === 0;
-    }, timeoutMs);
-    row.deleteToAllGoneSeconds = goneSeconds === undefined ? `not all gone (${left})` : +goneSeconds.toFixed(1);
+    }, timeoutMs, 1000, exited);
+    row.deleteToAllGoneSeconds = goneSeconds === undefined ? `not all gone: ${why(left)}` : +goneSeconds.toFixed(1);
+    // Nobody left to remove the finalizer once the controller is gone; cleared so the next N starts clean.
+    if (exited()) await host.mergePatch(fcPath, { metadata: { finalizers: null } }).catch(() => undefined);
 
     const alive = child.exitCode === null && child.signalCode === null;
     const problems = logProblems(logFile);
