@@ -1,8 +1,9 @@
 // Installing fedfeat on the local federation's host the way users install it on
 // theirs: the project's manifests with kubectl, and the controller acting with
 // the least-privilege ServiceAccount those manifests create.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import type { KubeClient } from '../kube-client/client.js';
 import { repoRoot } from './repo-root.js';
@@ -58,4 +59,26 @@ export function controllerCommand(kubeconfig: string, listen: string, identity: 
     process.execPath, path.join(repoRoot, 'bin', 'fedfeat.js'), 'controller', '--kubeconfig', kubeconfig, '--listen', listen,
     '--identity', identity, '--simulated-node-annotation', 'kwok.x-k8s.io/node=fake', ...extra,
   ];
+}
+
+/** Starts `fedfeat controller` as a child process logging (appending) to logFile; the caller waits for it. */
+export function spawnController(kubeconfig: string, port: number, identity: string, logFile: string, extra: string[] = []): ChildProcess {
+  const fd = openSync(logFile, 'a');
+  const [node, ...args] = controllerCommand(kubeconfig, `127.0.0.1:${port}`, identity, extra);
+  const child = spawn(node!, args, { stdio: ['ignore', fd, fd] });
+  closeSync(fd); // the child holds its own copy
+  return child;
+}
+
+/** GET on a controller's local HTTP endpoints (/metrics, /healthz, /readyz). */
+export function controllerHttpGet(port: number, p: string, timeoutMs = 3000): Promise<{ code: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: p, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+    }).on('timeout', function (this: http.ClientRequest) {
+      this.destroy(new Error(`GET ${p}: timed out after ${timeoutMs} ms`));
+    }).on('error', reject);
+  });
 }

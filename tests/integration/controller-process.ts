@@ -1,13 +1,11 @@
 // The controller as users run it: a separate process, installed with the
 // project's manifests and acting with the least-privilege ServiceAccount
 // those manifests create (so a missing RBAC rule fails these tests).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
-import http from 'node:http';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { KubeClient } from '../../kube-client/client.js';
 import {
-  controllerCommand, controllerKubeconfig as saKubeconfig, installHostManifests as installManifests, kubectl as hostKubectl,
+  controllerHttpGet as get, controllerKubeconfig as saKubeconfig, installHostManifests as installManifests, kubectl as hostKubectl, spawnController,
 } from '../../local-federation/host-install.js';
 import { eventually, federation } from './federation.js';
 
@@ -45,22 +43,9 @@ export interface ControllerProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-function get(port: number, p: string): Promise<{ code: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: p, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
-}
-
 export async function startController(kubeconfig: string, identity: string, port: number, extra: string[] = []): Promise<ControllerProcess> {
   const logFile = path.join(federation().dir, 'logs', `test-controller-${identity}.log`);
-  const fd = openSync(logFile, 'a');
-  const [node, ...args] = controllerCommand(kubeconfig, `127.0.0.1:${port}`, identity, ['--health-period-seconds', '2', '--resync-seconds', '30', ...extra]);
-  const child = spawn(node!, args, { stdio: ['ignore', fd, fd] });
-  closeSync(fd);
+  const child = spawnController(kubeconfig, port, identity, logFile, ['--health-period-seconds', '2', '--resync-seconds', '30', ...extra]);
   await eventually(`controller ${identity} serving /healthz`, async () => (await get(port, '/healthz')).code === 200, 30_000);
   return {
     child, port, identity, kubeconfig, logFile,
