@@ -12,7 +12,9 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../api/kubefed.js';
-import { KubeClient, type KubeList, type KubeObject } from '../kube-client/client.js';
+import { listClusterFeatureStatuses, type ClusterFeatureStatusObject } from '../api/cluster-feature-status.js';
+import type { FeatureConfig } from '../api/featureconfig.js';
+import { KubeClient, type KubeObject } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
 import { sleep } from '../kube-client/wait.js';
 import { freePort } from '../local-federation/free-port.js';
@@ -33,38 +35,19 @@ const ALIAS_LABEL = 'fedfeat.io/scale-alias';
 const FIELD_MANAGER = 'fedfeat-bench';
 const FC_API = 'feature.kubefed.io/v1alpha1';
 const fcPath = resourcePath(FC_API, 'featureconfigs', undefined, FC_NAME);
-const cfsPath = resourcePath(FC_API, 'clusterfeaturestatuses', KUBEFED_NAMESPACE);
 const kfcPath = resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE);
 const leasePath = resourcePath('coordination.k8s.io/v1', 'leases', KUBEFED_NAMESPACE, 'fedfeat-controller');
 const aliasName = (i: number) => `alias-${String(i + 1).padStart(4, '0')}`;
 
-/**
- * The FeatureConfig status as this benchmark reads it, declared here rather than taken from
- * api/featureconfig.ts so the script compiles against the status shape before and after the
- * per-member ClusterFeatureStatus objects: `members` is the new summary, `clusters` the old list.
- */
-interface ObservedFeatureConfig extends KubeObject {
-  status?: {
-    members?: { selected: number; reported: number; ready: number };
-    featureCounts?: Record<string, number>;
-    /** Old shape (before ClusterFeatureStatus): one entry per member; remove with reportedCount's fallback. */
-    clusters?: Array<{ name: string; features: unknown[] }>;
-  };
-}
+type ObservedFeatureConfig = FeatureConfig;
 
-const cfsSelector = { labelSelector: `feature.kubefed.io/featureconfig=${FC_NAME}` };
+/** ClusterFeatureStatus objects of the benchmark's FeatureConfig. */
+const memberObjects = (host: KubeClient): Promise<ClusterFeatureStatusObject[]> => listClusterFeatureStatuses(host, FC_NAME);
 
-/** ClusterFeatureStatus objects of the benchmark's FeatureConfig; undefined when the kind is not served (an older controller). */
-async function listClusterFeatureStatuses(host: KubeClient): Promise<KubeObject[] | undefined> {
-  return (await host.getOptional<KubeList>(cfsPath, { query: cfsSelector, timeoutMs: 60_000 }))?.items;
-}
-
-/** Members with a result: status.members.reported, else the ClusterFeatureStatus objects, else (older controllers) status.clusters. */
+/** Members with a result (status.members.reported; the objects while the status is not written yet). */
 async function reportedCount(host: KubeClient, fc: ObservedFeatureConfig | undefined): Promise<number> {
   if (fc?.status?.members) return fc.status.members.reported;
-  const cfs = await listClusterFeatureStatuses(host);
-  if (cfs) return cfs.length;
-  return (fc?.status?.clusters ?? []).filter((c) => c.features.length > 0).length;
+  return (await memberObjects(host)).length;
 }
 
 /** Host API server requests so far (every apiserver_request_total series summed), total and writes. */
@@ -239,8 +222,8 @@ async function runOne(state: FederationState, host: KubeClient, n: number, timeo
       // The largest objects fedfeat writes: the FeatureConfig (status included) and the biggest per-member object.
       const fcText = await host.requestText('GET', fcPath, { timeoutMs: 60_000 }).catch(() => '');
       row.featureConfigKiB = +(Buffer.byteLength(fcText) / 1024).toFixed(1);
-      const cfs = await listClusterFeatureStatuses(host);
-      row.largestMemberObjectBytes = cfs ? Math.max(0, ...cfs.map((o) => Buffer.byteLength(JSON.stringify(o)))) : 'n/a (no ClusterFeatureStatus kind)';
+      const cfs = await memberObjects(host);
+      row.largestMemberObjectBytes = Math.max(0, ...cfs.map((o) => Buffer.byteLength(JSON.stringify(o))));
     }
     row.controllerPeakRssMiB = rss.peakMiB();
 
@@ -253,7 +236,7 @@ async function runOne(state: FederationState, host: KubeClient, n: number, timeo
     let left = '';
     const goneSeconds = await until(async () => {
       const fcLeft = (await host.getOptional(fcPath)) ? 1 : 0;
-      const cfsLeft = (await listClusterFeatureStatuses(host))?.length ?? 0;
+      const cfsLeft = (await memberObjects(host)).length;
       left = `FeatureConfig ${fcLeft}, ClusterFeatureStatus ${cfsLeft} left`;
       return fcLeft + cfsLeft === 0;
     }, timeoutMs, 1000, exited);
