@@ -174,6 +174,8 @@ async function runOne(state: FederationState, host: KubeClient, n: number, timeo
     const leading = await until(async () => (await controllerHttpGet(port, '/metrics')).body.includes('fedfeat_leader 1'), 60_000, 250, exited);
     if (leading === undefined) throw new Error(`controller ${identity} did not become leader within 60 s; see ${logFile}`);
     const holder = async () => (await host.getOptional<{ spec?: { holderIdentity?: string } }>(leasePath))?.spec?.holderIdentity ?? '';
+    // The metric flips as the elector's thread reports leading; the Lease read can still lag it briefly.
+    await until(async () => (await holder()) === identity, 30_000, 250, exited);
     const holderAtStart = await holder();
     const why = (timedOut: string) => (exited() ? `controller exited (${timedOut})` : `${timedOut} after ${timeoutMs / 1000} s`);
 
