@@ -44,8 +44,6 @@ export interface StatusWriteInput {
   now: number;
   /** Longest a lastProbeTime may grow old while nothing changes. */
   refreshMs: number;
-  /** How long our own write is trusted while the cache catches up (one probe period). */
-  graceMs: number;
 }
 
 /**
@@ -54,14 +52,16 @@ export interface StatusWriteInput {
  * which varies between failed probes), and otherwise only to refresh a
  * lastProbeTime older than refreshMs. The informer cache is the reference, so
  * a restarted or failed-over controller does not rewrite thousands of
- * unchanged statuses; our own recent write covers the moment before the
- * cache has seen it.
+ * unchanged statuses; our own last write stands in for it until the cache
+ * shows it, unless the cache shows a newer, different status (someone else
+ * wrote since), which is corrected at once.
  */
 export function shouldWriteStatus(i: StatusWriteInput): boolean {
-  const ownFresh = i.own !== undefined && i.own.signature === i.desired;
-  if (!i.cached || i.cached.signature !== i.desired) return !(ownFresh && i.now - i.own!.at < i.graceMs);
-  const last = Math.max(i.cached.probedAt, ownFresh ? i.own!.at : 0);
-  return i.now - last >= i.refreshMs;
+  const own = i.own?.signature === i.desired ? i.own.at : undefined;
+  if (i.cached?.signature === i.desired) return i.now - Math.max(i.cached.probedAt, own ?? 0) >= i.refreshMs;
+  if (own === undefined) return true; // a change
+  if (i.cached && i.cached.probedAt > own) return true; // overwritten after our write
+  return i.now - own >= i.refreshMs;
 }
 
 /** Pure: the cached status in the shape shouldWriteStatus compares. */

@@ -232,7 +232,7 @@ export class MemberRegistry {
     const signature = conditionsSignature(conditions);
     const write = shouldWriteStatus({
       desired: signature, cached: cachedStatus(prev), own: this.lastWritten.get(m.name), now: nowMs,
-      refreshMs: this.health.statusRefreshMs ?? DEFAULT_HEALTH.statusRefreshMs!, graceMs: Math.max(this.health.periodMs, 5000),
+      refreshMs: this.health.statusRefreshMs ?? DEFAULT_HEALTH.statusRefreshMs!,
     });
     if (!write) {
       this.statusStats.skipped++;

@@ -31,7 +31,7 @@ describe('probe phases', () => {
 describe('when to write the KubeFedCluster status', () => {
   const ready = conditionsSignature([{ type: 'Ready', status: 'True', reason: 'ClusterReady' }]);
   const offline = conditionsSignature([{ type: 'Ready', status: 'False', reason: 'ClusterNotReachable' }, { type: 'Offline', status: 'True', reason: 'ClusterNotReachable' }]);
-  const base = { refreshMs: 300_000, graceMs: 10_000, now: 1_000_000 };
+  const base = { refreshMs: 300_000, now: 1_000_000 };
   it('writes a transition at once', () => {
     expect(shouldWriteStatus({ ...base, desired: offline, cached: { signature: ready, probedAt: base.now - 1000 } })).toBe(true);
   });
@@ -42,10 +42,19 @@ describe('when to write the KubeFedCluster status', () => {
     expect(shouldWriteStatus({ ...base, desired: ready, cached: { signature: ready, probedAt: base.now - 299_999 } })).toBe(false);
     expect(shouldWriteStatus({ ...base, desired: ready, cached: { signature: ready, probedAt: base.now - 300_000 } })).toBe(true);
   });
-  it('trusts its own write while the cache has not seen it yet, for one grace period only', () => {
-    const own = { signature: offline, at: base.now - 2000 };
-    expect(shouldWriteStatus({ ...base, desired: offline, own, cached: { signature: ready, probedAt: base.now - 5000 } })).toBe(false);
-    expect(shouldWriteStatus({ ...base, desired: offline, own: { ...own, at: base.now - 10_000 }, cached: { signature: ready, probedAt: 0 } })).toBe(true);
+  it('trusts its own write while the cache has not seen it yet', () => {
+    const own = { signature: offline, at: base.now - 20_000 };
+    expect(shouldWriteStatus({ ...base, desired: offline, own, cached: { signature: ready, probedAt: base.now - 60_000 } })).toBe(false);
+    expect(shouldWriteStatus({ ...base, desired: offline, own })).toBe(false);
+    // ...and refreshes it on the slow interval all the same.
+    expect(shouldWriteStatus({ ...base, desired: offline, own: { ...own, at: base.now - 300_000 } })).toBe(true);
+  });
+  it('puts a status back at once that someone else changed after our write', () => {
+    const own = { signature: offline, at: base.now - 20_000 };
+    expect(shouldWriteStatus({ ...base, desired: offline, own, cached: { signature: ready, probedAt: base.now - 5000 } })).toBe(true);
+  });
+  it('writes a transition even right after its own write of the previous state', () => {
+    expect(shouldWriteStatus({ ...base, desired: ready, own: { signature: offline, at: base.now - 1000 }, cached: { signature: offline, probedAt: base.now - 1000 } })).toBe(true);
   });
   it('counts its own recent refresh even if the cache still shows the older lastProbeTime', () => {
     expect(shouldWriteStatus({ ...base, desired: ready, own: { signature: ready, at: base.now - 1000 }, cached: { signature: ready, probedAt: base.now - 400_000 } })).toBe(false);
