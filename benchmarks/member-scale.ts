@@ -119,7 +119,7 @@ async function measure(n: number, kinds: WatchKind[], idleSeconds: number, perio
     w.start();
     return w;
   });
-  await sleep(3000);
+  await sleep(3000 + watches.length * 10); // initial lists and watches done (each opens its own connection)
   step('watches started; idle window');
   await ask(child, { reset: true });
   const t0 = Date.now();

@@ -141,12 +141,14 @@ export class ProbeScheduler {
     return this.queue.onIdle();
   }
 
-  private arm(name: string): void {
+  private arm(name: string, after = this.now()): void {
+    const due = nextDue(name, Math.max(after, this.now()), this.o.periodMs);
     const t = setTimeout(() => {
       if (!this.timers.has(name)) return;
       this.enqueue(name);
-      this.arm(name);
-    }, nextDue(name, this.now(), this.o.periodMs) - this.now());
+      // From the due time, not the clock: a timer that fires a millisecond early must not make a second turn.
+      this.arm(name, due);
+    }, due - this.now());
     t.unref?.();
     this.timers.set(name, t);
   }
