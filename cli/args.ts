@@ -31,6 +31,7 @@ export const COMMANDS = {
     options: {
       kubeconfig: STR, listen: STR, 'leader-elect': STR, 'lease-namespace': STR, 'simulated-node-annotation': STR, 'resync-seconds': STR,
       workers: STR, identity: STR, 'health-period-seconds': STR, 'verify-timeout-seconds': STR, 'calico-manifest-url': STR,
+      'health-probe-concurrency': STR, 'health-status-refresh-seconds': STR, 'drift-watch-limit': STR,
     },
   },
   'webhook podpreset': { args: 0, options: { kubeconfig: STR, listen: STR, 'tls-dir': STR, 'tls-secret': STR } },

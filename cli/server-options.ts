@@ -20,10 +20,23 @@ export function controllerOptions(v: Command<'controller'>['values']): RunOption
       resyncMs: wholeNumber(v['resync-seconds'], 'resync-seconds', 60) * 1000,
       workers: wholeNumber(v.workers, 'workers', 16),
       verifyTimeoutMs: wholeNumber(v['verify-timeout-seconds'], 'verify-timeout-seconds', 300) * 1000,
-      health: { periodMs: wholeNumber(v['health-period-seconds'], 'health-period-seconds', 10) * 1000, timeoutMs: 3000, failureThreshold: 3, successThreshold: 1 },
+      health: {
+        periodMs: wholeNumber(v['health-period-seconds'], 'health-period-seconds', 10) * 1000, timeoutMs: 3000, failureThreshold: 3, successThreshold: 1,
+        // Unset flags leave the controller's defaults (DEFAULT_HEALTH) in place.
+        ...(v['health-probe-concurrency'] !== undefined ? { concurrency: atLeastOne(v['health-probe-concurrency'], 'health-probe-concurrency') } : {}),
+        ...(v['health-status-refresh-seconds'] !== undefined ? { statusRefreshMs: wholeNumber(v['health-status-refresh-seconds'], 'health-status-refresh-seconds', 300) * 1000 } : {}),
+      },
+      // 0 turns drift watches off: every member is then looked at by the resync only.
+      ...(v['drift-watch-limit'] !== undefined ? { driftWatchLimit: wholeNumber(v['drift-watch-limit'], 'drift-watch-limit', 300) } : {}),
       ...(annotation ? { probe: { simulatedNodeAnnotation: annotation, nodeProbeConcurrency: 8, requestTimeoutMs: 10_000 } } : {}),
     },
   };
+}
+
+function atLeastOne(value: string, flag: string): number {
+  const n = wholeNumber(value, flag, 1);
+  if (n < 1) throw new UsageError(`--${flag} needs a whole number of at least 1 (got "${value}")`);
+  return n;
 }
 
 export function webhookOptions(v: Command<'webhook podpreset'>['values']): WebhookRunOptions {

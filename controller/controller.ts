@@ -5,7 +5,7 @@
 // no other. The reconcilers live in reconcile-member.ts, reconcile-status.ts
 // and reconcile-finalize.ts; this file wires them up.
 import { cfsPath, toClusterResult, type ClusterFeatureStatusObject } from '../api/cluster-feature-status.js';
-import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig } from '../api/featureconfig.js';
+import { desiredFeatures, FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig } from '../api/featureconfig.js';
 import { matchesSelector } from '../api/label-selector.js';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../api/kubefed.js';
 import type { KubeClient, KubeObject } from '../kube-client/client.js';
@@ -16,7 +16,7 @@ import { Informer } from './informer.js';
 import type { Logger } from './logger.js';
 import { DEFAULT_HEALTH, MemberRegistry, type Member } from './member-registry.js';
 import { DEFAULT_WRITER, MemberStatusWriter } from './member-status-writer.js';
-import { MemberWatch } from './member-watch.js';
+import { MemberWatch, planDriftWatches, watchKindsFor, type WatchKind } from './member-watch.js';
 import type { Metrics } from './metrics.js';
 import { FIELD_MANAGER, type ControllerOptions, type ControllerParts } from './parts.js';
 import { finalize } from './reconcile-finalize.js';
@@ -36,6 +36,7 @@ export const DEFAULT_OPTIONS: ControllerOptions = {
   probe: { nodeProbeConcurrency: 8, requestTimeoutMs: 10_000 },
   eventNamespace: 'default',
   driftWatches: true,
+  driftWatchLimit: 300,
 };
 
 type Secret = KubeObject & { data?: Record<string, string> };
@@ -52,6 +53,7 @@ export class FeatureController {
   readonly memberStatus: MemberStatusWriter;
   private readonly results = new MemberResults();
   private readonly watches = new Map<string, MemberWatch>();
+  private watchSync?: NodeJS.Timeout;
   private readonly abort = new AbortController();
   private readonly parts: ControllerParts;
 
@@ -96,9 +98,15 @@ export class FeatureController {
       },
       onDelete: (fc) => this.results.drop(fc.metadata.name),
     });
+    // Drift watches depend on what FeatureConfigs ask (not on their status writes).
+    this.featureConfigs.addHandlers({
+      onAdd: () => this.syncWatches(),
+      onUpdate: (a, b) => (a.metadata.generation !== b.metadata.generation || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp) && this.syncWatches(),
+      onDelete: () => this.syncWatches(),
+    });
     this.members.onChange((cluster, why) => {
       this.log.debug('member changed', { cluster, why });
-      this.syncWatch(cluster);
+      this.syncWatches();
       for (const fc of this.featureConfigs.list()) this.queue.add(memberWork(fc.metadata.name, cluster));
     });
   }
@@ -115,6 +123,7 @@ export class FeatureController {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    clearTimeout(this.watchSync);
     await this.queue.shutdown();
     this.members.stop();
     await Promise.all([...this.watches.values()].map((w) => w.stop()));
@@ -159,24 +168,60 @@ export class FeatureController {
     this.queue.add(statusWork(name));
   }
 
-  private syncWatch(cluster: string): void {
-    if (!this.opts.driftWatches) return;
-    const m = this.members.get(cluster);
-    const existing = this.watches.get(cluster);
-    if (m?.client && m.ready) {
-      if (existing) return;
+  /** Drift watches follow members and FeatureConfigs; coalesced, as thousands of members register at once on start. */
+  private syncWatches(): void {
+    if (!this.opts.driftWatches || this.watchSync || this.abort.signal.aborted) return;
+    this.watchSync = setTimeout(() => {
+      this.watchSync = undefined;
+      this.applyWatchPlan();
+    }, 100);
+    this.watchSync.unref?.();
+  }
+
+  /**
+   * Ready members get watches on the kinds their requested features depend on
+   * (FeatureConfigs selecting them, not being deleted), at most driftWatchLimit
+   * members; the rest are looked at by the periodic resync.
+   */
+  private applyWatchPlan(): void {
+    const fcs = this.featureConfigs.list().filter((fc) => !fc.metadata.deletionTimestamp);
+    const wanted = new Map<string, WatchKind[]>();
+    for (const m of this.members.list()) {
+      if (!m.client || !m.ready) continue;
+      const features = fcs.filter((fc) => matchesSelector(fc.spec.clusterSelector, m.labels)).flatMap((fc) => desiredFeatures(fc.spec).map((f) => f.name));
+      wanted.set(m.name, watchKindsFor(features));
+    }
+    const limit = this.opts.driftWatchLimit ?? DEFAULT_OPTIONS.driftWatchLimit ?? 300;
+    const plan = planDriftWatches(wanted, this.watches.keys(), limit);
+    for (const [cluster, w] of this.watches) {
+      const kinds = plan.get(cluster);
+      // A member whose client was rebuilt (registration changed) gets a new watch on the new client.
+      if (kinds && this.members.get(cluster)?.client === w.client) {
+        if (kinds.join() !== w.kinds.join()) void w.setKinds(kinds);
+        continue;
+      }
+      this.watches.delete(cluster);
+      void w.stop();
+    }
+    for (const [cluster, kinds] of plan) {
+      const m = this.members.get(cluster);
+      if (this.watches.has(cluster) || !m?.client) continue;
       const w = new MemberWatch(cluster, m.client, this.log, [FIELD_MANAGER], (why) => {
         this.log.debug('member drift signal', { cluster, why });
         // Debounced: a burst of changes (a node replaced, a DaemonSet rolling) costs one re-probe.
         for (const fc of this.featureConfigs.list()) this.queue.addAfter(memberWork(fc.metadata.name, cluster), 1000);
-      });
+      }, kinds);
       this.watches.set(cluster, w);
       w.start();
-    } else if (existing && (!m || !m.ready)) {
-      this.watches.delete(cluster);
-      void existing.stop();
     }
+    const unwatched = [...wanted.values()].filter((k) => k.length).length - plan.size;
+    if (unwatched > 0 && unwatched !== this.lastUnwatched) {
+      this.log.info('drift watch limit reached; other members rely on the periodic resync', { watched: plan.size, unwatched, limit, resyncSeconds: this.opts.resyncMs / 1000 });
+    }
+    this.lastUnwatched = unwatched;
   }
+
+  private lastUnwatched = 0;
 
   private async handle(item: WorkItem): Promise<WorkResult | void> {
     const stop = this.metrics.startTimer('fedfeat_reconcile_duration_seconds', { kind: item.kind });

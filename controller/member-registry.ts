@@ -3,20 +3,33 @@
 // health checker like KubeFed's: /healthz on an interval with a timeout and
 // failure/success thresholds, written to the KubeFedCluster's status as Ready
 // and Offline conditions. An Offline member is reported, not hammered.
+// Scaling (member-health.ts): probes spread over the period by member, a cap
+// on probes in flight, status written on change or at a slow refresh only.
 import { apiEndpointURL, KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type ClusterCondition, type KubeFedCluster } from '../api/kubefed.js';
 import { KubeClient, type KubeObject } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
 import type { Informer } from './informer.js';
 import type { Logger } from './logger.js';
+import { cachedStatus, conditionsSignature, ProbeScheduler, shouldWriteStatus } from './member-health.js';
 
 export interface HealthOptions {
   periodMs: number;
   timeoutMs: number;
   failureThreshold: number;
   successThreshold: number;
+  /** Most /healthz probes (and status writes) in flight at once, over all members. */
+  concurrency?: number;
+  /** Longest the KubeFedCluster lastProbeTime may grow old while nothing changes. */
+  statusRefreshMs?: number;
 }
 
-export const DEFAULT_HEALTH: HealthOptions = { periodMs: 10_000, timeoutMs: 3_000, failureThreshold: 3, successThreshold: 1 };
+export const DEFAULT_HEALTH: HealthOptions = {
+  periodMs: 10_000, timeoutMs: 3_000, failureThreshold: 3, successThreshold: 1,
+  // 3,500 members at 10 s is 350 probes/s; at ~50 ms each that is ~20 in flight, so 100 leaves room for slow members.
+  concurrency: 100,
+  // 5 min: lastProbeTime says the member was looked at recently; 3,500 members then cost ~12 host writes/s, not 350.
+  statusRefreshMs: 300_000,
+};
 
 export interface Member {
   name: string;
@@ -56,8 +69,10 @@ export function nextHealth(
 
 export class MemberRegistry {
   private readonly members = new Map<string, Member>();
-  private timer?: NodeJS.Timeout;
+  private readonly scheduler: ProbeScheduler;
   private started = false;
+  /** Status write counters, for load figures and tests. */
+  readonly statusStats = { writes: 0, skipped: 0 };
   private readonly listeners: Array<(name: string, why: string) => void> = [];
 
   constructor(
@@ -68,11 +83,17 @@ export class MemberRegistry {
     private readonly health: HealthOptions = DEFAULT_HEALTH,
     private readonly fieldManager = 'fedfeat-controller',
   ) {
+    this.scheduler = new ProbeScheduler(
+      { periodMs: health.periodMs, concurrency: health.concurrency ?? DEFAULT_HEALTH.concurrency! },
+      (name) => this.probeByName(name),
+    );
     // Handlers fire during the informers' first lists; build members only once both caches are complete.
     const sync = () => {
       if (this.started) this.sync();
     };
-    clusters.addHandlers({ onAdd: sync, onUpdate: sync, onDelete: sync });
+    // Our own status writes come back as updates: only spec, labels and annotations make a member anew.
+    const registration = (k: KubeFedCluster) => JSON.stringify([k.spec, k.metadata.labels ?? {}, k.metadata.annotations ?? {}]);
+    clusters.addHandlers({ onAdd: sync, onUpdate: (a, b) => registration(a) !== registration(b) && sync(), onDelete: sync });
     secrets.addHandlers({ onAdd: sync, onUpdate: sync, onDelete: sync });
   }
 
@@ -93,17 +114,16 @@ export class MemberRegistry {
   start(): void {
     this.started = true;
     this.sync();
-    const tick = async () => {
-      await this.probeAll();
-      this.timer = setTimeout(tick, this.health.periodMs);
-      this.timer.unref?.();
-    };
-    void tick();
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.scheduler.stop();
     for (const m of this.members.values()) m.client?.close();
+  }
+
+  /** Probe scheduler counters: probes run, turns skipped because the previous probe was still pending, most in flight. */
+  get probeStats(): { probes: number; skipped: number; maxInFlight: number; inFlight: number; queued: number } {
+    return { ...this.scheduler.stats, inFlight: this.scheduler.inFlight, queued: this.scheduler.queued };
   }
 
   private emit(name: string, why: string): void {
@@ -142,19 +162,28 @@ export class MemberRegistry {
       this.members.set(name, m);
       this.log.info('member registered', { cluster: name, endpoint: kfc.spec.apiEndpoint, configError: m.configError });
       this.emit(name, prev ? 'registration changed' : 'registered');
-      void this.probe(m);
+      if (prev) this.scheduler.probeNow(name);
+      else this.scheduler.add(name);
     }
     for (const [name, m] of this.members) {
       if (seen.has(name)) continue;
       m.client?.close();
       this.members.delete(name);
+      this.scheduler.remove(name);
+      this.lastWritten.delete(name);
       this.log.info('member unregistered', { cluster: name });
       this.emit(name, 'unregistered');
     }
   }
 
+  /** Probes every member now, bypassing the schedule (tests, one-off checks). */
   async probeAll(): Promise<void> {
     await Promise.all(this.list().map((m) => this.probe(m)));
+  }
+
+  private async probeByName(name: string): Promise<void> {
+    const m = this.members.get(name);
+    if (m) await this.probe(m);
   }
 
   private async probe(m: Member): Promise<void> {
@@ -178,15 +207,16 @@ export class MemberRegistry {
       this.log.info(m.ready ? 'member ready' : 'member not ready', { cluster: m.name, offline: m.offline, error: m.lastError });
       this.emit(m.name, m.ready ? 'became ready' : m.offline ? 'went offline' : 'became unhealthy');
     }
-    await this.writeStatus(m, changed).catch((e: Error) => this.log.warn('could not write KubeFedCluster status', { cluster: m.name, error: e.message }));
+    await this.writeStatus(m).catch((e: Error) => this.log.warn('could not write KubeFedCluster status', { cluster: m.name, error: e.message }));
   }
 
-  /** KubeFed-shaped Ready/Offline conditions; written on transitions and refreshed at most once a minute otherwise. */
-  private lastWritten = new Map<string, number>();
-  private async writeStatus(m: Member, changed: boolean): Promise<void> {
-    const now = new Date().toISOString();
-    const last = this.lastWritten.get(m.name) ?? 0;
-    if (!changed && Date.now() - last < 60_000) return;
+  /** What this process wrote last per member: covers the moment before the informer cache shows it. */
+  private readonly lastWritten = new Map<string, { signature: string; at: number }>();
+
+  /** KubeFed-shaped Ready/Offline conditions; written when they change, else when lastProbeTime is statusRefreshMs old. */
+  private async writeStatus(m: Member): Promise<void> {
+    const nowMs = Date.now();
+    const now = new Date(nowMs).toISOString();
     const kfc = this.clusters.get(`${KUBEFED_NAMESPACE}/${m.name}`);
     const prev = kfc?.status?.conditions ?? [];
     const cond = (type: string, status: 'True' | 'False', reason: string, message: string): ClusterCondition => {
@@ -199,12 +229,22 @@ export class MemberRegistry {
         : cond('Ready', 'False', m.configError ? 'ClusterConfigInvalid' : 'ClusterNotReachable', m.lastError ?? 'not probed yet'),
     ];
     if (m.offline) conditions.push(cond('Offline', 'True', 'ClusterNotReachable', m.lastError ?? 'no answer'));
+    const signature = conditionsSignature(conditions);
+    const write = shouldWriteStatus({
+      desired: signature, cached: cachedStatus(prev), own: this.lastWritten.get(m.name), now: nowMs,
+      refreshMs: this.health.statusRefreshMs ?? DEFAULT_HEALTH.statusRefreshMs!,
+    });
+    if (!write) {
+      this.statusStats.skipped++;
+      return;
+    }
+    this.statusStats.writes++;
     await this.host.apply(
       `${resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, m.name)}/status`,
       { apiVersion: KUBEFED_API_VERSION, kind: 'KubeFedCluster', metadata: { name: m.name, namespace: KUBEFED_NAMESPACE }, status: { conditions } },
       this.fieldManager,
     );
-    this.lastWritten.set(m.name, Date.now());
+    this.lastWritten.set(m.name, { signature, at: nowMs });
   }
 }
 

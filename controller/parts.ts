@@ -25,8 +25,10 @@ export interface ControllerOptions {
   health: HealthOptions;
   probe: ProbeOptions;
   eventNamespace: string;
-  /** Watch members for drift (nodes, DaemonSets, CRDs). */
+  /** Watch members for drift (nodes, DaemonSets, CRDs: the kinds their requested features depend on). */
   driftWatches: boolean;
+  /** Most members with drift watches (default 300); the others are re-probed by the periodic resync only. */
+  driftWatchLimit?: number;
 }
 
 export interface ControllerParts {
