@@ -39,13 +39,11 @@ const kfcPath = resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESP
 const leasePath = resourcePath('coordination.k8s.io/v1', 'leases', KUBEFED_NAMESPACE, 'fedfeat-controller');
 const aliasName = (i: number) => `alias-${String(i + 1).padStart(4, '0')}`;
 
-type ObservedFeatureConfig = FeatureConfig;
-
 /** ClusterFeatureStatus objects of the benchmark's FeatureConfig. */
 const memberObjects = (host: KubeClient): Promise<ClusterFeatureStatusObject[]> => listClusterFeatureStatuses(host, FC_NAME);
 
 /** Members with a result (status.members.reported; the objects while the status is not written yet). */
-async function reportedCount(host: KubeClient, fc: ObservedFeatureConfig | undefined): Promise<number> {
+async function reportedCount(host: KubeClient, fc: FeatureConfig | undefined): Promise<number> {
   if (fc?.status?.members) return fc.status.members.reported;
   return (await memberObjects(host)).length;
 }
@@ -204,7 +202,7 @@ async function runOne(state: FederationState, host: KubeClient, n: number, timeo
       await host.apply(fcPath, fc, FIELD_MANAGER);
       let reported = 0;
       const reportedSeconds = await until(async () => {
-        reported = await reportedCount(host, await host.getOptional<ObservedFeatureConfig>(fcPath, { timeoutMs: 60_000 }));
+        reported = await reportedCount(host, await host.getOptional<FeatureConfig>(fcPath, { timeoutMs: 60_000 }));
         return reported === n;
       }, timeoutMs, 1000, exited);
       const h1 = await sampleHost(host);

@@ -8,9 +8,9 @@ import { waitFor } from '../../kube-client/wait.js';
 import { decide } from '../decision.js';
 import { probeUntilSupported } from '../run.js';
 import type { MemberContext, ProbeResult, Reconfigurator, ReconfigureOutcome } from '../types.js';
-import { createWebhookCA, issueServingCert, type Pem } from './certs.js';
+import { createWebhookCA, issueServingCert, servingCertProblem, type Pem } from './certs.js';
 import { PODPRESET_API_VERSION, PODPRESET_CRD_NAME, PODPRESET_PLURAL } from './podpreset-api.js';
-import { certificateProblem, gather, PODPRESET_RULES, secretPem, type Endpoint, type PodPresetObserved, type Secret } from './probe.js';
+import { gather, PODPRESET_RULES, secretPem, type Endpoint, type PodPresetObserved, type Secret } from './probe.js';
 import { CA_SECRET, MANAGED_BY, MWC_NAME, NAMESPACE, renderInstall, renderNamespace, TLS_SECRET, WEBHOOK_NAME } from './render.js';
 
 /** KubeFedCluster annotation: the URL the member's API server calls the webhook at, instead of its Service. */
@@ -109,7 +109,7 @@ export class PodPresetReconfigurator implements Reconfigurator<PodPresetObserved
       ca = await this.createCA(c);
       tls = undefined; // signed by a CA that is gone
     }
-    const problem = force ? 'renewal requested' : certificateProblem({ ...seen, caSecret: tlsSecret(CA_SECRET, ca) as Secret, tlsSecret: tls });
+    const problem = force ? 'renewal requested' : servingCertProblem(secretPem(tls), ca.cert, seen.endpoint, seen.renewBeforeMs, seen.now.getTime());
     if (!problem) return { ca };
     const serving = await issueServingCert(ca, seen.endpoint.dnsNames, seen.endpoint.ipAddresses, this.o.certValidityDays);
     await c.applyObject(tlsSecret(TLS_SECRET, serving, ca.cert), FIELD_MANAGER);
