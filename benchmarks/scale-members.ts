@@ -5,6 +5,7 @@
 // selects them all. Prints figures; asserts nothing.
 //
 //   node dist/benchmarks/scale-members.js [--aliases 100,1000,3500] [--timeout-seconds 300] [--idle-seconds 30]
+//     [--controller-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]   (Node options for the controller, to profile it)
 //
 // Every wait is bounded by --timeout-seconds: a controller that cannot report
 // every member is shown as "not all reported" with the count it reached.
@@ -164,7 +165,8 @@ async function runOne(state: FederationState, host: KubeClient, n: number, timeo
   const logFile = path.join(state.dir, 'logs', `scale-controller-${n}.log`);
   const kubeconfig = await controllerKubeconfig(state, host);
   // The same intervals as the controller benchmark (and the controller's defaults).
-  const child = spawnController(kubeconfig, port, identity, logFile, ['--health-period-seconds', '10', '--resync-seconds', '60']);
+  const nodeArgs = arg('controller-node-args', '').split(' ').filter(Boolean);
+  const child = spawnController(kubeconfig, port, identity, logFile, ['--health-period-seconds', '10', '--resync-seconds', '60'], nodeArgs);
   const rss = rssSampler(child.pid!);
   const row: Record<string, number | string> = { aliases: n };
   try {

@@ -3,7 +3,7 @@
 // resume from the last seen version; on 410 Gone (or any error) back off and
 // relist, diffing the new list against the cache so handlers see the changes
 // they missed while disconnected.
-import { KubeApiError, type KubeClient, type KubeObject, type WatchEvent } from '../kube-client/client.js';
+import { KubeApiError, PARTIAL_METADATA, PARTIAL_METADATA_LIST, type KubeClient, type KubeObject, type WatchEvent } from '../kube-client/client.js';
 import type { Logger } from './logger.js';
 import { sleep } from '../kube-client/wait.js';
 
@@ -18,6 +18,8 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Longest a single watch request stays open; the server ends it and we resume. */
   watchTimeoutSeconds?: number;
+  /** Objects' metadata only (PartialObjectMetadata): enough to notice changes, a fraction of the memory. */
+  metadataOnly?: boolean;
   /** Backoff after errors, doubling from min to max. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -105,7 +107,7 @@ export class Informer<T extends KubeObject> {
             }
             rv = e.object.metadata.resourceVersion ?? rv;
             if (e.type !== 'BOOKMARK') this.apply(e.type, e.object);
-          }, this.abort.signal);
+          }, this.abort.signal, this.opts.metadataOnly ? PARTIAL_METADATA : undefined);
           if (gone) {
             this.stats.relistsAfterGone++;
             this.log.debug('watch expired (410 Gone); relisting', { path: this.path });
@@ -130,6 +132,7 @@ export class Informer<T extends KubeObject> {
     const list = await this.client.list<T>(this.path, {
       query: { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector },
       timeoutMs: 60_000,
+      accept: this.opts.metadataOnly ? PARTIAL_METADATA_LIST : undefined,
     });
     const seen = new Set<string>();
     for (const obj of list.items) {

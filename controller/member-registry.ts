@@ -88,14 +88,25 @@ export class MemberRegistry {
       (name) => this.probeByName(name),
     );
     // Handlers fire during the informers' first lists; build members only once both caches are complete.
-    const sync = () => {
-      if (this.started) this.sync();
+    // Each event touches only the member(s) it concerns: a full pass per event would be O(N²) while
+    // thousands of KubeFedClusters and Secrets arrive.
+    const one = (k: KubeFedCluster) => {
+      if (this.started && k.metadata.namespace === KUBEFED_NAMESPACE) this.syncMember(k.metadata.name);
     };
     // Our own status writes come back as updates: only spec, labels and annotations make a member anew.
     const registration = (k: KubeFedCluster) => JSON.stringify([k.spec, k.metadata.labels ?? {}, k.metadata.annotations ?? {}]);
-    clusters.addHandlers({ onAdd: sync, onUpdate: (a, b) => registration(a) !== registration(b) && sync(), onDelete: sync });
-    secrets.addHandlers({ onAdd: sync, onUpdate: sync, onDelete: sync });
+    clusters.addHandlers({ onAdd: one, onUpdate: (a, b) => registration(a) !== registration(b) && one(b), onDelete: one });
+    const bySecret = (s: Secret) => {
+      if (!this.started || s.metadata.namespace !== KUBEFED_NAMESPACE) return;
+      for (const name of this.secretUsers.get(s.metadata.name) ?? []) this.syncMember(name);
+    };
+    secrets.addHandlers({ onAdd: bySecret, onUpdate: bySecret, onDelete: bySecret });
   }
+
+  /** Secret name → KubeFedClusters whose secretRef names it, kept as members are synced. */
+  private readonly secretUsers = new Map<string, Set<string>>();
+  /** The Secret each member was last synced with, to keep secretUsers exact. */
+  private readonly secretOf = new Map<string, string>();
 
   /** Called with a member name when it appears, disappears, changes or flips health. */
   onChange(fn: (name: string, why: string) => void): void {
@@ -130,50 +141,72 @@ export class MemberRegistry {
     for (const l of this.listeners) l(name, why);
   }
 
-  /** Rebuilds members from the informers' caches; clients are rebuilt only when their inputs changed. */
+  /** Rebuilds every member from the informers' caches (at start); clients are rebuilt only when their inputs changed. */
   private sync(): void {
-    const seen = new Set<string>();
-    for (const kfc of this.clusters.list()) {
-      if (kfc.metadata.namespace !== KUBEFED_NAMESPACE) continue;
-      const name = kfc.metadata.name;
-      seen.add(name);
-      const secret = this.secrets.get(`${KUBEFED_NAMESPACE}/${kfc.spec.secretRef.name}`);
-      const fingerprint = JSON.stringify([kfc.spec, secret?.metadata.resourceVersion, kfc.metadata.annotations ?? {}]);
-      const prev = this.members.get(name);
-      const labels = kfc.metadata.labels ?? {};
-      if (prev && prev.fingerprint === fingerprint) {
-        if (JSON.stringify(prev.labels) !== JSON.stringify(labels)) {
-          prev.labels = labels;
-          this.emit(name, 'labels changed');
-        }
-        continue;
-      }
-      prev?.client?.close();
-      const m: Member = {
-        name, labels, annotations: kfc.metadata.annotations ?? {}, fingerprint, ready: prev?.ready ?? false, offline: prev?.offline ?? false,
-        consecutiveFailures: 0, consecutiveSuccesses: 0,
-      };
-      try {
-        m.client = buildClient(kfc, secret);
-      } catch (e) {
-        m.configError = (e as Error).message;
-        m.ready = false;
-      }
-      this.members.set(name, m);
-      this.log.info('member registered', { cluster: name, endpoint: kfc.spec.apiEndpoint, configError: m.configError });
-      this.emit(name, prev ? 'registration changed' : 'registered');
-      if (prev) this.scheduler.probeNow(name);
-      else this.scheduler.add(name);
-    }
-    for (const [name, m] of this.members) {
-      if (seen.has(name)) continue;
-      m.client?.close();
+    const names = new Set(this.members.keys());
+    for (const kfc of this.clusters.list()) if (kfc.metadata.namespace === KUBEFED_NAMESPACE) names.add(kfc.metadata.name);
+    for (const name of names) this.syncMember(name);
+  }
+
+  /** One member from its KubeFedCluster and Secret in the caches: registered, rebuilt, relabelled or removed. */
+  private syncMember(name: string): void {
+    const kfc = this.clusters.get(`${KUBEFED_NAMESPACE}/${name}`);
+    this.trackSecret(name, kfc?.spec.secretRef.name);
+    const prev = this.members.get(name);
+    if (!kfc) {
+      if (!prev) return;
+      prev.client?.close();
       this.members.delete(name);
       this.scheduler.remove(name);
       this.lastWritten.delete(name);
       this.log.info('member unregistered', { cluster: name });
       this.emit(name, 'unregistered');
+      return;
     }
+    const secret = this.secrets.get(`${KUBEFED_NAMESPACE}/${kfc.spec.secretRef.name}`);
+    const fingerprint = JSON.stringify([kfc.spec, secret?.metadata.resourceVersion, kfc.metadata.annotations ?? {}]);
+    const labels = kfc.metadata.labels ?? {};
+    if (prev && prev.fingerprint === fingerprint) {
+      if (JSON.stringify(prev.labels) !== JSON.stringify(labels)) {
+        prev.labels = labels;
+        this.emit(name, 'labels changed');
+      }
+      return;
+    }
+    prev?.client?.close();
+    const m: Member = {
+      name, labels, annotations: kfc.metadata.annotations ?? {}, fingerprint, ready: prev?.ready ?? false, offline: prev?.offline ?? false,
+      consecutiveFailures: 0, consecutiveSuccesses: 0,
+    };
+    try {
+      m.client = buildClient(kfc, secret);
+    } catch (e) {
+      m.configError = (e as Error).message;
+      m.ready = false;
+    }
+    this.members.set(name, m);
+    this.log.info('member registered', { cluster: name, endpoint: kfc.spec.apiEndpoint, configError: m.configError });
+    this.emit(name, prev ? 'registration changed' : 'registered');
+    if (prev) this.scheduler.probeNow(name);
+    else this.scheduler.add(name);
+  }
+
+  private trackSecret(member: string, secret: string | undefined): void {
+    const before = this.secretOf.get(member);
+    if (before === secret) return;
+    if (before !== undefined) {
+      const users = this.secretUsers.get(before);
+      users?.delete(member);
+      if (users && !users.size) this.secretUsers.delete(before);
+    }
+    if (secret === undefined) {
+      this.secretOf.delete(member);
+      return;
+    }
+    this.secretOf.set(member, secret);
+    let users = this.secretUsers.get(secret);
+    if (!users) this.secretUsers.set(secret, (users = new Set()));
+    users.add(member);
   }
 
   /** Probes every member now, bypassing the schedule (tests, one-off checks). */

@@ -91,7 +91,10 @@ export class MemberWatch {
   }
 
   private informer(kind: WatchKind): Informer<KubeObject> {
-    const inf = new Informer<KubeObject>(this.client, PATHS[kind], this.log.child({ cluster: this.cluster, watch: kind }));
+    // Metadata only: any change re-probes the member (the probe reads what it needs), and managedFields
+    // names who made it; whole objects (CRDs with their schemas: Calico's are ~100 KiB each) would be
+    // cached per member for nothing.
+    const inf = new Informer<KubeObject>(this.client, PATHS[kind], this.log.child({ cluster: this.cluster, watch: kind }), { metadataOnly: true });
     const note = (change: ObservedChange['change'], obj: KubeObject, significant: boolean) => {
       if (!inf.hasSynced()) return; // the initial list is not a change
       const name = obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
@@ -104,8 +107,8 @@ export class MemberWatch {
     };
     inf.addHandlers({
       onAdd: (o) => note('added', o, true),
-      // Node status heartbeats change resourceVersion every few seconds; only spec/metadata changes matter.
-      onUpdate: (a, b) => note('modified', b, kind !== 'Node' || JSON.stringify(stripStatus(a)) !== JSON.stringify(stripStatus(b))),
+      // Node status heartbeats change resourceVersion every few seconds; only label/annotation changes matter.
+      onUpdate: (a, b) => note('modified', b, kind !== 'Node' || JSON.stringify(stripVersion(a)) !== JSON.stringify(stripVersion(b))),
       onDelete: (o) => note('deleted', o, true),
     });
     return inf;
@@ -144,8 +147,8 @@ export class MemberWatch {
   }
 }
 
-function stripStatus(o: KubeObject): unknown {
-  const { status: _status, ...rest } = o as KubeObject & { status?: unknown };
-  const { resourceVersion: _rv, managedFields: _mf, ...meta } = rest.metadata;
-  return { ...rest, metadata: meta };
+/** What of a Node's metadata says something about it: not the version or the field bookkeeping heartbeats touch. */
+function stripVersion(o: KubeObject): unknown {
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = o.metadata;
+  return meta;
 }

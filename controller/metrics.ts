@@ -1,7 +1,7 @@
 // Prometheus metrics of the controller and the PodPreset webhook, kept and
 // rendered by prom-client. Each Metrics has its own Registry (never the global
 // one), so a test or a second component in one process starts from zero.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
@@ -38,6 +38,12 @@ export class Metrics {
   private readonly collectors: Array<() => void> = [];
   /** The state last exported per (featureconfig, cluster, feature), to drop its series when it changes. */
   private readonly featureStates = new Map<string, string>();
+
+  /** Adds prom-client's process and Node.js series (resident memory, CPU, heap, handles) for a long-running process. */
+  withProcessMetrics(): this {
+    collectDefaultMetrics({ register: this.registry });
+    return this;
+  }
 
   /** The Content-Type of render()'s text. */
   get contentType(): string {

@@ -28,7 +28,7 @@ export async function runController(o: RunOptions): Promise<void> {
   if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
   else kc.loadFromDefault(); // in-cluster service account when run as a Deployment
   const host = await KubeClient.fromKubeConfig(kc);
-  const metrics = new Metrics();
+  const metrics = new Metrics().withProcessMetrics();
   const opts: ControllerOptions = { ...DEFAULT_OPTIONS, ...o.controller, probe: { ...DEFAULT_OPTIONS.probe, ...o.controller.probe } };
   const controller = new FeatureController(host, defaultRegistry({ calicoManifestURL: o.calicoManifestURL }), log, metrics, opts);
   const identity = o.identity ?? `${os.hostname()}_${process.pid}`;

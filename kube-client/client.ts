@@ -3,6 +3,7 @@
 // keep-alive HTTPS agent per cluster so a controller talking to many members
 // reuses connections and can bound every call with a timeout.
 import https from 'node:https';
+import tls from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import { RestMapper, type ObjectRef } from './rest-mapper.js';
 import { sleep } from './wait.js';
@@ -40,6 +41,13 @@ export interface WatchEvent<T = KubeObject> {
   object: T;
 }
 
+/**
+ * Accept headers that make the API server send only each object's metadata (PartialObjectMetadata),
+ * for lists and for watch events; plain JSON after the comma for a server that cannot.
+ */
+export const PARTIAL_METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+export const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
 /** An error answer from the API server, keeping its HTTP code and Status reason. */
 export class KubeApiError extends Error {
   constructor(
@@ -58,9 +66,42 @@ export class KubeApiError extends Error {
 
 export interface RequestOptions {
   body?: unknown;
+  /** Accept header (default application/json), e.g. PARTIAL_METADATA_LIST for metadata only. */
+  accept?: string;
   contentType?: string;
   timeoutMs?: number;
   query?: Record<string, string | number | boolean | undefined>;
+}
+
+/** The TLS material of request options; a SecureContext is built from exactly these. */
+const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase'] as const;
+
+/** Request options carrying a prebuilt SecureContext (tls.connect accepts it; https's types omit it). */
+type ClientOptions = https.RequestOptions & { secureContext?: tls.SecureContext; tlsMaterial?: unknown[] };
+
+/**
+ * Request options with their CA and client credentials turned into one SecureContext. Given only
+ * `ca`/`cert`/`key`, Node builds a new SecureContext (~26 KiB native) for every connection; built
+ * once here it is shared by all of this client's connections. Reused from `previous` while the
+ * material is unchanged (kubeconfig credentials are re-read every minute).
+ */
+export function withSecureContext(opts: https.RequestOptions, previous?: ClientOptions): ClientOptions {
+  const material = TLS_KEYS.map((k) => opts[k]);
+  const rest: https.RequestOptions = { ...opts };
+  for (const k of TLS_KEYS) delete rest[k];
+  if (material.every((m) => m === undefined)) return rest;
+  const same = previous?.tlsMaterial?.every((m, i) => sameMaterial(m, material[i]));
+  const secureContext = same && previous?.secureContext
+    ? previous.secureContext
+    : tls.createSecureContext(Object.fromEntries(TLS_KEYS.map((k) => [k, opts[k]])) as tls.SecureContextOptions);
+  // tlsMaterial is not an https option: Node ignores unknown keys, and it keeps the comparison here.
+  return { ...rest, secureContext, tlsMaterial: material };
+}
+
+function sameMaterial(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameMaterial(x, b[i]));
+  return a === b;
 }
 
 export class KubeClient {
@@ -68,7 +109,7 @@ export class KubeClient {
   /** Requests sent (watches included), for metrics and load figures. */
   readonly stats = { requests: 0, errors: 0 };
   private readonly agent: https.Agent;
-  private base: https.RequestOptions;
+  private base: ClientOptions;
   /** Re-reads credentials (exec plugins such as aws/gcloud hand out tokens that expire); set for kubeconfig clients. */
   private refreshAuth?: () => Promise<https.RequestOptions>;
   private authReadAt = Date.now();
@@ -77,15 +118,18 @@ export class KubeClient {
 
   private constructor(server: string, base: https.RequestOptions) {
     this.server = server.replace(/\/+$/, '');
-    this.base = base;
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 32 });
+    this.base = withSecureContext(base);
+    // One idle connection kept per API server: a controller holds a client per member, and every
+    // TLS connection costs ~50 KiB of native memory, so the sockets opened for a burst of parallel
+    // requests are closed once it is over (no agent timeout: it would cut quiet watches too).
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 1 });
   }
 
   /** Credentials again from the kubeconfig: every minute, and at once after a 401. */
   private async freshAuth(force: boolean): Promise<void> {
     if (!this.refreshAuth || (!force && Date.now() - this.authReadAt < 60_000)) return;
     this.authReadAt = Date.now();
-    this.base = await this.refreshAuth();
+    this.base = withSecureContext(await this.refreshAuth(), this.base);
   }
 
   /** Loads a kubeconfig file (current context) or an already parsed KubeConfig. */
@@ -161,7 +205,7 @@ export class KubeClient {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const payload =
       opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    const headers: Record<string, string> = { Accept: 'application/json', ...(this.base.headers as Record<string, string>) };
+    const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json', ...(this.base.headers as Record<string, string>) };
     if (payload !== undefined) {
       headers['Content-Type'] = opts.contentType ?? 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(payload));
@@ -210,10 +254,11 @@ export class KubeClient {
     query: Record<string, string | number | boolean | undefined>,
     onEvent: (e: WatchEvent<T>) => void,
     signal?: AbortSignal,
+    accept = 'application/json',
   ): Promise<void> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries({ ...query, watch: true })) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { Accept: 'application/json', ...(this.base.headers as Record<string, string>) };
+    const headers: Record<string, string> = { Accept: accept, ...(this.base.headers as Record<string, string>) };
     this.stats.requests++;
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return resolve();

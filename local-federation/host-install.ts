@@ -54,17 +54,17 @@ export async function controllerKubeconfig(state: FederationState, host: KubeCli
 }
 
 /** The `fedfeat controller` command line for a local federation (KWOK nodes are marked simulated). */
-export function controllerCommand(kubeconfig: string, listen: string, identity: string, extra: string[] = []): string[] {
+export function controllerCommand(kubeconfig: string, listen: string, identity: string, extra: string[] = [], nodeArgs: string[] = []): string[] {
   return [
-    process.execPath, path.join(repoRoot, 'bin', 'fedfeat.js'), 'controller', '--kubeconfig', kubeconfig, '--listen', listen,
+    process.execPath, ...nodeArgs, path.join(repoRoot, 'bin', 'fedfeat.js'), 'controller', '--kubeconfig', kubeconfig, '--listen', listen,
     '--identity', identity, '--simulated-node-annotation', 'kwok.x-k8s.io/node=fake', ...extra,
   ];
 }
 
 /** Starts `fedfeat controller` as a child process logging (appending) to logFile; the caller waits for it. */
-export function spawnController(kubeconfig: string, port: number, identity: string, logFile: string, extra: string[] = []): ChildProcess {
+export function spawnController(kubeconfig: string, port: number, identity: string, logFile: string, extra: string[] = [], nodeArgs: string[] = []): ChildProcess {
   const fd = openSync(logFile, 'a');
-  const [node, ...args] = controllerCommand(kubeconfig, `127.0.0.1:${port}`, identity, extra);
+  const [node, ...args] = controllerCommand(kubeconfig, `127.0.0.1:${port}`, identity, extra, nodeArgs);
   const child = spawn(node!, args, { stdio: ['ignore', fd, fd] });
   closeSync(fd); // the child holds its own copy
   return child;

@@ -21,6 +21,29 @@ describe('informer across an API server restart', () => {
     host.close();
   });
 
+  it('caches only metadata when asked, from the list and from watch events, managedFields included', async () => {
+    const path = `/api/v1/namespaces/${NS}/configmaps`;
+    await host.post(path, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'meta-listed' }, data: { big: 'x'.repeat(4096) } });
+    const inf = new Informer<KubeObject>(host, path, createLogger('error', true), { metadataOnly: true });
+    inf.start();
+    try {
+      await inf.waitForSync();
+      const listed = inf.get(`${NS}/meta-listed`) as KubeObject & { data?: unknown };
+      expect(listed.kind).toBe('PartialObjectMetadata');
+      expect(listed.data).toBeUndefined();
+      expect(listed.metadata.uid).toBeDefined();
+      await host.apply(`${path}/meta-watched`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'meta-watched' }, data: { big: 'y'.repeat(4096) } } as KubeObject, 'fedfeat-test');
+      await eventually('watched object cached', async () => inf.get(`${NS}/meta-watched`) !== undefined, 30_000);
+      const watched = inf.get(`${NS}/meta-watched`) as KubeObject & { data?: unknown };
+      expect(watched.kind).toBe('PartialObjectMetadata');
+      expect(watched.data).toBeUndefined();
+      expect(watched.metadata.managedFields?.[0]?.manager).toBe('fedfeat-test');
+    } finally {
+      await inf.stop();
+      for (const n of ['meta-listed', 'meta-watched']) await host.delete(`${path}/${n}`).catch(() => undefined);
+    }
+  });
+
   it('keeps watching after the host kube-apiserver restarts', async () => {
     const cm = (name: string) => host.post(`/api/v1/namespaces/${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
     await cm('before');

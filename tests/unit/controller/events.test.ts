@@ -24,7 +24,8 @@ class FakeHost {
   }
 }
 
-const opts: EventRecorderOptions = { namespace: 'fedfeat-system', component: 'fedfeat-controller', burst: 3, refillPerMinute: 6 };
+// Plenty of write slots: these tests look at what is sent, the queue has tests of its own.
+const opts: EventRecorderOptions = { namespace: 'fedfeat-system', component: 'fedfeat-controller', burst: 3, refillPerMinute: 6, maxInFlight: 100 };
 
 function recorder(o: Partial<EventRecorderOptions> = {}) {
   const host = new FakeHost();
@@ -176,5 +177,58 @@ describe('EventRecorder.record', () => {
     // An unhandled rejection would fail the test run; the recorder logs it instead.
     await settle();
     expect(host.posts).toHaveLength(1);
+  });
+});
+
+/** A host whose writes stay pending until released, to see the queue. */
+class SlowHost extends FakeHost {
+  private readonly waiting: Array<() => void> = [];
+  override async post(path: string, body: unknown): Promise<KubeObject> {
+    this.posts.push({ path, body: body as Record<string, unknown> });
+    await new Promise<void>((r) => this.waiting.push(r));
+    return body as KubeObject;
+  }
+  release(): void {
+    for (const r of this.waiting.splice(0)) r();
+  }
+}
+
+describe('EventRecorder at fleet scale', () => {
+  it('keeps at most maxInFlight writes going, queues up to maxPending and drops (counted) beyond', async () => {
+    const host = new SlowHost();
+    const rec = new EventRecorder(host as unknown as KubeClient, createLogger('error', true), { ...opts, burst: 100, maxInFlight: 2, maxPending: 3 });
+    for (let i = 0; i < 7; i++) rec.record(fc('fc1', 'u1'), { type: 'Normal', reason: 'Detected', message: `m${i}`, cluster: `c${i}` });
+    expect(host.posts).toHaveLength(2);
+    expect(rec.queued).toBe(3);
+    expect(rec.stats.dropped).toBe(2);
+    for (let i = 0; i < 5 && host.posts.length < 5; i++) {
+      host.release();
+      await settle();
+    }
+    expect(host.posts.map((p) => p.body.message)).toEqual(['[cluster=c0] m0', '[cluster=c1] m1', '[cluster=c2] m2', '[cluster=c3] m3', '[cluster=c4] m4']);
+    expect(rec.queued).toBe(0);
+    host.release();
+  });
+
+  it('limits events per FeatureConfig over all members and summarizes what it left out once a minute', async () => {
+    const { host, rec } = recorder({ burst: 5, objectBurst: 3, objectRefillPerMinute: 0 });
+    for (let i = 0; i < 10; i++) rec.record(fc('fc1', 'u1'), { type: 'Normal', reason: 'Detected', message: 'missing', cluster: `c${i}` });
+    rec.record(fc('fc1', 'u1'), { type: 'Warning', reason: 'Failed', message: 'boom', cluster: 'c0' });
+    // Another FeatureConfig has its own bucket.
+    rec.record(fc('fc2', 'u2'), { type: 'Normal', reason: 'Detected', message: 'missing', cluster: 'c0' });
+    expect(host.posts.map((p) => `${(p.body.involvedObject as { name: string }).name} ${p.body.message}`)).toEqual([
+      'fc1 [cluster=c0] missing', 'fc1 [cluster=c1] missing', 'fc1 [cluster=c2] missing', 'fc2 [cluster=c0] missing',
+    ]);
+    expect(rec.stats.dropped).toBe(8);
+    jest.advanceTimersByTime(60_000);
+    const summaries = host.posts.slice(4).map((p) => [p.body.type, p.body.reason, p.body.message]);
+    expect(summaries).toEqual([
+      ['Normal', 'Detected', '7 more Detected event(s) on other members not recorded one by one (rate limit for this FeatureConfig); every member\'s state: kubectl get clusterfeaturestatuses -A -l feature.kubefed.io/featureconfig=fc1'],
+      ['Warning', 'Failed', '1 more Failed event(s) on other members not recorded one by one (rate limit for this FeatureConfig); every member\'s state: kubectl get clusterfeaturestatuses -A -l feature.kubefed.io/featureconfig=fc1'],
+    ]);
+    // Nothing left out since: no further summary.
+    jest.advanceTimersByTime(120_000);
+    expect(host.posts).toHaveLength(6);
+    rec.stop();
   });
 });

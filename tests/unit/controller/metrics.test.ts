@@ -66,6 +66,14 @@ describe('Metrics', () => {
     expect(text).toContain('fedfeat_reconcile_duration_seconds_count{kind="member"} 1');
   });
 
+  it('adds the process and Node.js series only when asked', async () => {
+    expect(await new Metrics().render()).not.toContain('process_resident_memory_bytes');
+    const text = await new Metrics().withProcessMetrics().render();
+    const rss = /^process_resident_memory_bytes (\d+)/m.exec(text);
+    expect(Number(rss?.[1])).toBeGreaterThan(10 * 1024 * 1024);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+/m);
+  });
+
   it('keeps the histogram buckets', async () => {
     const m = new Metrics();
     m.observe('podpreset_webhook_decide_seconds', {}, 0.001);

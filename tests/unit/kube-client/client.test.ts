@@ -19,7 +19,7 @@ const sleeps: number[] = [];
 jest.unstable_mockModule('../../../kube-client/wait.js', () => ({
   sleep: async (ms: number) => void sleeps.push(ms),
 }));
-const { KubeClient, KubeApiError } = await import('../../../kube-client/client.js');
+const { KubeClient, KubeApiError, withSecureContext } = await import('../../../kube-client/client.js');
 
 /** A self-signed certificate for 127.0.0.1; it is its own CA in the kubeconfig. */
 async function selfSignedPem(): Promise<{ cert: string; key: string }> {
@@ -223,5 +223,59 @@ describe('KubeClient on a 429', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe('KubeClient connections', () => {
+  it('verifies the server with its CA and keeps one idle connection after a burst of parallel requests', async () => {
+    const client = KubeClient.fromToken(serverUrl, caPem, 'tok');
+    const open = new Set<unknown>();
+    const onConnection = (socket: import('node:net').Socket) => {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    };
+    server.on('secureConnection', onConnection);
+    try {
+      answer = () => ok;
+      await Promise.all(Array.from({ length: 6 }, () => client.get('/api/v1/namespaces/default')));
+      expect(seen).toHaveLength(6);
+      // Sockets beyond the one kept are closed as their requests end.
+      for (let i = 0; i < 50 && open.size > 1; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(open.size).toBe(1);
+    } finally {
+      server.off('secureConnection', onConnection);
+      client.close();
+    }
+  });
+
+  it('refuses a server whose certificate its CA did not sign', async () => {
+    const other = await selfSignedPem();
+    const client = KubeClient.fromToken(serverUrl, other.cert, 'tok');
+    try {
+      answer = () => ok;
+      await expect(client.get('/api/v1/namespaces/default')).rejects.toThrow(/self[- ]signed|unable to verify|signature/i);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('withSecureContext', () => {
+  it('turns CA and credentials into one SecureContext, reused while they are unchanged', () => {
+    const first = withSecureContext({ ca: caPem, headers: { a: 'b' }, rejectUnauthorized: true });
+    expect(first.ca).toBeUndefined();
+    expect(first.secureContext).toBeDefined();
+    expect(first.headers).toEqual({ a: 'b' });
+    expect(first.rejectUnauthorized).toBe(true);
+    const again = withSecureContext({ ca: caPem, headers: { a: 'c' } }, first);
+    expect(again.secureContext).toBe(first.secureContext);
+    expect(again.headers).toEqual({ a: 'c' });
+  });
+
+  it('builds a new SecureContext when the material changes, and none without any', async () => {
+    const first = withSecureContext({ ca: caPem });
+    const other = (await selfSignedPem()).cert;
+    expect(withSecureContext({ ca: other }, first).secureContext).not.toBe(first.secureContext);
+    expect(withSecureContext({ headers: {} }, first).secureContext).toBeUndefined();
   });
 });
