@@ -68,30 +68,35 @@ export type Node = KubeObject & { spec?: { podCIDR?: string } };
 
 export interface CalicoObserved {
   daemonSets: DaemonSet[];
-  nodes: Node[];
+  /** Read only when a policy-capable CNI is found (to tell whether it runs on every node); else undefined. */
+  nodes?: Node[];
   detected: DetectedCni[];
 }
 
+/**
+ * DaemonSets first; the nodes (a large list on a big member) only when a policy-capable CNI needs
+ * counting against them. Reconfigure reads them itself when they were not needed here.
+ */
 export async function gather(client: KubeClient, timeoutMs: number): Promise<CalicoObserved> {
-  const [dss, nodes] = await Promise.all([
-    client.list<DaemonSet>('/apis/apps/v1/daemonsets', { timeoutMs }),
-    client.list<Node>('/api/v1/nodes', { timeoutMs }),
-  ]);
-  return { daemonSets: dss.items, nodes: nodes.items, detected: detectCnis(dss.items) };
+  const dss = await client.list<DaemonSet>('/apis/apps/v1/daemonsets', { timeoutMs });
+  const detected = detectCnis(dss.items);
+  const nodes = detected.some((d) => d.policyCapable) ? (await client.list<Node>('/api/v1/nodes', { timeoutMs })).items : undefined;
+  return { daemonSets: dss.items, nodes, detected };
 }
 
 const describeAll = (d: DetectedCni[]) => d.map((x) => `${x.cni} (${x.namespace}/${x.daemonSet} ${x.ready}/${x.desired} ready)`).join(', ');
 const capable = (o: CalicoObserved) => o.detected.filter((d) => d.policyCapable);
-const readyEverywhere = (o: CalicoObserved) => capable(o).find((d) => o.nodes.length > 0 && d.desired >= o.nodes.length && d.ready >= o.nodes.length);
+const nodeCount = (o: CalicoObserved) => o.nodes?.length ?? 0;
+const readyEverywhere = (o: CalicoObserved) => capable(o).find((d) => nodeCount(o) > 0 && d.desired >= nodeCount(o) && d.ready >= nodeCount(o));
 
 /** NetworkPolicy is enforced when a policy-capable CNI is Ready on every node. */
 export const NETWORKPOLICY_RULES: ReadonlyArray<Rule<CalicoObserved>> = [
   (o) => {
     const full = readyEverywhere(o);
-    return full ? { state: 'Supported', reason: 'PolicyCapableCNIReady', message: `${full.cni} enforces NetworkPolicy on all ${o.nodes.length} nodes` } : undefined;
+    return full ? { state: 'Supported', reason: 'PolicyCapableCNIReady', message: `${full.cni} enforces NetworkPolicy on all ${nodeCount(o)} nodes` } : undefined;
   },
   (o) => (capable(o).length
-    ? { state: 'Missing', reason: 'PolicyCNINotReady', message: `policy-capable CNI not Ready on every node (${o.nodes.length} nodes): ${describeAll(o.detected)}` }
+    ? { state: 'Missing', reason: 'PolicyCNINotReady', message: `policy-capable CNI not Ready on every node (${nodeCount(o)} nodes): ${describeAll(o.detected)}` }
     : undefined),
   (o) => ({
     state: 'Missing', reason: 'NoPolicyCapableCNI',

@@ -75,7 +75,8 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
       // Two CNIs on one node fight over pod networking; fedfeat never installs over one.
       throw new Error(`member runs ${others.map((d) => `${d.cni} (${d.namespace}/${d.daemonSet})`).join(', ')}; fedfeat does not install Calico over another CNI`);
     }
-    const r = await this.render(settingsOf(feature), probe.observed.nodes);
+    const nodes = probe.observed.nodes ?? (await c.list<Node>('/api/v1/nodes', { timeoutMs: ctx.options.requestTimeoutMs })).items;
+    const r = await this.render(settingsOf(feature), nodes);
     for (const obj of r.objects) await c.applyObject(obj, FIELD_MANAGER);
     ctx.event('Normal', 'CalicoApplied', `applied ${r.objects.length} objects of Calico ${r.version} from ${r.url}: IP-in-IP and VXLAN off, host-local IPAM on node podCIDRs, pool ${r.poolCIDR}`);
     return { changed: true, message: `Calico ${r.version} applied (${r.objects.length} objects, pool ${r.poolCIDR}, no overlay, host-local IPAM)` };

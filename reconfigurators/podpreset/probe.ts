@@ -19,6 +19,8 @@ export interface Endpoint {
 export interface PodPresetObserved {
   api: { served: boolean; message: string };
   webhookConfigured: boolean;
+  /** False when gather stopped at discovery (API not served): the fields below were not read. */
+  complete: boolean;
   crd?: KubeObject;
   caSecret?: Secret;
   tlsSecret?: Secret;
@@ -60,22 +62,33 @@ async function dryRunPod(client: KubeClient, image: string, timeoutMs: number): 
   }
 }
 
+export interface GatherOptions { endpoint: Endpoint; probeImage: string; timeoutMs: number; now: Date; renewBeforeMs: number }
+
 /**
- * Gather: the reads the probe and reconfigure need, in parallel (discovery, the webhook configuration, the
- * CRD, both certificate Secrets); then, only when the rules on those pass, the dry-run pod.
+ * Gather: discovery first. While the API is not served nothing else decides the state, so nothing else is
+ * read (one request per member and resync, not five, on a fleet that lacks the feature); reconfigure
+ * completes the reads it needs (completeGather). Once served, the rest in parallel (the webhook
+ * configuration, the CRD, both certificate Secrets), then, only when the rules on those pass, the dry-run pod.
  */
-export async function gather(client: KubeClient, o: { endpoint: Endpoint; probeImage: string; timeoutMs: number; now: Date; renewBeforeMs: number }): Promise<PodPresetObserved> {
+export async function gather(client: KubeClient, o: GatherOptions): Promise<PodPresetObserved> {
+  const api = await apiResourceServed(client, PODPRESET_GROUP, PODPRESET_VERSION, PODPRESET_PLURAL, o.timeoutMs);
+  const observed: PodPresetObserved = { api, webhookConfigured: false, complete: false, endpoint: o.endpoint, now: o.now, renewBeforeMs: o.renewBeforeMs };
+  return api.served ? completeGather(client, observed, o) : observed;
+}
+
+/** The reads gather left out (none when it read everything). */
+export async function completeGather(client: KubeClient, observed: PodPresetObserved, o: Pick<GatherOptions, 'probeImage' | 'timeoutMs'>): Promise<PodPresetObserved> {
+  if (observed.complete) return observed;
   const t = { timeoutMs: o.timeoutMs };
-  const [api, mwc, crd, caSecret, tlsSecret] = await Promise.all([
-    apiResourceServed(client, PODPRESET_GROUP, PODPRESET_VERSION, PODPRESET_PLURAL, o.timeoutMs),
+  const [mwc, crd, caSecret, tlsSecret] = await Promise.all([
     client.getOptional(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${MWC_NAME}`, t),
     client.getOptional(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PODPRESET_CRD_NAME}`, t),
     client.getOptional<Secret>(`/api/v1/namespaces/${NAMESPACE}/secrets/${CA_SECRET}`, t),
     client.getOptional<Secret>(`/api/v1/namespaces/${NAMESPACE}/secrets/${TLS_SECRET}`, t),
   ]);
-  const observed: PodPresetObserved = { api, webhookConfigured: mwc !== undefined, crd, caSecret, tlsSecret, endpoint: o.endpoint, now: o.now, renewBeforeMs: o.renewBeforeMs };
-  if (CONFIGURATION_RULES.every((rule) => rule(observed) === undefined)) observed.dryRun = await dryRunPod(client, o.probeImage, o.timeoutMs);
-  return observed;
+  const full: PodPresetObserved = { ...observed, complete: true, webhookConfigured: mwc !== undefined, crd, caSecret, tlsSecret };
+  if (CONFIGURATION_RULES.every((rule) => rule(full) === undefined)) full.dryRun = await dryRunPod(client, o.probeImage, o.timeoutMs);
+  return full;
 }
 
 /** Why the serving certificate must be (re)issued, or undefined (pure). */

@@ -10,7 +10,7 @@ import { probeUntilSupported } from '../run.js';
 import type { MemberContext, ProbeResult, Reconfigurator, ReconfigureOutcome } from '../types.js';
 import { createWebhookCA, issueServingCert, servingCertProblem, type Pem } from './certs.js';
 import { PODPRESET_API_VERSION, PODPRESET_CRD_NAME, PODPRESET_PLURAL } from './podpreset-api.js';
-import { gather, PODPRESET_RULES, secretPem, type Endpoint, type PodPresetObserved, type Secret } from './probe.js';
+import { completeGather, gather, PODPRESET_RULES, secretPem, type Endpoint, type PodPresetObserved, type Secret } from './probe.js';
 import { CA_SECRET, MANAGED_BY, MWC_NAME, NAMESPACE, renderInstall, renderNamespace, TLS_SECRET, WEBHOOK_NAME } from './render.js';
 
 /** KubeFedCluster annotation: the URL the member's API server calls the webhook at, instead of its Service. */
@@ -75,7 +75,7 @@ export class PodPresetReconfigurator implements Reconfigurator<PodPresetObserved
 
   async reconfigure(ctx: MemberContext, _feature: DesiredFeature, probe: ProbeResult<PodPresetObserved>): Promise<ReconfigureOutcome> {
     const c = ctx.client;
-    const seen = probe.observed;
+    const seen = await completeGather(c, probe.observed, { probeImage: this.o.probeImage, timeoutMs: ctx.options.requestTimeoutMs });
     const ep = seen.endpoint;
     const done: string[] = [];
     // Never take over a PodPreset CRD someone else installed: revert could not give it back.

@@ -1,5 +1,6 @@
 import { decide } from '../../../../reconfigurators/decision.js';
-import { detectCnis, NETWORKPOLICY_RULES, type DaemonSet } from '../../../../reconfigurators/calico/probe.js';
+import { detectCnis, gather, NETWORKPOLICY_RULES, type DaemonSet } from '../../../../reconfigurators/calico/probe.js';
+import type { KubeClient } from '../../../../kube-client/client.js';
 
 const ds = (namespace: string, name: string, desired: number, ready: number, containers: string[] = [name]): DaemonSet => ({
   apiVersion: 'apps/v1', kind: 'DaemonSet',
@@ -43,3 +44,32 @@ describe('CNI detection', () => {
   });
 });
 
+
+describe('Calico gather', () => {
+  /** A member with these DaemonSets and three nodes; records every list. */
+  function fakeMember(dss: DaemonSet[]) {
+    const requests: string[] = [];
+    const client = {
+      list: async (path: string) => {
+        requests.push(path);
+        return { items: path.endsWith('/daemonsets') ? dss : [1, 2, 3].map((i) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: `n${i}` } })) };
+      },
+    } as unknown as KubeClient;
+    return { client, requests };
+  }
+
+  it('reads no nodes when no policy-capable CNI is there to count against them', async () => {
+    const m = fakeMember([ds('kube-flannel', 'kube-flannel-ds', 3, 3)]);
+    const seen = await gather(m.client, 1000);
+    expect(m.requests).toEqual(['/apis/apps/v1/daemonsets']);
+    expect(seen.nodes).toBeUndefined();
+    expect(decide(seen, NETWORKPOLICY_RULES).reason).toBe('NoPolicyCapableCNI');
+  });
+
+  it('reads the nodes to tell whether a policy-capable CNI runs on all of them', async () => {
+    const m = fakeMember([ds('kube-system', 'calico-node', 3, 3)]);
+    const seen = await gather(m.client, 1000);
+    expect(m.requests).toEqual(['/apis/apps/v1/daemonsets', '/api/v1/nodes']);
+    expect(decide(seen, NETWORKPOLICY_RULES)).toMatchObject({ state: 'Supported', message: 'calico enforces NetworkPolicy on all 3 nodes' });
+  });
+});

@@ -1,7 +1,7 @@
 import { decide } from '../../../../reconfigurators/decision.js';
 import { createWebhookCA, issueServingCert, type Pem } from '../../../../reconfigurators/podpreset/certs.js';
 import { KubeApiError, type KubeClient } from '../../../../kube-client/client.js';
-import { gather, PODPRESET_RULES, type PodPresetObserved, type Secret } from '../../../../reconfigurators/podpreset/probe.js';
+import { completeGather, gather, PODPRESET_RULES, type PodPresetObserved, type Secret } from '../../../../reconfigurators/podpreset/probe.js';
 
 const DAY = 86_400_000;
 const secret = (p: Pem): Secret => ({
@@ -18,7 +18,7 @@ describe('PodPreset decision chain', () => {
     ca = await createWebhookCA();
     serving = await issueServingCert(ca, endpoint.dnsNames, [], 365);
     healthy = {
-      api: { served: true, message: 'settings.k8s.io/v1alpha1 podpresets is served' }, webhookConfigured: true,
+      api: { served: true, message: 'settings.k8s.io/v1alpha1 podpresets is served' }, webhookConfigured: true, complete: true,
       caSecret: secret(ca), tlsSecret: secret(serving), dryRun: { ok: true, message: 'answered' },
       endpoint, now: new Date(), renewBeforeMs: 30 * DAY,
     };
@@ -75,7 +75,24 @@ describe('PodPreset gather', () => {
     const seen = await gather(m.client, opts);
     expect(decide(seen, PODPRESET_RULES).reason).toBe('APINotServed');
     expect(m.requests.filter((r) => r.startsWith('POST'))).toEqual([]);
-    expect(m.requests).toHaveLength(5); // discovery, webhook configuration, CRD, two Secrets: once each
+    // Discovery only: the rest cannot change the state while the API is not served.
+    expect(m.requests).toEqual(['GET /apis/settings.k8s.io/v1alpha1']);
+    expect(seen.complete).toBe(false);
+  });
+
+  it('completes the reads (once each) when reconfigure needs them, and not again once complete', async () => {
+    const m = fakeMember({});
+    const partial = await gather(m.client, opts);
+    const full = await completeGather(m.client, partial, opts);
+    expect(full.complete).toBe(true);
+    expect(m.requests.slice(1).sort()).toEqual([
+      'GET /api/v1/namespaces/fedfeat-system/secrets/podpreset-webhook-ca',
+      'GET /api/v1/namespaces/fedfeat-system/secrets/podpreset-webhook-tls',
+      'GET /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/fedfeat-podpreset',
+      'GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/podpresets.settings.k8s.io',
+    ]);
+    expect(await completeGather(m.client, full, opts)).toBe(full);
+    expect(m.requests).toHaveLength(5);
   });
 
   it('asks the webhook with a dry-run pod once everything is configured', async () => {
