@@ -56,6 +56,15 @@ export async function runController(o: RunOptions): Promise<void> {
     const renewed = elector.lastRenewAt();
     if (renewed !== undefined && elector.isLeader()) metrics.set('fedfeat_leader_lease_renew_age_seconds', {}, (Date.now() - renewed) / 1000);
     metrics.set('fedfeat_workqueue_depth', {}, controller.queue.depth);
+    const health = controller.members.probeStats;
+    metrics.set('fedfeat_members', {}, controller.members.list().length);
+    metrics.set('fedfeat_member_health_probes_total', {}, health.probes);
+    metrics.set('fedfeat_member_health_probes_skipped_total', {}, health.skipped);
+    metrics.set('fedfeat_member_health_probes_in_flight', {}, health.inFlight);
+    metrics.set('fedfeat_member_health_status_writes_total', { outcome: 'written' }, controller.members.statusStats.writes);
+    metrics.set('fedfeat_member_health_status_writes_total', { outcome: 'skipped' }, controller.members.statusStats.skipped);
+    for (const [outcome, n] of Object.entries(controller.memberStatus.stats)) metrics.set('fedfeat_cluster_feature_status_writes_total', { outcome }, n);
+    for (const [outcome, n] of Object.entries(controller.events.stats)) metrics.set('fedfeat_events_total', { outcome }, n);
     for (const m of controller.members.list()) metrics.set('fedfeat_member_ready', { cluster: m.name }, m.ready ? 1 : 0);
     for (const [cluster, n] of Object.entries(controller.memberRequestCounts())) metrics.set('fedfeat_member_api_requests_total', { cluster }, n);
   });
