@@ -3,6 +3,7 @@
 // FeatureConfig's status stays small at any fleet size. Named
 // <featureconfig>.<cluster>, labelled with both names, owned by the
 // FeatureConfig (garbage-collected with it).
+import { createHash } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
 import { FEATURECONFIG_API_VERSION, type ClusterFeatureStatus, type FeatureConfig, type FeatureState, type FeatureStatus } from './featureconfig.js';
@@ -24,7 +25,22 @@ export interface ClusterFeatureStatusObject extends KubeObject {
   features: FeatureStatus[];
 }
 
-export const cfsName = (featureConfig: string, cluster: string) => `${featureConfig}.${cluster}`;
+/** Kubernetes name limits: label values 63 characters, object names 253. */
+const LABEL_VALUE_MAX = 63;
+const NAME_MAX = 253;
+
+/** A name cut to `max` characters, its end replaced by a hash of the whole so different long names stay different. */
+function fit(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const hash = createHash('sha256').update(s).digest('hex').slice(0, 10);
+  return `${s.slice(0, max - hash.length - 1).replace(/[^a-z0-9]+$/, '')}-${hash}`;
+}
+
+/** A FeatureConfig or member name as a label value (names may be 253 characters, label values 63). */
+export const labelValue = (name: string) => fit(name, LABEL_VALUE_MAX);
+export const cfsName = (featureConfig: string, cluster: string) => fit(`${featureConfig}.${cluster}`, NAME_MAX);
+/** Selects one FeatureConfig's objects. */
+export const featureConfigSelector = (featureConfig: string) => `${FEATURECONFIG_LABEL}=${labelValue(featureConfig)}`;
 export const cfsPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, CFS_PLURAL, CFS_NAMESPACE, name);
 
 /** Least healthy first: the state a member shows in one word. */
@@ -41,7 +57,7 @@ export function renderClusterFeatureStatus(fc: FeatureConfig, r: ClusterFeatureS
     apiVersion: FEATURECONFIG_API_VERSION, kind: CFS_KIND,
     metadata: {
       name: cfsName(fc.metadata.name, r.name), namespace: CFS_NAMESPACE,
-      labels: { [FEATURECONFIG_LABEL]: fc.metadata.name, [CLUSTER_LABEL]: r.name },
+      labels: { [FEATURECONFIG_LABEL]: labelValue(fc.metadata.name), [CLUSTER_LABEL]: labelValue(r.name) },
       ownerReferences: [{ apiVersion: FEATURECONFIG_API_VERSION, kind: 'FeatureConfig', name: fc.metadata.name, uid: fc.metadata.uid, controller: true }],
     },
     featureConfig: fc.metadata.name,
@@ -61,6 +77,7 @@ export function toClusterResult(o: ClusterFeatureStatusObject): ClusterFeatureSt
 
 /** Every member's result for one FeatureConfig, by cluster name. */
 export async function listClusterFeatureStatuses(client: KubeClient, featureConfig: string): Promise<ClusterFeatureStatusObject[]> {
-  const list = await client.list<ClusterFeatureStatusObject>(cfsPath(), { query: { labelSelector: `${FEATURECONFIG_LABEL}=${featureConfig}` } });
-  return list.items.sort((a, b) => a.cluster.localeCompare(b.cluster));
+  const list = await client.list<ClusterFeatureStatusObject>(cfsPath(), { query: { labelSelector: featureConfigSelector(featureConfig) } });
+  // A hashed label value could in theory be shared; the object's own field is exact.
+  return list.items.filter((o) => o.featureConfig === featureConfig).sort((a, b) => a.cluster.localeCompare(b.cluster));
 }

@@ -1,6 +1,6 @@
 // `fedfeat status [NAME]`: the per-cluster, per-feature table of FeatureConfigs,
 // from each FeatureConfig's status and its members' ClusterFeatureStatus objects.
-import { cfsPath, FEATURECONFIG_LABEL, toClusterResult, type ClusterFeatureStatusObject } from '../api/cluster-feature-status.js';
+import { cfsPath, FEATURECONFIG_LABEL, featureConfigSelector, toClusterResult, type ClusterFeatureStatusObject } from '../api/cluster-feature-status.js';
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type ClusterFeatureStatus, type FeatureConfig } from '../api/featureconfig.js';
 import type { KubeClient } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
@@ -35,7 +35,7 @@ export async function fetchFeatureConfigs(host: KubeClient, name?: string): Prom
   const fcs = name
     ? [await host.get<FeatureConfig>(resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name))]
     : (await host.list<FeatureConfig>(resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL))).items;
-  const selector = name ? `${FEATURECONFIG_LABEL}=${name}` : FEATURECONFIG_LABEL;
+  const selector = name ? featureConfigSelector(name) : FEATURECONFIG_LABEL;
   const objects = (await host.list<ClusterFeatureStatusObject>(cfsPath(), { query: { labelSelector: selector } })).items;
   return fcs.map((fc) => ({
     fc,

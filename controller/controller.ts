@@ -29,7 +29,9 @@ import { WorkQueue, type WorkResult } from './workqueue.js';
 export { FIELD_MANAGER, type ControllerOptions } from './parts.js';
 
 export const DEFAULT_OPTIONS: ControllerOptions = {
-  workers: 16,
+  // Reconciles mostly wait on member API servers (one or two reads each at a fleet-wide resync), so
+  // concurrency, not CPU, bounds how fast thousands of members are reported.
+  workers: 32,
   resyncMs: 60_000,
   verifyTimeoutMs: 300_000,
   health: DEFAULT_HEALTH,

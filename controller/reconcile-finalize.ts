@@ -6,6 +6,7 @@ import {
   deletionPolicyOf, desiredFeatures, modeOf, FEATURECONFIG_API_VERSION, FEATURECONFIG_FINALIZER, FEATURECONFIG_PLURAL,
   type DesiredFeature, type FeatureConfig, type FeatureName,
 } from '../api/featureconfig.js';
+import { cfsPath, featureConfigSelector } from '../api/cluster-feature-status.js';
 import { matchesSelector } from '../api/label-selector.js';
 import { KubeApiError } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
@@ -71,6 +72,11 @@ export async function finalize(p: ControllerParts, fcName: string): Promise<Work
     }
   }));
   if (problems.length) throw new Error(`revert incomplete, finalizer kept: ${problems.join('; ')}`);
+  // Its per-member objects in one request: after the FeatureConfig is gone the garbage collector would
+  // delete thousands of them one by one (minutes at 3,500 members). Owner references still catch any
+  // write that lands after this.
+  await p.host.request('DELETE', cfsPath(), { query: { labelSelector: featureConfigSelector(fcName) }, timeoutMs: 120_000 })
+    .catch((e: Error) => p.log.warn('could not delete ClusterFeatureStatus objects; the garbage collector will', { featureconfig: fcName, error: e.message }));
   try {
     await p.host.mergePatch(fcPath(fcName), {
       metadata: { finalizers: (fc.metadata.finalizers ?? []).filter((f) => f !== FEATURECONFIG_FINALIZER), resourceVersion: fc.metadata.resourceVersion },

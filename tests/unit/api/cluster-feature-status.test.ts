@@ -44,3 +44,21 @@ describe('ClusterFeatureStatus objects', () => {
     expect(worstState([])).toBeUndefined();
   });
 });
+
+describe('ClusterFeatureStatus names and labels for long names', () => {
+  it('keeps short names as they are and fits long ones to the Kubernetes limits, distinct and stable', async () => {
+    const { cfsName, labelValue, featureConfigSelector } = await import('../../../api/cluster-feature-status.js');
+    expect(labelValue('listing-1')).toBe('listing-1');
+    expect(cfsName('listing-1', 'member-2')).toBe('listing-1.member-2');
+    const long = `fc-${'a'.repeat(80)}`;
+    const other = `fc-${'a'.repeat(79)}b`;
+    expect(labelValue(long)).toHaveLength(63);
+    expect(labelValue(long)).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+    expect(labelValue(long)).not.toBe(labelValue(other));
+    expect(labelValue(long)).toBe(labelValue(long));
+    expect(featureConfigSelector(long)).toBe(`feature.kubefed.io/featureconfig=${labelValue(long)}`);
+    const name = cfsName('x'.repeat(200), 'm'.repeat(200));
+    expect(name.length).toBeLessThanOrEqual(253);
+    expect(name).not.toBe(cfsName('x'.repeat(200), `${'m'.repeat(199)}n`));
+  });
+});
