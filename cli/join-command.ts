@@ -54,6 +54,8 @@ async function clientFor(kc: KubeConfig, context: string): Promise<KubeClient> {
 export async function joinCommand(c: Command<'join'> | Command<'unjoin'>): Promise<number> {
   const t = target(c);
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  const serviceAccount = c.values['service-account'];
+  if (serviceAccount !== undefined && !DNS_LABEL.test(serviceAccount)) throw new UsageError(`--service-account "${serviceAccount}" must be a DNS label`);
   if (c.command === 'join') {
     const access = (c.values.access ?? 'inform') as AccessLevel;
     if (access !== 'inform' && access !== 'enforce') throw new UsageError(`--access must be inform or enforce (got "${c.values.access}")`);
@@ -63,7 +65,7 @@ export async function joinCommand(c: Command<'join'> | Command<'unjoin'>): Promi
     } catch (e) {
       throw new UsageError(`--features: ${(e as Error).message}`);
     }
-    const spec: JoinSpec = { member: t.member, access, features, ...memberEndpoint(t) };
+    const spec: JoinSpec = { member: t.member, access, features, ...memberEndpoint(t), ...(serviceAccount ? { serviceAccount } : {}) };
     if (c.values['dry-run']) {
       process.stdout.write(joinObjects(spec).map((o) => `---\n${stringify(o)}`).join(''));
       return 0;
@@ -80,7 +82,7 @@ export async function joinCommand(c: Command<'join'> | Command<'unjoin'>): Promi
   }
   const [member, host] = [await clientFor(t.kc, t.memberContext), await clientFor(t.kc, t.hostContext)];
   try {
-    await unjoin({ member, host }, t.member, { log });
+    await unjoin({ member, host }, t.member, { log, ...(serviceAccount ? { serviceAccount } : {}) });
   } finally {
     member.close();
     host.close();

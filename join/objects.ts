@@ -8,18 +8,19 @@ import type { FeatureName } from '../api/featureconfig.js';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, type KubeFedCluster } from '../api/kubefed.js';
 import type { KubeObject } from '../kube-client/client.js';
 import { accessPieces, FEATURES } from '../reconfigurators/access.js';
-import { JOIN_LABEL, type AccessLevel, type PolicyRule } from '../reconfigurators/rbac.js';
+import { joinLabel, type AccessLevel, type PolicyRule } from '../reconfigurators/rbac.js';
 
-export const JOIN_FIELD_MANAGER = 'fedfeat-join';
-/** The host's identity on every member (kubefedctl's is <member>-<host>; fedfeat has one host). */
+/** The host's identity on every member by default (kubefedctl's is <member>-<host>). */
 export const MEMBER_SERVICE_ACCOUNT = 'fedfeat-host';
-export const TOKEN_SECRET = `${MEMBER_SERVICE_ACCOUNT}-token`;
+/** Each host identity applies with its own field manager, so one join never takes another's fields. */
+export const joinFieldManager = (serviceAccount: string) => `fedfeat-join-${serviceAccount}`;
+export const tokenSecret = (serviceAccount: string) => `${serviceAccount}-token`;
 /** KubeFedCluster label: the access level the member was joined with. */
 export const ACCESS_LABEL = 'fedfeat.io/access';
 /** KubeFedCluster annotation: the features the member was joined for (comma-separated). */
 export const FEATURES_ANNOTATION = 'fedfeat.io/features';
-/** Member namespace annotation: `fedfeat join` created it (unjoin deletes it, unless a tactic still uses it). */
-export const CREATED_ANNOTATION = 'fedfeat.io/join-created';
+/** Member namespace annotation: which host identity's join created it (its unjoin deletes it, unless something else uses it). */
+export const CREATED_ANNOTATION = 'join.fedfeat.io/created-by';
 /** Host Secret label naming its member. */
 export const MEMBER_LABEL = 'fedfeat.io/member';
 
@@ -28,6 +29,8 @@ export const DEFAULT_JOIN_FEATURES: FeatureName[] = ['podpreset', 'cpumanagement
 
 export interface JoinSpec {
   member: string;
+  /** The ServiceAccount on the member (default fedfeat-host): another name joins the cluster a second time, apart. */
+  serviceAccount?: string;
   access: AccessLevel;
   features: FeatureName[];
   apiEndpoint: string;
@@ -45,12 +48,10 @@ export function parseFeatures(list: string): FeatureName[] {
   return [...new Set(names)] as FeatureName[];
 }
 
-const joinLabels = () => ({ [JOIN_LABEL]: MEMBER_SERVICE_ACCOUNT });
-const roleName = (piece: string) => `${MEMBER_SERVICE_ACCOUNT}:${piece}`;
-const subjects = [{ kind: 'ServiceAccount', name: MEMBER_SERVICE_ACCOUNT, namespace: KUBEFED_NAMESPACE }];
+const joinLabels = (sa: string) => ({ [joinLabel(sa)]: 'true' });
 
-export function namespaceObject(name: string, created: boolean): KubeObject {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: joinLabels(), ...(created ? { annotations: { [CREATED_ANNOTATION]: 'true' } } : {}) } };
+export function namespaceObject(name: string, created: boolean, sa = MEMBER_SERVICE_ACCOUNT): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: joinLabels(sa), ...(created ? { annotations: { [CREATED_ANNOTATION]: sa } } : {}) } };
 }
 
 export interface MemberObjects {
@@ -60,7 +61,10 @@ export interface MemberObjects {
   objects: KubeObject[];
 }
 
-export function memberObjects(spec: Pick<JoinSpec, 'access' | 'features'>): MemberObjects {
+export function memberObjects(spec: Pick<JoinSpec, 'access' | 'features' | 'serviceAccount'>): MemberObjects {
+  const sa = spec.serviceAccount ?? MEMBER_SERVICE_ACCOUNT;
+  const roleName = (piece: string) => `${sa}:${piece}`;
+  const subjects = [{ kind: 'ServiceAccount', name: sa, namespace: KUBEFED_NAMESPACE }];
   const pieces = accessPieces(spec.access, spec.features);
   const annotations = { [ACCESS_LABEL]: spec.access };
   const namespaces = [KUBEFED_NAMESPACE];
@@ -69,18 +73,18 @@ export function memberObjects(spec: Pick<JoinSpec, 'access' | 'features'>): Memb
   for (const p of pieces) {
     const name = roleName(p.name);
     if (p.rules.cluster.length) {
-      roles.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: joinLabels(), annotations }, rules: p.rules.cluster } as KubeObject);
+      roles.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: joinLabels(sa), annotations }, rules: p.rules.cluster } as KubeObject);
       bindings.push({
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels: joinLabels(), annotations },
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels: joinLabels(sa), annotations },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects,
       } as KubeObject);
     }
     for (const [namespace, rules] of Object.entries(p.rules.namespaced) as Array<[string, PolicyRule[]]>) {
       if (!rules.length) continue;
       if (!namespaces.includes(namespace)) namespaces.push(namespace);
-      roles.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace, labels: joinLabels(), annotations }, rules } as KubeObject);
+      roles.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace, labels: joinLabels(sa), annotations }, rules } as KubeObject);
       bindings.push({
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace, labels: joinLabels(), annotations },
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace, labels: joinLabels(sa), annotations },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects,
       } as KubeObject);
     }
@@ -88,11 +92,11 @@ export function memberObjects(spec: Pick<JoinSpec, 'access' | 'features'>): Memb
   return {
     namespaces,
     objects: [
-      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: MEMBER_SERVICE_ACCOUNT, namespace: KUBEFED_NAMESPACE, labels: joinLabels() } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: KUBEFED_NAMESPACE, labels: joinLabels(sa) } },
       {
         // Long-lived: the member's controller-manager fills it. Rotate by deleting it and joining again.
         apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token',
-        metadata: { name: TOKEN_SECRET, namespace: KUBEFED_NAMESPACE, labels: joinLabels(), annotations: { 'kubernetes.io/service-account.name': MEMBER_SERVICE_ACCOUNT } },
+        metadata: { name: tokenSecret(sa), namespace: KUBEFED_NAMESPACE, labels: joinLabels(sa), annotations: { 'kubernetes.io/service-account.name': sa } },
       },
       ...roles,
       ...bindings,
@@ -139,7 +143,7 @@ export function hostObjects(spec: JoinSpec, token: string): { secret: KubeObject
 export function joinObjects(spec: JoinSpec): KubeObject[] {
   const m = memberObjects(spec);
   const h = hostObjects(spec, '<issued by the member when the token Secret is created>');
-  return [...m.namespaces.map((n) => namespaceObject(n, true)), ...m.objects, h.secret, h.cluster];
+  return [...m.namespaces.map((n) => namespaceObject(n, true, spec.serviceAccount)), ...m.objects, h.secret, h.cluster];
 }
 
 /** What a KubeFedCluster says about its join: the access level and features, or undefined for a member joined otherwise. */

@@ -159,9 +159,12 @@ export function describeRequest(a: RequestAttributes): string {
 }
 
 /**
- * Label `fedfeat join` puts on what it creates on a member (value: the host's ServiceAccount). A tactic's
- * namespace that carries it holds join's Role for that tactic: revert empties it but leaves it in place.
+ * Label prefix `fedfeat join` puts on what it creates on a member, one key per host ServiceAccount
+ * (join.fedfeat.io/fedfeat-host: "true"). A tactic's namespace that carries one holds join's Role for that
+ * tactic: revert empties it but leaves it in place.
  */
-export const JOIN_LABEL = 'fedfeat.io/join';
+export const JOIN_LABEL_PREFIX = 'join.fedfeat.io/';
+export const joinLabel = (serviceAccount: string) => `${JOIN_LABEL_PREFIX}${serviceAccount}`;
 
-export const heldByJoin = (o: { metadata: { labels?: Record<string, string> } } | undefined): boolean => o?.metadata.labels?.[JOIN_LABEL] !== undefined;
+export const heldByJoin = (o: { metadata: { labels?: Record<string, string> } } | undefined): boolean =>
+  Object.keys(o?.metadata.labels ?? {}).some((k) => k.startsWith(JOIN_LABEL_PREFIX));

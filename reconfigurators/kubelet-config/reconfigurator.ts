@@ -115,6 +115,7 @@ export class KubeletConfigReconfigurator implements Reconfigurator<KubeletObserv
     // Unless `fedfeat join` holds it (its Role for the agent pods is in there): then only its content goes.
     if (heldByJoin(ns)) {
       await ctx.client.delete(`/apis/networking.k8s.io/v1/namespaces/${AGENT_NAMESPACE}/networkpolicies/${AGENT_NETWORK_POLICY}`);
+      await ctx.client.apply(nsPath, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: AGENT_NAMESPACE } }, FIELD_MANAGER); // the tactic's labels go
       return { changed: reverted.length > 0, message: reverted.length ? `restored the original kubelet config on ${reverted.join(', ')}` : 'no node had a fedfeat change' };
     }
     await ctx.client.delete(nsPath);

@@ -169,8 +169,13 @@ export class PodPresetReconfigurator implements Reconfigurator<PodPresetObserved
           if (!heldByJoin(live)) ctx.event('Normal', 'RevertSkipped', `${kind} ${obj.metadata.name} is not fedfeat's; left in place`);
           continue;
         }
-        // A namespace `fedfeat join` holds keeps join's Role for this tactic: its content went above, it stays.
-        if (kind === 'Namespace' && heldByJoin(live)) continue;
+        // A namespace `fedfeat join` holds keeps join's Role for this tactic: its content went above, it stays,
+        // without the tactic's labels (applying it empty drops what this field manager set).
+        if (kind === 'Namespace' && heldByJoin(live)) {
+          await c.apply(path, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: obj.metadata.name } }, FIELD_MANAGER);
+          removed.push(`fedfeat's labels from namespace ${obj.metadata.name} (kept: fedfeat join holds it)`);
+          continue;
+        }
         if (kind === 'CustomResourceDefinition' && presets.items.length) {
           ctx.event('Warning', 'PodPresetsDeleted', `removing the PodPreset API deletes its ${presets.items.length} PodPresets: ${presets.items.slice(0, 10).map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(', ')}`);
         }

@@ -1,4 +1,4 @@
-import { ACCESS_LABEL, FEATURES_ANNOTATION, hostObjects, joinedAccess, joinObjects, memberObjects, parseFeatures, TOKEN_SECRET } from '../../../join/objects.js';
+import { ACCESS_LABEL, FEATURES_ANNOTATION, hostObjects, joinedAccess, joinObjects, memberObjects, parseFeatures, tokenSecret } from '../../../join/objects.js';
 import type { KubeObject } from '../../../kube-client/client.js';
 
 const names = (objs: KubeObject[], kind: string) => objs.filter((o) => o.kind === kind).map((o) => `${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
@@ -12,7 +12,7 @@ describe('fedfeat join objects', () => {
     const refs = m.objects.filter((o) => o.kind.endsWith('Binding')).map((o) => (o as unknown as { roleRef: { name: string } }).roleRef.name);
     expect(refs).not.toContain('cluster-admin');
     const token = m.objects.find((o) => o.kind === 'Secret')!;
-    expect(token.metadata.name).toBe(TOKEN_SECRET);
+    expect(token.metadata.name).toBe(tokenSecret('fedfeat-host'));
     expect((token as unknown as { type: string }).type).toBe('kubernetes.io/service-account-token');
   });
 
