@@ -16,7 +16,7 @@ import {
 const KUBEFED_CRD = 'kubefedclusters.core.kubefed.io';
 const RBAC = 'rbac.authorization.k8s.io/v1';
 const selector = (sa: string) => ({ labelSelector: joinLabel(sa) });
-const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+const what = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
 export interface JoinClients {
   member: KubeClient;
@@ -56,13 +56,13 @@ export async function join(c: JoinClients, spec: JoinSpec, o: JoinOptions = {}):
     if (!live) log(`member: namespace ${ns} created`);
   }
   for (const obj of m.objects) await c.member.applyObject(obj, manager);
-  log(`member: ServiceAccount ${KUBEFED_NAMESPACE}/${sa}, its token Secret and ${m.objects.filter((x) => x.kind.endsWith('Role')).map((x) => describe(x)).join(', ')} applied (${spec.access}: ${spec.features.join(', ') || 'no features'})`);
+  log(`member: ServiceAccount ${KUBEFED_NAMESPACE}/${sa}, its token Secret and ${m.objects.filter((x) => x.kind.endsWith('Role')).map((x) => what(x)).join(', ')} applied (${spec.access}: ${spec.features.join(', ') || 'no features'})`);
   // Roles an earlier join granted that this one does not (e.g. enforce → inform, or fewer features).
-  const want = new Set(m.objects.map(describe));
+  const want = new Set(m.objects.map(what));
   for (const o of await joinedRbac(c.member, sa)) {
-    if (want.has(describe(o))) continue;
+    if (want.has(what(o))) continue;
     await c.member.delete(await c.member.pathOf(o));
-    log(`member: ${describe(o)} removed (no longer granted)`);
+    log(`member: ${what(o)} removed (no longer granted)`);
   }
   const token = await memberToken(c.member, sa, o.tokenTimeoutMs ?? 60_000);
   // Host: the token Secret and the KubeFedCluster (the namespace if it is missing).
@@ -116,7 +116,7 @@ export async function unjoin(c: JoinClients, member: string, o: JoinOptions = {}
   if (secret?.metadata.labels?.[MEMBER_LABEL] === member && (await c.host.delete(secretPath))) note(`host: Secret ${KUBEFED_NAMESPACE}/${member}-token deleted`);
 
   for (const obj of await joinedRbac(c.member, sa)) {
-    if (await c.member.delete(await c.member.pathOf(obj))) note(`member: ${describe(obj)} deleted`);
+    if (await c.member.delete(await c.member.pathOf(obj))) note(`member: ${what(obj)} deleted`);
   }
   for (const [kind, path] of [['Secret', resourcePath('v1', 'secrets', KUBEFED_NAMESPACE, tokenSecret(sa))], ['ServiceAccount', resourcePath('v1', 'serviceaccounts', KUBEFED_NAMESPACE, sa)]] as const) {
     const live = await c.member.getOptional(path);

@@ -61,6 +61,9 @@ async function dryRunPod(client: KubeClient, image: string, timeoutMs: number): 
       : { ok: false, message: 'a dry-run pod was admitted without the webhook marking it (failurePolicy Ignore hides the error; see the API server log)' };
   } catch (e) {
     if (e instanceof KubeApiError && e.statusCode === 403) throw e; // fedfeat's missing permission, not the webhook's fault
+    if (e instanceof KubeApiError && e.statusCode === 404) {
+      return { ok: false, message: `fedfeat's probe namespace ${PROBE_NAMESPACE} does not exist, so no dry-run pod could be sent (fedfeat join creates it; so does enforcing podpreset)` };
+    }
     return { ok: false, message: `dry-run pod creation failed: ${(e as Error).message}` };
   }
 }

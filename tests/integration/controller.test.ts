@@ -87,7 +87,8 @@ describe('controller', () => {
     await applyFc('inform-listing-1', { ...LISTING_1, mode: 'inform' });
     const fc = await eventually('status for all 3 members', async () => {
       const f = await getFc('inform-listing-1');
-      return current(f) && f!.members.length === 3 && f!.members.every((c) => c.features.length === 3) ? f : undefined;
+      // The per-member objects are written before the FeatureConfig's status counts them: wait for both.
+      return current(f) && f!.members.length === 3 && f!.members.every((c) => c.features.length === 3) && f!.status?.members?.reported === 3 ? f : undefined;
     }, 90_000);
     expect(fc.metadata.finalizers).toContain('feature.kubefed.io/cleanup');
     for (const m of MEMBERS) {
@@ -184,7 +185,8 @@ describe('controller', () => {
     await applyFc('selected', { podpreset: true, mode: 'inform', clusterSelector: { matchLabels: { 'fedfeat.io/member-index': '3' } } });
     const fc = await eventually('selected status', async () => {
       const f = await getFc('selected');
-      return f?.members[0]?.features.length ? f : undefined;
+      // The per-member object is written before the FeatureConfig's status counts it: wait for both.
+      return f?.members[0]?.features.length && f.status?.members?.reported ? f : undefined;
     }, 60_000);
     expect(fc.members.map((c) => c.name)).toEqual(['member-3']);
     expect(fc.status!.members).toMatchObject({ selected: 1, reported: 1 });
