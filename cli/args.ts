@@ -38,6 +38,8 @@ export const COMMANDS = {
   eval: { args: 1, options: { out: STR, repeats: STR, members: STR, nodes: STR, ...REMOTE } }, // the experiment
   'eval cleanup': { args: 0, options: REMOTE },
   status: { args: 1, options: { kubeconfig: STR, watch: BOOL } }, // a FeatureConfig name
+  join: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, access: STR, features: STR, 'dry-run': BOOL, 'service-account': STR } }, // the member
+  unjoin: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR } }, // the member
   'dev up': { args: 0, options: { members: STR, nodes: STR, name: STR, 'real-node': STR, 'keep-on-failure': BOOL } },
   'dev down': { args: 0, options: { name: STR, purge: BOOL } },
   'dev status': { args: 0, options: { name: STR } },
@@ -82,6 +84,8 @@ function commandOf(positionals: string[]): [CommandName, string[]] {
   switch (group) {
     case 'controller':
     case 'status':
+    case 'join':
+    case 'unjoin':
       return [group, positionals.slice(1)];
     case 'webhook':
       if (sub !== 'podpreset') throw new UsageError('webhook needs a kind: podpreset');

@@ -26,6 +26,15 @@ Usage:
         records every change on the cluster first (namespace fedfeat-eval) and reverts it at the end.
   fedfeat eval cleanup --kubeconfig PATH --context CTX[,CTX...] [--yes]
         Undo what an interrupted evaluation left on those clusters.
+  fedfeat join MEMBER --context CTX [--kubeconfig PATH] [--host-context CTX] [--access inform|enforce]
+        [--features podpreset,cpumanagementpolicy,networkpolicy] [--service-account NAME] [--dry-run]
+        Register a member on the host with least privilege: a ServiceAccount on the member with only the roles
+        the access level and features need (default: inform, all features), its token and a KubeFedCluster on
+        the host (--host-context, default the kubeconfig's current context). Run again to change access.
+        --dry-run prints the objects and touches nothing. --service-account (default fedfeat-host) names the
+        host's identity on the member.
+  fedfeat unjoin MEMBER --context CTX [--kubeconfig PATH] [--host-context CTX] [--service-account NAME]
+        Remove what join created, on the member and on the host.
   fedfeat status [NAME] [--kubeconfig PATH] [--watch]
         The per-cluster, per-feature state of FeatureConfigs on the host.
   fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--keep-on-failure]
@@ -63,6 +72,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'status':
       return (await import('./status-command.js')).statusCommand(c);
+    case 'join':
+    case 'unjoin':
+      return (await import('./join-command.js')).joinCommand(c);
     case 'eval':
     case 'eval cleanup':
       return (await import('./eval-command.js')).evalCommand(c);

@@ -12,6 +12,8 @@ import type { Logger } from './logger.js';
 import type { Member } from './member-registry.js';
 import type { ObservedChange } from './member-watch.js';
 import type { ControllerParts } from './parts.js';
+import { joinedAccess } from '../join/objects.js';
+import { ACCESS_REASONS, forbiddenIn, insufficientPermissions, joinedAccessProblem } from './permissions.js';
 import { ensureFinalizer } from './reconcile-finalize.js';
 import { rolloutView } from './results.js';
 import { rolloutGate, type RolloutMember } from './rollout.js';
@@ -68,7 +70,7 @@ export async function reconcileMember(
   const result: ClusterFeatureStatus = { name: cluster, reachable: true, features };
   for (const feature of desiredFeatures(fc.spec)) {
     const before = prev?.features.find((p) => p.name === feature.name);
-    const next = await reconcileFeature(fc, feature, ctx, before, deps, result, prev);
+    const next = await reconcileFeature(fc, feature, ctx, before, deps, result, prev, joinedAccess(member.labels, member.annotations));
     features.push(withTransition(before, next, now()));
     announce(fc, cluster, before, next, deps);
   }
@@ -83,12 +85,15 @@ async function reconcileFeature(
   deps: MemberReconcileDeps,
   partial: ClusterFeatureStatus,
   prev: ClusterFeatureStatus | undefined,
+  joined: ReturnType<typeof joinedAccess>,
 ): Promise<Omit<FeatureStatus, 'lastTransitionTime'>> {
   const r = deps.registry.for(feature.name);
   let probe: ProbeResult;
   try {
     probe = await r.probe(ctx, feature);
   } catch (e) {
+    const refused = forbiddenIn(e);
+    if (refused) return insufficientPermissions(refused, ctx.cluster, feature.name, 'probe');
     return { name: feature.name, state: 'Unknown', reason: 'ProbeFailed', message: `${r.name} probe failed: ${(e as Error).message}` };
   }
   if (probe.state !== 'Missing') return { name: feature.name, state: probe.state, reason: probe.reason, message: probe.message };
@@ -101,6 +106,9 @@ async function reconcileFeature(
   if (modeOf(fc.spec) === 'inform') {
     return { name: feature.name, state: 'Missing', reason: probe.reason, message: `${probe.message} (inform mode: not reconfigured)` };
   }
+  // A member joined without the access this needs is reported as such, before anything is attempted.
+  const denied = joinedAccessProblem(joined, ctx.cluster, feature, probe.message);
+  if (denied) return denied;
   const gate = rolloutGate(fc.spec, ctx.cluster, deps.rolloutView(fc, feature.name));
   if (!gate.allowed) return { name: feature.name, state: 'Missing', reason: gate.reason, message: `${probe.message}; ${gate.message}` };
 
@@ -120,6 +128,8 @@ async function reconcileFeature(
     if (verified.state === 'Supported') return { name: feature.name, state: 'Supported', reason: verified.reason, message: verified.message };
     return { name: feature.name, state: 'Failed', reason: 'VerifyTimeout', message: `${r.name} ran but the feature is not working after ${deps.verifyTimeoutMs / 1000}s: ${verified.message}` };
   } catch (e) {
+    const refused = forbiddenIn(e);
+    if (refused) return insufficientPermissions(refused, ctx.cluster, feature.name, 'reconfigure');
     return { name: feature.name, state: 'Failed', reason: 'ReconfigureFailed', message: `${r.name}: ${(e as Error).message}` };
   }
 }
@@ -128,6 +138,10 @@ async function reconcileFeature(
 function announce(fc: FeatureConfig, cluster: string, before: FeatureStatus | undefined, next: Omit<FeatureStatus, 'lastTransitionTime'>, deps: MemberReconcileDeps): void {
   if (before?.state === next.state && before.reason === next.reason) return;
   const base = { cluster, feature: next.name, message: next.message ?? '' };
+  if (ACCESS_REASONS.has(next.reason ?? '')) {
+    deps.event(fc, { ...base, type: 'Warning', reason: next.reason! });
+    return;
+  }
   switch (next.state) {
     case 'Supported':
       deps.event(fc, { ...base, type: 'Normal', reason: 'Ready' });

@@ -108,6 +108,8 @@ export class KubeClient {
   readonly server: string;
   /** Requests sent (watches included), for metrics and load figures. */
   readonly stats = { requests: 0, errors: 0 };
+  /** Sees every request before it is sent (method, path, query): tests record what a tactic asks of a member. */
+  onRequest?: (method: string, path: string, query: Record<string, unknown>) => void;
   private readonly agent: https.Agent;
   private base: ClientOptions;
   /** Re-reads credentials (exec plugins such as aws/gcloud hand out tokens that expire); set for kubeconfig clients. */
@@ -212,6 +214,7 @@ export class KubeClient {
     }
     const timeoutMs = opts.timeoutMs ?? 30_000;
     this.stats.requests++;
+    this.onRequest?.(method, url.pathname, opts.query ?? {});
     return new Promise<string>((resolve, reject) => {
       const req = https.request(
         url,
@@ -260,6 +263,7 @@ export class KubeClient {
     for (const [k, v] of Object.entries({ ...query, watch: true })) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { Accept: accept, ...(this.base.headers as Record<string, string>) };
     this.stats.requests++;
+    this.onRequest?.('GET', url.pathname, { ...query, watch: true });
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return resolve();
       // No socket timeout: a quiet watch is normal. The server's timeoutSeconds bounds it.

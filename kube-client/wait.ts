@@ -18,7 +18,8 @@ export interface WaitOptions {
 /**
  * Polls `check` until it returns a truthy value (which waitFor returns) or the
  * timeout passes, then throws naming `what`, the last error and `describe()`.
- * A check that throws counts as "not yet".
+ * A check that throws counts as "not yet", except a refused request (HTTP 403): no wait grants a
+ * permission, so it is thrown at once for the caller to report.
  */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, opts: WaitOptions): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
@@ -28,6 +29,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       const v = await check();
       if (v) return v;
     } catch (e) {
+      if ((e as { statusCode?: unknown }).statusCode === 403) throw e;
       lastError = (e as Error).message;
     }
     if (opts.signal?.aborted) throw new Error(`stopped waiting for ${what}: aborted`);

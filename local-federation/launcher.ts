@@ -23,7 +23,7 @@ import { NODE_AGENT_IMAGE } from './images/build-images.js';
 import { createNetwork, freeSubnetIndex, planNetwork } from './real-node/network.js';
 import { cgroupRootFor, realNodeName, realNodeUnavailableReason, removeRealNodeNetwork, startRealNode, teardownRealNode } from './real-node/real-node.js';
 import { containerdPaths } from './real-node/containerd.js';
-import { createMemberAccess, ensureKubeFedCrd, ensureNamespace, registerMember } from './registration.js';
+import { ensureKubeFedCrd, ensureNamespace, joinMember } from './registration.js';
 import { repoRoot } from './repo-root.js';
 import { instanceDir, readState, stateFile, writeState, type ClusterState, type FederationState } from './state.js';
 import { sleep } from '../kube-client/wait.js';
@@ -240,18 +240,17 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
         await createNode(client, kwokNode(p.name, n, version, !!state.realNode && p.name === state.realNode.member));
         cluster.kwokNodes.push(kwokNodeName(p.name, n));
       }
-      const token = await createMemberAccess(client);
       // The PodPreset webhook of this member runs beside its API server, which calls it by URL (as envtest does);
       // it waits until fedfeat installs its certificate on the member.
       const webhookPort = await freePort();
       record(launch(`${p.name}/podpreset-webhook`, [process.execPath, path.join(repoRoot, 'bin', 'fedfeat.js'), 'webhook', 'podpreset',
         '--kubeconfig', p.paths.adminKubeconfig, '--listen', `127.0.0.1:${webhookPort}`, '--tls-secret', 'fedfeat-system/podpreset-webhook-tls'], logDir));
-      await registerMember(host, {
-        memberName: p.name, apiEndpoint: p.server, caPem: readPem(p.pki.ca.cert), token,
+      await joinMember(host, client, {
+        member: p.name, apiEndpoint: p.server, caPem: readPem(p.pki.ca.cert),
         labels: { 'fedfeat.io/local-federation': opts.instance, 'fedfeat.io/member-index': String(idx + 1) },
         annotations: { 'fedfeat.io/podpreset-webhook-url': `https://127.0.0.1:${webhookPort}`, 'fedfeat.io/node-agent-image': NODE_AGENT_IMAGE },
       });
-      progress.step(`${p.name}: registered on host as KubeFedCluster (${opts.nodesPerMember} KWOK nodes created)`);
+      progress.step(`${p.name}: joined to the host (fedfeat join, enforce access) as KubeFedCluster (${opts.nodesPerMember} KWOK nodes created)`);
     });
     if (network && state.realNode) {
       const m1 = plans.find((p) => p.name === memberName(1))!;

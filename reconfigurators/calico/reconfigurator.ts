@@ -11,6 +11,7 @@ import type { MemberContext, ProbeResult, Reconfigurator, ReconfigureOutcome } f
 import { calicoManifestURL, coveringCidr, DEFAULT_CALICO_VERSION, MANAGED_BY, parseManifest, rewriteCalicoManifest } from './manifest.js';
 import { gather, NETWORKPOLICY_RULES, type CalicoObserved, type Node } from './probe.js';
 import { fetchManifest } from './source.js';
+import { CALICO_NAMESPACE } from './access.js';
 
 export const FIELD_MANAGER = 'fedfeat-calico';
 
@@ -25,7 +26,6 @@ const CALICO_KINDS: ReadonlyArray<{ kind: string; apiVersion: string }> = [
   { kind: 'Role', apiVersion: 'rbac.authorization.k8s.io/v1' },
   { kind: 'RoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1' },
   { kind: 'ServiceAccount', apiVersion: 'v1' },
-  { kind: 'Secret', apiVersion: 'v1' },
   { kind: 'ConfigMap', apiVersion: 'v1' },
   { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1' },
   { kind: 'Service', apiVersion: 'v1' }, // calico-typha in the typha manifest
@@ -36,7 +36,8 @@ const CALICO_KINDS: ReadonlyArray<{ kind: string; apiVersion: string }> = [
 async function labelledCalicoObjects(c: KubeClient): Promise<KubeObject[]> {
   const out: KubeObject[] = [];
   for (const k of CALICO_KINDS) {
-    const path = await c.mapper.listPath(k.apiVersion, k.kind);
+    // Namespaced kinds only in Calico's namespace: listing them cluster-wide would need read access everywhere.
+    const path = await c.mapper.listPath(k.apiVersion, k.kind, CALICO_NAMESPACE);
     const items = (await c.list<KubeObject>(path, { query: { labelSelector: `app.kubernetes.io/part-of=${MANAGED_BY['app.kubernetes.io/part-of']}` } })).items;
     out.push(...items.map((o) => ({ ...o, kind: k.kind, apiVersion: k.apiVersion })));
   }

@@ -8,6 +8,7 @@ import type { KubeObject } from '../../kube-client/client.js';
 /** Its own namespace: the PodPreset tactic's fedfeat-system comes and goes with that feature. */
 export const AGENT_NAMESPACE = 'fedfeat-node-agent';
 export const AGENT_APP = 'fedfeat-kubelet-agent';
+export const AGENT_NETWORK_POLICY = 'kubelet-agent-deny-ingress';
 export const DEFAULT_AGENT_IMAGE = 'ghcr.io/fedfeat/fedfeat:0.1.0';
 export const AGENT_COMMAND = ['node', '/app/dist/daemonset-scripts/kubelet-agent/main.js'];
 const MANAGED = { 'app.kubernetes.io/managed-by': 'fedfeat', 'app.kubernetes.io/part-of': 'fedfeat-kubelet-config' };
@@ -69,7 +70,7 @@ export function renderAgentSupport(): KubeObject[] {
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: AGENT_NAMESPACE, labels: { ...MANAGED } } } as KubeObject,
     {
       apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
-      metadata: { name: 'kubelet-agent-deny-ingress', namespace: AGENT_NAMESPACE, labels: { ...MANAGED } },
+      metadata: { name: AGENT_NETWORK_POLICY, namespace: AGENT_NAMESPACE, labels: { ...MANAGED } },
       spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': AGENT_APP } }, policyTypes: ['Ingress'], ingress: [] },
     } as unknown as KubeObject,
   ];

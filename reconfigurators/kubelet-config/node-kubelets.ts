@@ -6,7 +6,7 @@
 import PQueue from 'p-queue';
 import type { KubeletSettings } from '../../api/featureconfig.js';
 import type { AgentResult } from '../../daemonset-scripts/kubelet-agent/main.js';
-import type { KubeClient, KubeObject } from '../../kube-client/client.js';
+import { KubeApiError, type KubeClient, type KubeObject } from '../../kube-client/client.js';
 import { waitFor } from '../../kube-client/wait.js';
 import type { MemberContext } from '../types.js';
 import { AGENT_COMMAND, AGENT_NAMESPACE, DEFAULT_AGENT_IMAGE, renderAgentPod } from './agent-pod.js';
@@ -49,6 +49,8 @@ export class AgentPodKubelets implements NodeKubelets {
         const res = await ctx.client.get<{ kubeletconfig?: KubeletConfig }>(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/configz`, { timeoutMs: ctx.options.requestTimeoutMs });
         return res.kubeletconfig ? { node, config: res.kubeletconfig } : { node, error: '/configz answered without kubeletconfig' };
       } catch (e) {
+        // A refused request is fedfeat's missing permission, not the node's problem: reported as such.
+        if (e instanceof KubeApiError && e.statusCode === 403) throw e;
         return { node, error: (e as Error).message };
       }
     }) as Promise<NodeConfig>));

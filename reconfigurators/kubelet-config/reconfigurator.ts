@@ -9,7 +9,8 @@ import { waitFor } from '../../kube-client/wait.js';
 import { decide } from '../decision.js';
 import { probeUntilSupported } from '../run.js';
 import type { MemberContext, ProbeResult, Reconfigurator, ReconfigureOutcome } from '../types.js';
-import { AGENT_APP, AGENT_NAMESPACE, planBatches, renderAgentSupport } from './agent-pod.js';
+import { heldByJoin } from '../rbac.js';
+import { AGENT_APP, AGENT_NAMESPACE, AGENT_NETWORK_POLICY, planBatches, renderAgentSupport } from './agent-pod.js';
 import { AgentPodKubelets, type NodeKubelets } from './node-kubelets.js';
 import { KUBELET_RULES, kubeletMismatches, nodeResults, type KubeletObserved, type Node } from './probe.js';
 
@@ -111,6 +112,12 @@ export class KubeletConfigReconfigurator implements Reconfigurator<KubeletObserv
       ctx.event('Normal', 'NodeReverted', `node ${node.metadata.name}: ${r.message}`);
     }
     // The namespace is the tactic's alone (agent pods, their NetworkPolicy): it goes, and revert waits until it is gone.
+    // Unless `fedfeat join` holds it (its Role for the agent pods is in there): then only its content goes.
+    if (heldByJoin(ns)) {
+      await ctx.client.delete(`/apis/networking.k8s.io/v1/namespaces/${AGENT_NAMESPACE}/networkpolicies/${AGENT_NETWORK_POLICY}`);
+      await ctx.client.apply(nsPath, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: AGENT_NAMESPACE } }, FIELD_MANAGER); // the tactic's labels go
+      return { changed: reverted.length > 0, message: reverted.length ? `restored the original kubelet config on ${reverted.join(', ')}` : 'no node had a fedfeat change' };
+    }
     await ctx.client.delete(nsPath);
     await ctx.client.waitGone([nsPath], 120_000);
     return { changed: reverted.length > 0, message: reverted.length ? `restored the original kubelet config on ${reverted.join(', ')}` : 'no node had a fedfeat change' };

@@ -11,7 +11,8 @@ import type { MemberContext, ProbeResult, Reconfigurator, ReconfigureOutcome } f
 import { createWebhookCA, issueServingCert, servingCertProblem, type Pem } from './certs.js';
 import { PODPRESET_API_VERSION, PODPRESET_CRD_NAME, PODPRESET_PLURAL } from './podpreset-api.js';
 import { completeGather, gather, PODPRESET_RULES, secretPem, type Endpoint, type PodPresetObserved, type Secret } from './probe.js';
-import { CA_SECRET, MANAGED_BY, MWC_NAME, NAMESPACE, renderInstall, renderNamespace, TLS_SECRET, WEBHOOK_NAME } from './render.js';
+import { heldByJoin, PROBE_NAMESPACE } from '../rbac.js';
+import { CA_SECRET, MANAGED_BY, MWC_NAME, NAMESPACE, renderInstall, renderNamespace, renderProbeNamespace, TLS_SECRET, WEBHOOK_NAME } from './render.js';
 
 /** KubeFedCluster annotation: the URL the member's API server calls the webhook at, instead of its Service. */
 export const WEBHOOK_URL_ANNOTATION = 'fedfeat.io/podpreset-webhook-url';
@@ -82,7 +83,11 @@ export class PodPresetReconfigurator implements Reconfigurator<PodPresetObserved
     const foreignCrd = seen.crd !== undefined && !isFedfeat(seen.crd);
     if (foreignCrd) ctx.event('Normal', 'ExistingAPIKept', `CRD ${PODPRESET_CRD_NAME} exists and is not fedfeat's; fedfeat adds only the webhook and leaves the CRD as it is`);
 
+    // Where the certificate Secrets could not be read, fedfeat cannot renew them: the refusal is the answer.
+    if (seen.secretsForbidden) throw seen.secretsForbidden;
     await c.applyObject(renderNamespace(), FIELD_MANAGER); // the certificate Secrets live in it
+    // The probe's dry-run pods go to fedfeat's probe namespace; `fedfeat join` creates it, a member registered otherwise gets it here.
+    if (!(await c.getOptional(`/api/v1/namespaces/${PROBE_NAMESPACE}`))) await c.applyObject(renderProbeNamespace(), FIELD_MANAGER);
     const { ca, renewed } = await this.ensureCertificates(ctx, seen);
     if (renewed) done.push(renewed);
     for (const obj of renderInstall({ url: ep.url, image: this.o.image, caBundle: b64(ca.cert) })) {
@@ -153,7 +158,7 @@ export class PodPresetReconfigurator implements Reconfigurator<PodPresetObserved
     const c = ctx.client;
     const removed: string[] = [];
     const presets = await c.list(`/apis/${PODPRESET_API_VERSION}/${PODPRESET_PLURAL}`).catch(() => ({ items: [] as KubeObject[] }));
-    const objects = [...renderInstall({ caBundle: '' }), tlsSecret(CA_SECRET, { cert: '', key: '' }), tlsSecret(TLS_SECRET, { cert: '', key: '' })];
+    const objects = [...renderInstall({ caBundle: '' }), tlsSecret(CA_SECRET, { cert: '', key: '' }), tlsSecret(TLS_SECRET, { cert: '', key: '' }), renderProbeNamespace()];
     const finalizing: string[] = [];
     for (const kind of REVERT_ORDER) {
       for (const obj of objects.filter((o) => o.kind === kind)) {
@@ -161,7 +166,14 @@ export class PodPresetReconfigurator implements Reconfigurator<PodPresetObserved
         const live = await c.getOptional<KubeObject>(path);
         if (!live) continue;
         if (!isFedfeat(live)) {
-          ctx.event('Normal', 'RevertSkipped', `${kind} ${obj.metadata.name} is not fedfeat's; left in place`);
+          if (!heldByJoin(live)) ctx.event('Normal', 'RevertSkipped', `${kind} ${obj.metadata.name} is not fedfeat's; left in place`);
+          continue;
+        }
+        // A namespace `fedfeat join` holds keeps join's Role for this tactic: its content went above, it stays,
+        // without the tactic's labels (applying it empty drops what this field manager set).
+        if (kind === 'Namespace' && heldByJoin(live)) {
+          await c.apply(path, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: obj.metadata.name } }, FIELD_MANAGER);
+          removed.push(`fedfeat's labels from namespace ${obj.metadata.name} (kept: fedfeat join holds it)`);
           continue;
         }
         if (kind === 'CustomResourceDefinition' && presets.items.length) {

@@ -4,6 +4,7 @@
 // there yet or any more.
 import { PODPRESET_CRD_NAME, PODPRESET_GROUP, PODPRESET_PLURAL, PODPRESET_VERSION } from './podpreset-api.js';
 import type { KubeObject } from '../../kube-client/client.js';
+import { PROBE_NAMESPACE } from '../rbac.js';
 
 export const NAMESPACE = 'fedfeat-system';
 export const WEBHOOK_NAME = 'podpreset-webhook';
@@ -89,6 +90,11 @@ export function podPresetCrd(): KubeObject {
       }],
     },
   } as KubeObject;
+}
+
+/** fedfeat's probe namespace (where the dry-run pod is sent), for members `fedfeat join` did not prepare. */
+export function renderProbeNamespace(): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: meta(PROBE_NAMESPACE) };
 }
 
 /** The tactic's namespace: applied first, since the certificate Secrets live in it. */

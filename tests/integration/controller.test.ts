@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { calicoLikeManifest } from '../../local-federation/calico-standin.js';
 import { controllerKubeconfig, installHostManifests, kubectl, startController, type ControllerProcess } from './controller-process.js';
-import { adminClient, eventually, federation, TEST_FEDERATION } from './federation.js';
+import { adminClient, eventually, federation, tacticNamespace, TEST_FEDERATION } from './federation.js';
 import { sleep } from '../../kube-client/wait.js';
 
 const FC = (name: string) => resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, name);
@@ -87,7 +87,8 @@ describe('controller', () => {
     await applyFc('inform-listing-1', { ...LISTING_1, mode: 'inform' });
     const fc = await eventually('status for all 3 members', async () => {
       const f = await getFc('inform-listing-1');
-      return current(f) && f!.members.length === 3 && f!.members.every((c) => c.features.length === 3) ? f : undefined;
+      // The per-member objects are written before the FeatureConfig's status counts them: wait for both.
+      return current(f) && f!.members.length === 3 && f!.members.every((c) => c.features.length === 3) && f!.status?.members?.reported === 3 ? f : undefined;
     }, 90_000);
     expect(fc.metadata.finalizers).toContain('feature.kubefed.io/cleanup');
     for (const m of MEMBERS) {
@@ -114,7 +115,7 @@ describe('controller', () => {
     }, 30_000);
     expect(described).toMatch(/Events:/);
     // Inform mode made no change: fedfeat's namespace is on no member.
-    for (const m of MEMBERS) expect(await onMember(m, (c) => c.getOptional('/api/v1/namespaces/fedfeat-system'))).toBeUndefined();
+    for (const m of MEMBERS) expect(await onMember(m, (c) => tacticNamespace(c, 'fedfeat-system'))).toBeUndefined();
   });
 
   it('writes KubeFed-style health conditions on each KubeFedCluster', async () => {
@@ -184,7 +185,8 @@ describe('controller', () => {
     await applyFc('selected', { podpreset: true, mode: 'inform', clusterSelector: { matchLabels: { 'fedfeat.io/member-index': '3' } } });
     const fc = await eventually('selected status', async () => {
       const f = await getFc('selected');
-      return f?.members[0]?.features.length ? f : undefined;
+      // The per-member object is written before the FeatureConfig's status counts it: wait for both.
+      return f?.members[0]?.features.length && f.status?.members?.reported ? f : undefined;
     }, 60_000);
     expect(fc.members.map((c) => c.name)).toEqual(['member-3']);
     expect(fc.status!.members).toMatchObject({ selected: 1, reported: 1 });
@@ -208,7 +210,7 @@ describe('controller', () => {
       for (const m of ['member-1', 'member-2']) expect(['RolloutHalted', 'WaitingForCanary']).toContain(feature(later, m, 'podpreset')?.reason);
       expect(['member-1', 'member-2'].some((m) => feature(later, m, 'podpreset')?.reason === 'RolloutHalted')
         || (await events('cpumanagementpolicy')).some((e) => e.message.includes('RolloutHalted'))).toBe(true);
-      for (const m of ['member-1', 'member-2']) expect(await onMember(m, (c) => c.getOptional('/api/v1/namespaces/fedfeat-system'))).toBeUndefined();
+      for (const m of ['member-1', 'member-2']) expect(await onMember(m, (c) => tacticNamespace(c, 'fedfeat-system'))).toBeUndefined();
       // Both replicas killed and started again: the new leader rebuilds its view from the ClusterFeatureStatus
       // objects, so the halt still holds (no other member touched) and is still reported.
       const kubeconfig = replicas[0]!.kubeconfig;
@@ -225,7 +227,7 @@ describe('controller', () => {
       // The canary may be retrying (its own failure does not block it); the others stay held back.
       expect(['Failed', 'Reconfiguring']).toContain(feature(after, 'member-3', 'podpreset')?.state);
       for (const m of ['member-1', 'member-2']) expect(['RolloutHalted', 'WaitingForCanary']).toContain(feature(after, m, 'podpreset')?.reason);
-      for (const m of ['member-1', 'member-2']) expect(await onMember(m, (c) => c.getOptional('/api/v1/namespaces/fedfeat-system'))).toBeUndefined();
+      for (const m of ['member-1', 'member-2']) expect(await onMember(m, (c) => tacticNamespace(c, 'fedfeat-system'))).toBeUndefined();
     } finally {
       startComponent(TEST_FEDERATION, 'member-3/podpreset-webhook');
     }
@@ -335,8 +337,8 @@ describe('controller', () => {
     await eventually('cpumanagementpolicy deleted', async () => (await getFc('cpumanagementpolicy')) === undefined, 180_000);
     for (const m of MEMBERS) {
       await onMember(m, async (c) => {
-        expect(await c.getOptional('/api/v1/namespaces/fedfeat-system')).toBeUndefined();
-        expect(await c.getOptional('/api/v1/namespaces/fedfeat-node-agent')).toBeUndefined();
+        expect(await tacticNamespace(c, 'fedfeat-system')).toBeUndefined();
+        expect(await tacticNamespace(c, 'fedfeat-node-agent')).toBeUndefined();
         expect(await c.getOptional('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/podpresets.settings.k8s.io')).toBeUndefined();
         expect(await c.getOptional('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/fedfeat-podpreset')).toBeUndefined();
         expect(await c.getOptional('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node')).toBeUndefined();

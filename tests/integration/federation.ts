@@ -1,7 +1,8 @@
 // Access to the test federation from integration tests.
-import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
+import { apiEndpointURL, KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
+import { accessAllows, requestAttributes, type AccessRules, type RequestAttributes } from '../../reconfigurators/rbac.js';
 import { createLogger } from '../../controller/logger.js';
-import { KubeClient } from '../../kube-client/client.js';
+import { KubeClient, type KubeObject } from '../../kube-client/client.js';
 import { resourcePath } from '../../kube-client/paths.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
 import type { UpOptions } from '../../local-federation/launcher.js';
@@ -104,6 +105,43 @@ export async function memberContext(name: string, client: KubeClient, events: st
       cluster: name, annotations: kfc.metadata.annotations ?? {}, client, log: createLogger('warn'), signal: new AbortController().signal,
       options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000 },
       now: () => new Date(), event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
+    };
+  } finally {
+    host.close();
+  }
+}
+
+/**
+ * A namespace as far as a tactic installed something in it: undefined when it is absent or holds only what
+ * `fedfeat join` created there (the local federation's members are joined, so join keeps fedfeat-system,
+ * fedfeat-node-agent and fedfeat-probe with its Roles; a tactic's install labels them as fedfeat's).
+ */
+export async function tacticNamespace(c: KubeClient, name: string): Promise<KubeObject | undefined> {
+  const ns = await c.getOptional(`/api/v1/namespaces/${name}`);
+  return ns?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'fedfeat' ? ns : undefined;
+}
+
+export interface JoinedClient {
+  /** The member as the controller reaches it: the token `fedfeat join` issued, with only the roles it granted. */
+  client: KubeClient;
+  /** Every request sent, as RBAC sees it. */
+  requests: Array<RequestAttributes & { raw: string }>;
+  /** The requests these rules do not allow ("VERB /path"), each once. */
+  notAllowedBy(rules: AccessRules): string[];
+}
+
+/** A client with the member's registration token from the host (least privilege), recording its requests. */
+export async function joinedClient(name: string): Promise<JoinedClient> {
+  const host = await adminClient('host');
+  try {
+    const kfc = await host.get<KubeFedCluster>(resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, name));
+    const secret = await host.get<KubeObject & { data: Record<string, string> }>(resourcePath('v1', 'secrets', KUBEFED_NAMESPACE, kfc.spec.secretRef.name));
+    const client = KubeClient.fromToken(apiEndpointURL(kfc.spec.apiEndpoint), Buffer.from(kfc.spec.caBundle!, 'base64').toString(), Buffer.from(secret.data.token!, 'base64').toString());
+    const requests: JoinedClient['requests'] = [];
+    client.onRequest = (method, path, query) => void requests.push({ ...requestAttributes(method, path, query), raw: `${method} ${path}${query.watch ? '?watch' : ''}` });
+    return {
+      client, requests,
+      notAllowedBy: (rules) => [...new Set(requests.filter((r) => !accessAllows(rules, r)).map((r) => r.raw))],
     };
   } finally {
     host.close();

@@ -10,6 +10,7 @@ import { KubeletConfigReconfigurator } from '../../reconfigurators/kubelet-confi
 import { SIMULATE_FAILURE_ANNOTATION, SIMULATED_CONFIG_ANNOTATION, SimulatedKubelets } from '../support/simulated-kubelets.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
 import { adminClient, eventually } from './federation.js';
+import { heldByJoin } from '../../reconfigurators/rbac.js';
 import { sleep } from '../../kube-client/wait.js';
 import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
@@ -74,7 +75,11 @@ describe('kubelet rollout order on KWOK nodes (simulated agent effect)', () => {
         await m.mergePatch(`/api/v1/nodes/${n.metadata.name}`, { metadata: { annotations: { [SIMULATED_CONFIG_ANNOTATION]: null, [SIMULATE_FAILURE_ANNOTATION]: null } } });
       }
     }
-    await m.delete('/api/v1/namespaces/fedfeat-node-agent');
+    // Not the namespace itself: fedfeat join holds it (its Role for the agent pods is in there).
+    if (heldByJoin(await m.getOptional('/api/v1/namespaces/fedfeat-node-agent'))) {
+      await m.delete('/apis/networking.k8s.io/v1/namespaces/fedfeat-node-agent/networkpolicies/kubelet-agent-deny-ingress');
+      await m.apply('/api/v1/namespaces/fedfeat-node-agent', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fedfeat-node-agent' } }, 'fedfeat-kubelet-config');
+    } else await m.delete('/api/v1/namespaces/fedfeat-node-agent');
     m.close();
   });
 

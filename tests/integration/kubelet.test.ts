@@ -11,7 +11,8 @@ import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { resourcePath } from '../../kube-client/paths.js';
 import { KubeletConfigReconfigurator } from '../../reconfigurators/kubelet-config/reconfigurator.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
-import { adminClient, describeRealNode, eventually } from './federation.js';
+import { adminClient, describeRealNode, eventually, joinedClient, tacticNamespace, type JoinedClient } from './federation.js';
+import { accessFor } from '../../reconfigurators/access.js';
 import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
 const NS = 'kubelet-test';
@@ -21,6 +22,8 @@ type Pod = KubeObject & { status?: { phase?: string; podIP?: string; conditions?
 // As root the node is required (a missing one fails here); without root this is skipped, saying why.
 describeRealNode('kubelet tactic on the real node', (real) => {
   let member: KubeClient;
+  /** The tactic runs as the controller does: with member-1's least-privilege registration (fedfeat join). */
+  let joined: JoinedClient;
   let ctx: MemberContext;
   const events: string[] = [];
   const r = new KubeletConfigReconfigurator({ agentTimeoutSeconds: 45, nodeReadyTimeoutSeconds: 120 });
@@ -39,8 +42,9 @@ describeRealNode('kubelet tactic on the real node', (real) => {
     const kfc = await host.get<KubeFedCluster>(resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, 'member-1'));
     host.close();
     member = await adminClient('member-1');
+    joined = await joinedClient('member-1');
     ctx = {
-      cluster: 'member-1', annotations: kfc.metadata.annotations ?? {}, client: member, log: createLogger('warn'), signal: new AbortController().signal,
+      cluster: 'member-1', annotations: kfc.metadata.annotations ?? {}, client: joined.client, log: createLogger('warn'), signal: new AbortController().signal,
       options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000, simulatedNodeAnnotation: 'kwok.x-k8s.io/node=fake' },
       now: () => new Date(), event: (type, reason, message) => void events.push(`${type} ${reason} ${message}`),
     };
@@ -51,6 +55,7 @@ describeRealNode('kubelet tactic on the real node', (real) => {
     await r.revert(ctx).catch(() => undefined);
     await member.delete(`/api/v1/namespaces/${NS}`);
     member.close();
+    joined.client.close();
   });
 
   it('sets cpuManagerPolicy static with reserved CPU, one node at a time, without dropping traffic to a pod on the node', async () => {
@@ -124,6 +129,11 @@ describeRealNode('kubelet tactic on the real node', (real) => {
     const out = await r.revert(ctx);
     expect(out.message).toContain(`restored the original kubelet config on ${node}`);
     await eventually('configz back to none', async () => (await configz()).cpuManagerPolicy === 'none', 60_000);
-    expect(await member.getOptional('/api/v1/namespaces/fedfeat-node-agent')).toBeUndefined();
+    expect(await tacticNamespace(member, 'fedfeat-node-agent')).toBeUndefined();
+  });
+
+  it('asked the member only what the kubelet tactic\'s enforce role allows', () => {
+    expect(joined.requests.length).toBeGreaterThan(5);
+    expect(joined.notAllowedBy(accessFor('enforce', ['cpumanagementpolicy']))).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { KubeApiError } from '../../kube-client/client.js';
 import { startComponent, stopComponent } from '../../local-federation/components.js';
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../../reconfigurators/podpreset/reconfigurator.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
-import { adminClient, eventually, memberContext, TEST_FEDERATION } from './federation.js';
+import { adminClient, eventually, memberContext, tacticNamespace, TEST_FEDERATION } from './federation.js';
 import { sleep } from '../../kube-client/wait.js';
 import { probeThenReconfigure } from '../../reconfigurators/run.js';
 
@@ -157,7 +157,7 @@ describe('PodPreset tactic', () => {
     const out = await r.revert(ctx);
     expect(out.changed).toBe(true);
     expect(events.some((e) => e.includes('PodPresetsDeleted'))).toBe(true);
-    expect(await member.getOptional('/api/v1/namespaces/fedfeat-system')).toBeUndefined();
+    expect(await tacticNamespace(member, 'fedfeat-system')).toBeUndefined();
     expect(await member.getOptional('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/podpresets.settings.k8s.io')).toBeUndefined();
     const mine = { query: { labelSelector: 'app.kubernetes.io/part-of=fedfeat-podpreset' } };
     for (const kind of ['clusterroles', 'clusterrolebindings']) {

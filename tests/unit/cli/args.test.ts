@@ -60,6 +60,14 @@ describe('command-line flags', () => {
     expect(usageError(['eval', 'overhead', 'disruption'])).toBe('unexpected argument "disruption" for "fedfeat eval"');
   });
 
+  it('parses join and unjoin: the member, its context, access, features and --dry-run', () => {
+    expect(parseCommandLine(['join', 'member-1', '--context', 'm1', '--access=enforce', '--features', 'podpreset', '--dry-run'])).toEqual({
+      command: 'join', args: ['member-1'], values: { context: 'm1', access: 'enforce', features: 'podpreset', 'dry-run': true },
+    });
+    expect(parseCommandLine(['unjoin', 'member-1', '--context', 'm1'])).toEqual({ command: 'unjoin', args: ['member-1'], values: { context: 'm1' } });
+    expect(() => parseCommandLine(['unjoin', 'member-1', '--dry-run'])).toThrow(UsageError);
+  });
+
   it('names unknown and incomplete commands', () => {
     expect(usageError(['deploy'])).toBe('unknown command "deploy"');
     expect(usageError(['webhook'])).toBe('webhook needs a kind: podpreset');

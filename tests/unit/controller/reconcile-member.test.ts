@@ -2,7 +2,7 @@ import type { ClusterFeatureStatus, FeatureConfig } from '../../../api/featureco
 import { createLogger } from '../../../controller/logger.js';
 import type { Member } from '../../../controller/member-registry.js';
 import { reconcileMember, type MemberReconcileDeps } from '../../../controller/reconcile-member.js';
-import type { KubeClient } from '../../../kube-client/client.js';
+import { KubeApiError, type KubeClient } from '../../../kube-client/client.js';
 import { ReconfiguratorRegistry } from '../../../reconfigurators/registry.js';
 import type { MemberContext, ProbeResult, Reconfigurator } from '../../../reconfigurators/types.js';
 
@@ -67,6 +67,32 @@ describe('reconcileMember', () => {
     expect(t.calls).toEqual(['probe', 'reconfigure(probe 1)', 'probe']);
     // Transition times come from the injected clock.
     expect(out.features[0]!.lastTransitionTime).toBe(CLOCK.toISOString());
+  });
+
+  it('reports an inform-access member under an enforce FeatureConfig before attempting anything, with a Warning Event', async () => {
+    const t = new FakeTactic();
+    const events: string[] = [];
+    const informMember = { ...member, labels: { 'fedfeat.io/access': 'inform' }, annotations: { 'fedfeat.io/features': 'podpreset' } };
+    const out = await reconcileMember(fc({ podpreset: true }), informMember, undefined, deps(t, [], events));
+    expect(out.features[0]).toMatchObject({ state: 'Missing', reason: 'InformAccessOnly' });
+    expect(t.calls).toEqual(['probe']);
+    expect(events.some((e) => e.startsWith('InformAccessOnly: absent; member m1 was joined with inform access'))).toBe(true);
+  });
+
+  it('turns a refused request into InsufficientPermissions naming it, probe (Unknown) or reconfigure (Failed)', async () => {
+    const forbidden = (method: string, path: string) => new KubeApiError(method, path, 403, 'forbidden', '');
+    const probeRefused = new FakeTactic();
+    probeRefused.probe = async () => { throw forbidden('GET', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/fedfeat-podpreset'); };
+    const events: string[] = [];
+    const a = await reconcileMember(fc({ podpreset: true }), member, undefined, deps(probeRefused, [], events));
+    expect(a.features[0]).toMatchObject({ state: 'Unknown', reason: 'InsufficientPermissions' });
+    expect(a.features[0]!.message).toContain('get mutatingwebhookconfigurations.admissionregistration.k8s.io "fedfeat-podpreset" (cluster-wide) is not allowed');
+    expect(events.filter((e) => e.startsWith('InsufficientPermissions:'))).toHaveLength(1);
+    const reconfigureRefused = new FakeTactic();
+    reconfigureRefused.reconfigure = async () => { throw forbidden('POST', '/api/v1/namespaces/fedfeat-system/secrets'); };
+    const b = await reconcileMember(fc({ podpreset: true }), member, undefined, deps(reconfigureRefused, [], []));
+    expect(b.features[0]).toMatchObject({ state: 'Failed', reason: 'InsufficientPermissions' });
+    expect(b.features[0]!.message).toContain('create secrets in namespace fedfeat-system is not allowed');
   });
 
   it('changes nothing in inform mode', async () => {

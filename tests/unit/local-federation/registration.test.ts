@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { hostRegistrationObjects, memberAccessObjects, kubefedClusterCrd } from '../../../local-federation/registration.js';
+import { hostRegistrationObjects, kubefedClusterCrd } from '../../../local-federation/registration.js';
 
 describe('KubeFed registration objects', () => {
   it('stores the member token in a Secret the KubeFedCluster references, as kubefedctl does', () => {
@@ -10,13 +10,6 @@ describe('KubeFed registration objects', () => {
     expect(cluster.spec.secretRef.name).toBe(secret.metadata.name);
     expect(Buffer.from((secret.data as Record<string, string>).token!, 'base64').toString()).toBe('abc');
     expect(Buffer.from(cluster.spec.caBundle!, 'base64').toString()).toBe('PEM');
-  });
-
-  it('creates a token Secret bound to the member ServiceAccount', () => {
-    const [sa, tokenSecret, binding] = memberAccessObjects();
-    expect(tokenSecret!.type).toBe('kubernetes.io/service-account-token');
-    expect(tokenSecret!.metadata.annotations?.['kubernetes.io/service-account.name']).toBe(sa!.metadata.name);
-    expect((binding as unknown as { subjects: Array<{ name: string }> }).subjects[0]!.name).toBe(sa!.metadata.name);
   });
 
   it('ships a KubeFedCluster CRD with the shape KubeFed defined', () => {

@@ -104,7 +104,7 @@ describe('PodPreset gather', () => {
       '/api/v1/namespaces/fedfeat-system/secrets/podpreset-webhook-tls': secret(await issueServingCert(ca, endpoint.dnsNames, [], 365)),
     });
     const seen = await gather(m.client, opts);
-    expect(m.requests.filter((r) => r.startsWith('POST'))).toEqual(['POST /api/v1/namespaces/default/pods']);
+    expect(m.requests.filter((r) => r.startsWith('POST'))).toEqual(['POST /api/v1/namespaces/fedfeat-probe/pods']);
     expect(decide(seen, PODPRESET_RULES).state).toBe('Supported');
   });
 });
