@@ -201,10 +201,10 @@ export function planKubeletChange(src: KubeletSources, desired: KubeletSettings,
     else wants.push({ path: [k], value: v });
   }
   const record: AgentRecord = { added: [] };
+  // Reserved by the request itself: reservedSystemCPUs or a non-zero cpu (a zero is no reservation).
+  const explicit = !!desired.reservedSystemCPUs || [desired.kubeReserved, desired.systemReserved].some((m) => (parseQuantity(m?.cpu) ?? 0) > 0);
   if (desired.cpuManagerPolicy === 'static') {
     const next = applyEditsToValue(before, wants.map((w) => ({ path: w.path, value: w.value })));
-    // Reserved by the request itself: reservedSystemCPUs or a non-zero cpu (a zero is no reservation).
-    const explicit = !!desired.reservedSystemCPUs || [desired.kubeReserved, desired.systemReserved].some((m) => (parseQuantity(m?.cpu) ?? 0) > 0);
     if (reservedCpuMillis(next) <= 0 && !explicit) {
       // The kubelet refuses reservedSystemCPUs next to systemReservedCgroup/kubeReservedCgroup: there one CPU is
       // reserved through systemReserved.cpu (kubeReserved.cpu when the request sets systemReserved.cpu itself).
@@ -219,7 +219,9 @@ export function planKubeletChange(src: KubeletSources, desired: KubeletSettings,
   for (const a of recordIn.added) {
     const stillMine = sameValue(valueAt(byFile.get(a.file)?.value, a.path), a.value);
     const asked = wants.some((w) => pathName(w.path) === pathName(a.path));
-    if (desired.cpuManagerPolicy === 'none' && stillMine && !asked) {
+    // fedfeat's own reservation goes when the policy goes back to none, and when the request reserves CPU
+    // itself (the kubelet would otherwise let fedfeat's reservedSystemCPUs replace the requested figure).
+    if ((desired.cpuManagerPolicy === 'none' || explicit) && stillMine && !asked) {
       const parent = valueAt(byFile.get(a.file)?.value, a.path.slice(0, -1));
       const dropParent = a.createdParent && a.path.length > 1 && isObj(parent) && Object.keys(parent).length === 1;
       wants.push({ path: dropParent ? a.path.slice(0, -1) : a.path, remove: true, file: a.file });

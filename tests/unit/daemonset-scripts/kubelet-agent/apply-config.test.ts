@@ -67,15 +67,20 @@ describe('kubelet agent file steps (fake file system)', () => {
     expect(readRecord(f).added).toEqual([{ file: '/etc/kubernetes/kubelet/config.json', path: ['systemReserved', 'cpu'], value: '1', createdParent: true }]);
     expect(existsSync('/host/etc/kubernetes/kubelet/config.json.d/50-user.conf.fedfeat-backup')).toBe(false);
 
-    // Then the request asks for a CPU figure the user's drop-in decides: that drop-in is edited, its mode kept.
+    const afterFirst = readFileSync('/host/etc/kubernetes/kubelet/config.json', 'utf8');
+    // Then the request asks for a CPU figure the user's drop-in decides: that drop-in is edited, its mode kept,
+    // and fedfeat's own systemReserved goes from the main file (the request reserves CPU itself now).
     const res2 = applyToKubelet(f, { cpuManagerPolicy: 'static', kubeReserved: { cpu: '250m' } });
-    expect(res2.written).toEqual(['/etc/kubernetes/kubelet/config.json.d/50-user.conf']);
+    expect(res2.changed).toEqual(['kubeReserved.cpu', '-systemReserved']);
+    expect(res2.written).toEqual(['/etc/kubernetes/kubelet/config.json', '/etc/kubernetes/kubelet/config.json.d/50-user.conf']);
     expect(readFileSync('/host/etc/kubernetes/kubelet/config.json.d/50-user.conf', 'utf8')).toBe(userDropin.replace('"cpu": "0"', '"cpu": "250m"'));
     expect(statSync('/host/etc/kubernetes/kubelet/config.json.d/50-user.conf').mode & 0o777).toBe(0o600);
-    // A failed change rolls back that drop-in only (and the record); the main file keeps the first change.
+    expect(readRecord(f).added).toEqual([]);
+    // A failed change rolls back the files of that change (and the record), not the first change.
     expect(rollbackKubelet(f)).toBe(true);
     expect(readFileSync('/host/etc/kubernetes/kubelet/config.json.d/50-user.conf', 'utf8')).toBe(userDropin);
-    expect(readFileSync('/host/etc/kubernetes/kubelet/config.json', 'utf8')).toContain('"cpuManagerPolicy": "static"');
+    expect(readFileSync('/host/etc/kubernetes/kubelet/config.json', 'utf8')).toBe(afterFirst);
+    expect(readRecord(f).added).toHaveLength(1);
 
     // Back to none through the FeatureConfig: what fedfeat added goes; the file is the node's own plus the policy.
     const off = applyToKubelet(f, { cpuManagerPolicy: 'none' });

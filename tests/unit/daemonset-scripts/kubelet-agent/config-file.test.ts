@@ -151,6 +151,14 @@ describe('rule: going back to none removes what fedfeat added', () => {
     expect(off.writes[0]!.text).toBe(noCpu.replace(/\n}\n$/, ',\n    "cpuManagerPolicy": "none"\n}\n'));
   });
 
+  it('a request that reserves CPU itself also takes out the reservedSystemCPUs fedfeat chose (it would replace the figure)', () => {
+    const on = mergeKubeletConfig(KUBEADM, { cpuManagerPolicy: 'static' });
+    const own = mergeKubeletConfig(on.text, { cpuManagerPolicy: 'static', systemReserved: { cpu: '500m' } }, on.record);
+    expect(own.changed).toEqual(['systemReserved.cpu', '-reservedSystemCPUs']);
+    expect(own.text).toBe(`${KUBEADM}cpuManagerPolicy: static\nsystemReserved:\n  cpu: 500m\n`);
+    expect(own.cpuPolicyChanged).toBe(true); // the reserved CPUs change under the static policy: the state file goes
+  });
+
   it('leaves a value someone changed since, and what the user asked for', () => {
     const on = mergeKubeletConfig(KUBEADM, { cpuManagerPolicy: 'static' });
     const edited = on.text.replace('reservedSystemCPUs: "0"', 'reservedSystemCPUs: "0-1"');
