@@ -68,7 +68,7 @@ function walk(dir: string, rel = ''): string[] {
   return out;
 }
 
-/** Reads the kubelet's config file and drop-ins (a missing drop-in directory is none, as for the kubelet... which refuses it; said so). */
+/** Reads the kubelet's config file and drop-ins in its merge order (a missing --config-dir stops the kubelet too: said so). */
 export function readSources(f: NodeFiles): KubeletSources {
   const src: KubeletSources = { dropins: [], argv: f.argv, dropinDir: f.dropinDir };
   if (f.main) src.main = { path: f.main, text: readFileSync(on(f, f.main), 'utf8') };

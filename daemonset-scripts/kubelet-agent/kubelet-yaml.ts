@@ -278,9 +278,9 @@ function insertPair(map: YAMLMap, key: string, value: unknown, c: Ctx): Splice {
   if (!last) throw new Error('cannot add to an empty block mapping');
   const lk = last.key as Scalar;
   const col = column(t, lk.range![0]);
+  // A new line right after the last key's own lines (comments after it stay after it).
   const at = lineEnd(t, valueEnd(last));
-  const nl = at === t.length && !t.endsWith('\n') ? c.eol : c.eol;
-  return { from: at, to: at, insert: `${nl}${' '.repeat(col)}${renderKey(key, c, lk.type === 'PLAIN' ? undefined : lk)}:${renderBlockValue(value, c, col)}` };
+  return { from: at, to: at, insert: `${c.eol}${' '.repeat(col)}${renderKey(key, c, lk.type === 'PLAIN' ? undefined : lk)}:${renderBlockValue(value, c, col)}` };
 }
 
 /**

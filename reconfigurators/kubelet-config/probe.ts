@@ -40,7 +40,8 @@ export function kubeletMismatches(desired: KubeletSettings, actual: KubeletConfi
   const out: string[] = [];
   // A running kubelet with reservedSystemCPUs has replaced the CPU of kubeReserved and systemReserved (it
   // drops kubeReserved.cpu and sets systemReserved.cpu to the number of CPUs), and /configz shows the
-  // replaced maps: a desired cpu figure cannot be seen there, so it is not compared.
+  // replaced maps (seen on the real node: kubeReserved.cpu gone): a desired cpu figure cannot be seen
+  // there, so it is not compared.
   const cpuReplaced = typeof actual.reservedSystemCPUs === 'string' && actual.reservedSystemCPUs !== '';
   for (const [field, want] of Object.entries(desired)) {
     if (want === undefined) continue;
