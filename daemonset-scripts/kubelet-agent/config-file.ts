@@ -251,7 +251,7 @@ export function planKubeletChange(src: KubeletSources, desired: KubeletSettings,
       const flag = flagSettings(src.argv).find((f) => f.field === w.path[0])!;
       throw new UnsafeSetting(`${pathName(w.path)} is set by the kubelet flag ${flag.flag} on its command line, which wins over every config file: change it where this node sets its kubelet flags`);
     }
-    // Not set anywhere: the main file, else the last drop-in (nothing after it overrides it).
+    // Not set anywhere: the main file, else the first drop-in (no later file sets it, or it would decide).
     const file = owner?.source ?? parsed[0]!.file;
     const target = byFile.get(file)!;
     edits.set(file, [...(edits.get(file) ?? []), { path: w.path, value: w.value }]);
