@@ -10,10 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { parse } from 'yaml';
 import type { KubeletSettings } from '../../api/featureconfig.js';
-import { applyKubeletSettings, locateConfig, revert, rollback } from './apply-config.js';
-import { configFlag, kubeletFlag } from './config-file.js';
+import { applyToKubelet, nodeFiles, readSources, revertKubelet, rollbackKubelet } from './apply-config.js';
+import { configFlag, readEffective } from './config-file.js';
 import { parseAgentArgs } from './args.js';
 import { sleep } from '../../kube-client/wait.js';
 
@@ -94,27 +93,29 @@ async function waitHealthy(node: string, oldPid: number, url: string, timeoutMs:
 export async function run(args: string[]): Promise<AgentResult> {
   const { mode: cmd, node, settings, restart: method, hostRoot, timeoutMs } = parseAgentArgs(args);
   const k = findKubelet(node);
-  const onHost = (p: string) => path.join(hostRoot, p);
-  const configPath = onHost(locateConfig(k.argv, (p) => existsSync(onHost(p))));
-  const stateFile = onHost(path.join(kubeletFlag(k.argv, 'root-dir') ?? '/var/lib/kubelet', 'cpu_manager_state'));
-  const live = parse(readFileSync(configPath, 'utf8')) as { healthzBindAddress?: string; healthzPort?: number };
+  const files = nodeFiles(k.argv, hostRoot, existsSync);
+  // The kubelet's own view: its file, its drop-ins, then its flags.
+  const live = readEffective(readSources(files)) as { healthzBindAddress?: string; healthzPort?: number };
   const healthUrl = `http://${live.healthzBindAddress || '127.0.0.1'}:${live.healthzPort ?? 10248}/healthz`;
 
   let changed: string[];
+  let written: string[] = [];
   if (cmd === 'apply') {
-    changed = applyKubeletSettings(configPath, JSON.parse(settings) as KubeletSettings, stateFile).changed;
+    const res = applyToKubelet(files, JSON.parse(settings) as KubeletSettings);
+    changed = res.changed;
+    written = res.written;
     if (!changed.length) return { result: 'unchanged', node, message: 'kubelet config already has the desired settings' };
   } else {
-    if (!revert(configPath, stateFile)) return { result: 'unchanged', node, message: 'no fedfeat backup on this node: nothing to revert' };
+    if (!revertKubelet(files)) return { result: 'unchanged', node, message: 'no fedfeat backup on this node: nothing to revert' };
     changed = ['(backup restored)'];
   }
   const t0 = Date.now();
   restart(k, method);
   if (await waitHealthy(node, k.pid, healthUrl, timeoutMs)) {
-    return { result: cmd === 'apply' ? 'applied' : 'reverted', node, changed, message: `kubelet healthy after restart (${changed.join(', ')})`, restartSeconds: (Date.now() - t0) / 1000 };
+    return { result: cmd === 'apply' ? 'applied' : 'reverted', node, changed, message: `kubelet healthy after restart (${changed.join(', ')}${written.length ? ` in ${written.join(', ')}` : ''})`, restartSeconds: (Date.now() - t0) / 1000 };
   }
   // The kubelet did not come back with the new config: put the old one back and restart again.
-  rollback(configPath, stateFile);
+  rollbackKubelet(files);
   let stuckPid = -1;
   try {
     const stuck = findKubelet(node);

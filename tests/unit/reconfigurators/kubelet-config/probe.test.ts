@@ -16,6 +16,13 @@ describe('kubelet /configz comparison', () => {
     ]);
   });
 
+  it('does not compare a cpu reservation the running kubelet replaced with reservedSystemCPUs (/configz shows the replacement)', () => {
+    // What /configz of a v1.34 kubelet shows for kubeReserved {cpu: 250m, memory: 1Gi} with reservedSystemCPUs "0".
+    const live = { cpuManagerPolicy: 'static', reservedSystemCPUs: '0', kubeReserved: { memory: '1Gi' }, systemReserved: { cpu: '1' } };
+    expect(kubeletMismatches({ cpuManagerPolicy: 'static', kubeReserved: { cpu: '250m', memory: '1Gi' } }, live)).toEqual([]);
+    expect(kubeletMismatches({ kubeReserved: { cpu: '250m' } }, { kubeReserved: { cpu: '100m' } })).toEqual(['kubeReserved.cpu is 100m, want 250m']);
+  });
+
   it('gives one result per node, with simulated and unreachable nodes told apart', () => {
     const res = nodeResults([
       { node: 'a', config: { cpuManagerPolicy: 'static' } },
