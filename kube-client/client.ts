@@ -184,10 +184,18 @@ export class KubeClient {
   async requestText(method: string, path: string, opts: RequestOptions = {}): Promise<string> {
     await this.freshAuth(false);
     let reauthenticated = false;
+    let resent = false;
     for (let throttled = 0; ;) {
       try {
         return await this.requestOnce(method, path, opts);
       } catch (e) {
+        // The keep-alive race (the server closed the idle connection as we reused it; nothing was
+        // processed): sent again once on a fresh connection, as Go's transport does for idempotent
+        // requests (not a POST: a create that did land would be made twice).
+        if ((e as { staleConnection?: boolean }).staleConnection && !resent && method !== 'POST') {
+          resent = true;
+          continue;
+        }
         // An expired token: read the credentials once more and retry once.
         if (e instanceof KubeApiError && e.statusCode === 401 && this.refreshAuth && !reauthenticated) {
           reauthenticated = true;
@@ -241,7 +249,11 @@ export class KubeClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out after ${timeoutMs} ms`)));
-      req.on('error', reject);
+      // A kept-alive connection the server closed just as it was reused fails before any answer: say so.
+      req.on('error', (e: Error & { staleConnection?: boolean }) => {
+        if (req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET') e.staleConnection = true;
+        reject(e);
+      });
       if (payload !== undefined) req.write(payload);
       req.end();
     });

@@ -260,6 +260,33 @@ describe('KubeClient connections', () => {
   });
 });
 
+describe('KubeClient on a kept-alive connection the server closed', () => {
+  it('sends a GET again once on a fresh connection, but never a POST', async () => {
+    const client = KubeClient.fromToken(serverUrl, caPem, 'tok');
+    let cut = 0;
+    const cutReused = (req: import('node:http').IncomingMessage) => {
+      // The second request on a connection: hang up without an answer, as a server closing an idle one does.
+      if (cut > 0 && (req.socket as { served?: number }).served) {
+        cut--;
+        req.socket.destroy();
+      }
+      (req.socket as { served?: number }).served = 1;
+    };
+    server.prependListener('request', cutReused);
+    try {
+      answer = () => ok;
+      await client.get('/api/v1/namespaces/default');
+      cut = 1;
+      await expect(client.get('/api/v1/namespaces/default')).resolves.toMatchObject({ kind: 'Namespace' });
+      cut = 1;
+      await expect(client.post('/api/v1/namespaces', { kind: 'Namespace' })).rejects.toThrow(/socket hang up|ECONNRESET/);
+    } finally {
+      server.off('request', cutReused);
+      client.close();
+    }
+  });
+});
+
 describe('withSecureContext', () => {
   it('turns CA and credentials into one SecureContext, reused while they are unchanged', () => {
     const first = withSecureContext({ ca: caPem, headers: { a: 'b' }, rejectUnauthorized: true });
