@@ -18,6 +18,15 @@ const ALIAS = 'member-3-inform';
 const SA = 'fedfeat-test-inform';
 const FC_NAME = 'join-test';
 const FC = `/apis/feature.kubefed.io/v1alpha1/featureconfigs/${FC_NAME}`;
+const CRD = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/podpresets.settings.k8s.io';
+/** A PodPreset API someone else installed: with the API served, the probe goes on to read the webhook configuration. */
+const foreignPodPresetCrd = {
+  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'podpresets.settings.k8s.io' },
+  spec: {
+    group: 'settings.k8s.io', scope: 'Namespaced', names: { plural: 'podpresets', singular: 'podpreset', kind: 'PodPreset', listKind: 'PodPresetList' },
+    versions: [{ name: 'v1alpha1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+  },
+} as KubeObject;
 
 function fedfeat(args: string[]): { code: number; out: string } {
   try {
@@ -41,6 +50,7 @@ describe('fedfeat join and unjoin', () => {
     member = await adminClient('member-3');
   });
   afterAll(async () => {
+    await member.delete(CRD).catch(() => undefined);
     await host.delete(FC).catch(() => undefined);
     await eventually('FeatureConfig gone', async () => !(await host.getOptional(FC)), 60_000).catch(() => undefined);
     await controller?.stop();
@@ -92,6 +102,13 @@ describe('fedfeat join and unjoin', () => {
 
   it('reports a refused request as InsufficientPermissions and an inform member under enforce as InformAccessOnly, with Events, changing nothing', async () => {
     installHostManifests();
+    // The PodPreset API served (by a CRD that is not fedfeat's): the probe does not stop at discovery but
+    // reads the webhook configuration, which an inform join for networkpolicy does not grant.
+    await member.apply(CRD, foreignPodPresetCrd, 'fedfeat-test-foreign');
+    await eventually('PodPreset API served on member-3', async () => {
+      const r = await member.getOptional<{ resources?: Array<{ name: string }> }>('/apis/settings.k8s.io/v1alpha1');
+      return r?.resources?.some((x) => x.name === 'podpresets') ? true : undefined;
+    }, 30_000);
     controller = await startController(await controllerKubeconfig(host), 'join-test', await freePort(), ['--verify-timeout-seconds', '20']);
     await host.apply(FC, {
       apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: FC_NAME },
@@ -118,6 +135,7 @@ describe('fedfeat join and unjoin', () => {
     expect(events).toEqual(expect.arrayContaining(['InsufficientPermissions', 'InformAccessOnly']));
     // Nothing attempted: no Calico on member-3.
     expect(await member.getOptional('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node')).toBeUndefined();
+    await member.delete(CRD);
   });
 
   it('unjoin removes what join created on both sides, and a second unjoin finds nothing', async () => {
