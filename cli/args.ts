@@ -38,7 +38,7 @@ export const COMMANDS = {
   eval: { args: 1, options: { out: STR, repeats: STR, members: STR, nodes: STR, ...REMOTE } }, // the experiment
   'eval cleanup': { args: 0, options: REMOTE },
   status: { args: 1, options: { kubeconfig: STR, watch: BOOL } }, // a FeatureConfig name
-  'dev up': { args: 0, options: { members: STR, nodes: STR, name: STR, 'real-node': STR, 'keep-on-failure': BOOL } },
+  'dev up': { args: 0, options: { members: STR, nodes: STR, name: STR, 'real-node': STR, 'real-nodes': STR, 'keep-on-failure': BOOL } },
   'dev down': { args: 0, options: { name: STR, purge: BOOL } },
   'dev status': { args: 0, options: { name: STR } },
   'dev demo': { args: 0, options: { name: STR } },

@@ -41,7 +41,7 @@ describe('launcher lifecycle', () => {
   });
 
   it('down stops exactly the recorded processes and removes namespace, veth, route and cgroups', async () => {
-    const rn = state.realNode;
+    const rn = state.realNodes?.[0];
     // The real node's teardown is checked only with a real node; as root a missing one fails rather than skipping those checks.
     const need = realNodeNeed(state);
     if ('fail' in need) throw new Error(need.fail);

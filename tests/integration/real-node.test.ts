@@ -18,7 +18,7 @@ describeRealNode('real node', (node) => {
 
   it('exists when running as root', () => {
     expect(state.realNodeSkipped).toBeUndefined();
-    expect(state.realNode?.nodeName).toBe(`${TEST_FEDERATION}-member-1-real`);
+    expect(state.realNodes?.map((n) => n.nodeName)).toEqual([1, 2, 3].map((k) => `${TEST_FEDERATION}-member-1-real-${k}`));
   });
 
   it('runs a pod whose readiness probe passes, on containerd', async () => {
