@@ -266,7 +266,10 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
         onUpdate: () => writeState(state),
       }, state.realNodes));
     }
-    await Promise.all(work);
+    // Every start finishes (or fails) before a failure tears down: a node still starting would launch its kubelet after the teardown.
+    const results = await Promise.allSettled(work);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     writeState(state);
 
     await Promise.all(members.map(async (p) => {
@@ -302,7 +305,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
   }
 }
 
-/** Creates a node; an etcd timeout under load (500/503/504) is retried, and 409 means an earlier try got through. */
+/** Creates a node; an etcd or client timeout under load (500/503/504, no answer in time) is retried, and 409 means an earlier try got through. */
 async function createNode(client: KubeClient, node: ReturnType<typeof kwokNode>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -310,7 +313,8 @@ async function createNode(client: KubeClient, node: ReturnType<typeof kwokNode>)
       return;
     } catch (e) {
       if (e instanceof KubeApiError && e.statusCode === 409) return;
-      if (!(e instanceof KubeApiError && [500, 503, 504].includes(e.statusCode)) || attempt >= 5) throw e;
+      const overloaded = (e instanceof KubeApiError && [500, 503, 504].includes(e.statusCode)) || /timed out after/.test((e as Error).message);
+      if (!overloaded || attempt >= 5) throw e;
       await sleep(1000 * attempt);
     }
   }
