@@ -293,8 +293,11 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
 
     state.phase = 'running';
     state.startupSeconds = Math.round(progress.elapsed() * 10) / 10;
-    state.memoryMiB = memoryMiB(state.processes);
     for (const n of state.realNodes ?? []) n.memory = realNodeMemory(n, state.processes);
+    // A real node's kubelet runs under a supervisor and containerd has shims: counted per node, with their children.
+    const realNodeProcs = new Set(['kubelet', 'kube-proxy', 'containerd']);
+    state.memoryMiB = memoryMiB(state.processes.filter((p) => !realNodeProcs.has(p.name.split('/').pop()!))) +
+      (state.realNodes ?? []).reduce((mib, n) => mib + n.memory!.totalMiB, 0);
     if (state.realNodes?.length) {
       progress.step(`real nodes' memory (RSS): ${state.realNodes.map((n) => `${n.nodeName} ${n.memory!.totalMiB} MiB ` +
         `(containerd ${n.memory!.containerdMiB}, kubelet ${n.memory!.kubeletMiB}, kube-proxy ${n.memory!.kubeProxyMiB})`).join('; ')}`);
