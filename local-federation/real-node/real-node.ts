@@ -2,7 +2,7 @@
 // own network namespace and cgroup subtree, with its own podCIDR) and tearing
 // them down so nothing is left.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { binary } from '../binaries.js';
@@ -294,6 +294,12 @@ export async function teardownRealNodes(t: TeardownInput): Promise<string[]> {
     }
   }
   if (mounts.length) done.push(`unmounted ${mounts.length} mounts`);
+  // containerd's state folders (sockets, task state), once nothing is mounted below them any more.
+  const run = `/run/fedfeat/${t.instance}`;
+  if (existsSync(run) && mountsUnder([run]).length === 0) {
+    rmSync(run, { recursive: true, force: true });
+    done.push(run);
+  }
   const busy = removeCgroup(root);
   if (busy.length) done.push(`cgroups still busy: ${busy.join(', ')}`);
   else done.push(`cgroup ${root}`);
