@@ -31,7 +31,7 @@ Usage:
   fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--keep-on-failure]
         Start a local federation of real Kubernetes processes (default: 3 members, 5 KWOK nodes each,
         and K=3 real nodes in member-1 when running as root: each containerd, kubelet and kube-proxy
-        in its own network namespace, pods routed between nodes without overlay, about 200 MiB each).
+        in its own network namespace, pods routed between nodes without overlay, about 185 MiB each).
   fedfeat dev down [--name NAME] [--purge]
         Stop exactly the processes "up" started and remove its network namespaces, bridge and cgroups.
   fedfeat dev status [--name NAME]
