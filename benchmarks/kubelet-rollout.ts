@@ -25,7 +25,7 @@ const arg = (name: string, dflt: number) => {
 const fake = arg('fake-nodes', 20);
 const maxUnavailable = arg('max-unavailable', 1);
 
-const state = await up({ instance: 'benchkl', members: 1, nodesPerMember: fake, realNode: 'on', quiet: true });
+const state = await up({ instance: 'benchkl', members: 1, nodesPerMember: fake, realNode: 'on', realNodes: 1, quiet: true });
 const host = await KubeClient.fromKubeConfig(state.clusters.find((c) => c.role === 'host')!.kubeconfig);
 const member = await KubeClient.fromKubeConfig(state.clusters.find((c) => c.name === 'member-1')!.kubeconfig);
 try {
@@ -34,7 +34,7 @@ try {
     cluster: 'member-1', annotations: kfc.metadata.annotations ?? {}, client: member, log: createLogger('warn'), signal: new AbortController().signal,
     options: { nodeProbeConcurrency: 8, requestTimeoutMs: 10_000, simulatedNodeAnnotation: 'kwok.x-k8s.io/node=fake' }, now: () => new Date(), event: () => undefined,
   };
-  const node = state.realNode!.nodeName;
+  const node = state.realNodes![0]!.nodeName;
   // A web pod on the real node, hit every 20 ms during the rollout.
   await member.post('/api/v1/namespaces/default/pods', {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' },

@@ -113,7 +113,7 @@ const cpu = (pid: number) => {
 
 /** Registration objects (token Secret + KubeFedCluster) for N aliases, round-robin over the KWOK-only members. */
 async function aliasObjects(state: FederationState, host: KubeClient, n: number): Promise<KubeObject[]> {
-  const members = state.clusters.filter((c) => c.role === 'member' && c.name !== state.realNode?.member);
+  const members = state.clusters.filter((c) => c.role === 'member' && c.name !== state.realNetwork?.member);
   const regs = await Promise.all(members.map(async (m) => {
     const kfc = await host.get<KubeFedCluster>(`${kfcPath}/${m.name}`);
     const secret = await host.get<{ data: Record<string, string> }>(resourcePath('v1', 'secrets', KUBEFED_NAMESPACE, kfc.spec.secretRef.name));

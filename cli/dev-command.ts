@@ -1,7 +1,7 @@
 // `fedfeat dev ...`: the local federation. Loaded only when run, so the
 // controller and the webhook never load the launcher.
 import path from 'node:path';
-import { down, FederationAlreadyRunning, status, up, type UpOptions } from '../local-federation/launcher.js';
+import { DEFAULT_REAL_NODES, down, FederationAlreadyRunning, status, up, type UpOptions } from '../local-federation/launcher.js';
 import { isRunning } from '../local-federation/processes.js';
 import { instanceDir } from '../local-federation/state.js';
 import { demo } from './demo.js';
@@ -29,6 +29,7 @@ async function run(c: DevCommand): Promise<number> {
         members: wholeNumber(v.members, 'members', 3),
         nodesPerMember: wholeNumber(v.nodes, 'nodes', 5),
         realNode: (v['real-node'] ?? 'auto') as UpOptions['realNode'], // up() refuses anything but auto, on, off
+        realNodes: wholeNumber(v['real-nodes'], 'real-nodes', DEFAULT_REAL_NODES), // up() refuses 0 and more than 8
         keepOnFailure: v['keep-on-failure'] === true,
       };
       await printFederationSummary(await up(opts));

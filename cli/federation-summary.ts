@@ -18,7 +18,8 @@ export async function printFederationSummary(state: FederationState): Promise<vo
   out.write(`\nlocal federation "${state.instance}" (${state.phase}), ${alive}/${state.processes.length} processes running\n`);
   const rows = [['CLUSTER', 'ROLE', 'API SERVER', 'NODES']];
   for (const c of state.clusters) {
-    const real = state.realNode?.member === c.name ? ` + 1 real (${state.realNode.nodeName})` : '';
+    const real = state.realNodes?.length && state.realNodes[0]!.member === c.name
+      ? ` + ${state.realNodes.length} real (${state.realNodes.map((n) => n.nodeName).join(', ')})` : '';
     rows.push([c.name, c.role, c.server, c.role === 'host' ? '-' : `${c.kwokNodes.length} kwok${real}`]);
   }
   out.write('\n' + table(rows));
@@ -36,7 +37,10 @@ export async function printFederationSummary(state: FederationState): Promise<vo
       host.close();
     }
   }
-  if (state.realNodeSkipped) out.write(`\nreal node: skipped (${state.realNodeSkipped})\n`);
+  if (state.realNodeSkipped) out.write(`\nreal nodes: skipped (${state.realNodeSkipped})\n`);
+  for (const n of state.realNodes ?? []) {
+    if (n.memory) out.write(`${n.nodeName}: ${n.nodeIP}, podCIDR ${n.podCidr}, ${n.memory.totalMiB} MiB RSS (containerd ${n.memory.containerdMiB}, kubelet ${n.memory.kubeletMiB}, kube-proxy ${n.memory.kubeProxyMiB})\n`);
+  }
   if (state.startupSeconds !== undefined) {
     out.write(`\nstartup: ${state.startupSeconds}s; memory of the federation's processes: ${state.memoryMiB} MiB RSS\n`);
   }

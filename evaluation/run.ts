@@ -63,27 +63,28 @@ export async function runEval(o: EvalOptions): Promise<string> {
   const needsFederation = chosen(o.experiment).length > 0;
   try {
     if (needsFederation) {
-      bar.note('starting the evaluation federation (3 members, real node when root)');
+      bar.note('starting the evaluation federation (3 members, 3 real nodes in member-1 when root)');
       const state = await up({ instance: INSTANCE, members: 3, nodesPerMember: 5, realNode: 'auto', quiet: true });
       bar.step(`federation up in ${state.startupSeconds}s`);
       results.target.clusters = state.clusters.filter((c) => c.role === 'member').map((c) => ({ name: c.name, server: c.server }));
       // The local federation's roles: member-1 has the real node, member-2 gets PodPreset, member-3 Calico (stand-in).
       const [m1, m2, m3] = await localMembers(state, ['member-1', 'member-2', 'member-3']);
-      const real = state.realNode ? m1 : undefined;
+      const real = state.realNodes?.length ? m1 : undefined;
       const calico = await serveCalicoStandIn();
       try {
         if (want('overhead')) results.overhead = await measure(ctx, 'overhead', 'member-1/member-2', () => overhead(ctx, m2, real));
         if (want('disruption')) {
           const runs = real ? (await measure(ctx, 'disruption', 'member-1', () => disruptionExperiment(ctx, real))) ?? [] : [];
           if (!real) ctx.skipped.push({ experiment: 'disruption', member: 'member-1', reason: 'no real node (the real node needs root)' });
-          results.disruption = { runs, note: 'one real node here: "all at once" and "rolling" restart the same single kubelet; the difference shows only with several real nodes' };
+          const k = state.realNodes?.length ?? 0;
+          results.disruption = { runs, note: `${k} real node${k === 1 ? '' : 's'} in member-1; the web pod runs on one of them and is reached by its pod IP, not through a Service` };
         }
         if (want('time-to-reconfigure')) {
           const cases: ReconfigureCase[] = [
             { member: m2!, feature: 'podpreset' },
             { member: m3!, feature: 'networkpolicy', calicoManifestURL: calico.url, note: 'Calico stand-in manifest on KWOK nodes (real Calico images cannot be pulled here)' },
           ];
-          if (real) cases.push({ member: real, feature: 'cpumanagementpolicy', note: 'one real node' });
+          if (real) cases.push({ member: real, feature: 'cpumanagementpolicy', note: `${state.realNodes!.length} real nodes` });
           results.timeToReconfigure = await timeToReconfigure(ctx, cases);
         }
       } finally {

@@ -11,7 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/versions.env"
 
-binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kwok crictl)
+binaries=(etcd kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubectl kubelet kwok crictl)
 
 has_all() {
   local dir=$1 b
@@ -61,7 +61,7 @@ total=$SECONDS
 build "$here/etcd" etcd go.etcd.io/etcd/server/v3
 build "$here/kwok" kwok sigs.k8s.io/kwok/cmd/kwok
 build "$here/cri-tools" crictl sigs.k8s.io/cri-tools/cmd/crictl
-for c in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet; do
+for c in kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubectl kubelet; do
   build "$here/kubernetes" "$c" "k8s.io/kubernetes/cmd/$c" "$ldflags"
 done
 echo "all binaries ready in $((SECONDS - total))s" >&2

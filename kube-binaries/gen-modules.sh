@@ -23,7 +23,7 @@ staging_version="v0.${K8S_VERSION#v1.}"
   echo ")"
   echo
   echo "tool ("
-  for c in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet; do
+  for c in kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubectl kubelet; do
     echo "	k8s.io/kubernetes/cmd/$c"
   done
   echo ")"

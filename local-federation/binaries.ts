@@ -8,7 +8,7 @@ import { repoRoot } from './repo-root.js';
 
 export const REQUIRED_BINARIES = [
   'crictl',
-  'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kubelet', 'kwok',
+  'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-proxy', 'kube-scheduler', 'kubectl', 'kubelet', 'kwok',
 ] as const;
 export type BinaryName = (typeof REQUIRED_BINARIES)[number];
 

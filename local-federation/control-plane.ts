@@ -107,7 +107,7 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
     `--client-ca-file=${c.pki.ca.cert}`,
     '--authorization-mode=Node,RBAC',
     '--enable-admission-plugins=NodeRestriction',
-    // Webhooks and aggregated APIs behind a Service are called at an endpoint IP: there is no kube-proxy.
+    // Webhooks and aggregated APIs behind a Service are called at an endpoint IP: no kube-proxy runs on the host.
     '--enable-aggregator-routing=true',
     `--service-account-issuer=https://kubernetes.default.svc`,
     `--service-account-key-file=${c.pki.serviceAccount.publicKey}`,
@@ -117,8 +117,8 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
     `--kubelet-client-certificate=${c.pki.kubeletClient.cert}`,
     `--kubelet-client-key=${c.pki.kubeletClient.key}`,
     '--kubelet-preferred-address-types=InternalIP,Hostname',
-    // The "kubernetes" Service endpoints: a loopback address is invalid there, and with no kube-proxy
-    // nothing routes to them; the lease reconciler also stalls the API server's shutdown.
+    // The "kubernetes" Service endpoints: a loopback address is invalid there, and the lease reconciler
+    // stalls the API server's shutdown; the launcher writes the EndpointSlice for a member with real nodes.
     '--endpoint-reconciler-type=none',
     '--profiling=false',
   ];

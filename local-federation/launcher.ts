@@ -1,7 +1,8 @@
 // `fedfeat dev up|down`: a local federation of real Kubernetes processes.
 // One etcd; a host kube-apiserver; N member control planes (apiserver,
 // controller-manager, scheduler, KWOK with fake nodes), each member registered
-// on the host as a KubeFedCluster; optionally one real kubelet node.
+// on the host as a KubeFedCluster; optionally real nodes in member-1 (each
+// containerd + kubelet + kube-proxy in its own network namespace).
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { KubeClient, KubeApiError } from '../kube-client/client.js';
@@ -20,9 +21,10 @@ import { Progress } from './progress.js';
 import { rssKiB } from './proc-stats.js';
 import { readPem } from './pki.js';
 import { NODE_AGENT_IMAGE } from './images/build-images.js';
-import { createNetwork, freeSubnetIndex, planNetwork } from './real-node/network.js';
-import { cgroupRootFor, realNodeName, realNodeUnavailableReason, removeRealNodeNetwork, startRealNode, teardownRealNode } from './real-node/real-node.js';
-import { containerdPaths } from './real-node/containerd.js';
+import { createNetwork, deleteNamespace, freeSubnetIndex, MAX_REAL_NODES, planNetwork } from './real-node/network.js';
+import {
+  plannedRealNodes, realNetworkState, realNodeMemory, realNodeUnavailableReason, removeRealNetwork, startRealNodes, teardownRealNodes,
+} from './real-node/real-node.js';
 import { ensureKubeFedCrd, ensureNamespace, joinMember } from './registration.js';
 import { repoRoot } from './repo-root.js';
 import { instanceDir, readState, stateFile, writeState, type ClusterState, type FederationState } from './state.js';
@@ -33,6 +35,8 @@ export interface UpOptions {
   members: number;
   nodesPerMember: number;
   realNode: 'auto' | 'on' | 'off';
+  /** How many real nodes member-1 gets when it has them (default DEFAULT_REAL_NODES). */
+  realNodes?: number;
   /** Leave processes running after a failed `up`, for debugging. */
   keepOnFailure?: boolean;
   quiet?: boolean;
@@ -42,6 +46,8 @@ export class FederationAlreadyRunning extends Error {}
 
 export const MAX_MEMBERS = 40;
 export const MAX_NODES_PER_MEMBER = 5000;
+/** Three nodes show what one node cannot: a rollout one node at a time, pods on other nodes behind one Service. */
+export const DEFAULT_REAL_NODES = 3;
 
 export function validateUpOptions(o: UpOptions): void {
   if (!Number.isInteger(o.members) || o.members < 1 || o.members > MAX_MEMBERS) {
@@ -51,6 +57,8 @@ export function validateUpOptions(o: UpOptions): void {
     throw new Error(`--nodes must be a whole number from 0 to ${MAX_NODES_PER_MEMBER} (got ${o.nodesPerMember})`);
   }
   if (!['auto', 'on', 'off'].includes(o.realNode)) throw new Error(`--real-node must be auto, on or off (got ${o.realNode})`);
+  const k = o.realNodes ?? DEFAULT_REAL_NODES;
+  if (!Number.isInteger(k) || k < 1 || k > MAX_REAL_NODES) throw new Error(`--real-nodes must be a whole number from 1 to ${MAX_REAL_NODES} (got ${o.realNodes})`);
 }
 
 export const memberName = (i: number) => `member-${i}`;
@@ -147,25 +155,22 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
   await waitHealthy(etcd, `${state.etcd.endpoint}/health`, 30_000);
   progress.step(`etcd ready on 127.0.0.1:${etcdPort}`);
 
-  // The real node's network first: its member's API server must listen where the kubelet can reach it.
+  // The real nodes' network first: their member's API server must listen where the kubelets can reach it.
   let network: ReturnType<typeof planNetwork> | undefined;
   const skip = opts.realNode === 'off' ? 'disabled with --real-node off' : realNodeUnavailableReason();
   if (skip) {
     if (opts.realNode === 'on') throw new Error(`the real node cannot run here: ${skip}`);
     state.realNodeSkipped = skip;
-    progress.step(`real node skipped: ${skip}`);
+    progress.step(`real nodes skipped: ${skip}`);
   } else {
-    network = planNetwork(opts.instance, freeSubnetIndex());
+    network = planNetwork(opts.instance, freeSubnetIndex(), opts.realNodes ?? DEFAULT_REAL_NODES);
     const first = memberName(1);
-    state.realNode = {
-      member: first, nodeName: realNodeName(opts.instance, first), netns: network.netns, hostVeth: network.hostVeth,
-      hostIP: network.hostIP, nodeIP: network.nodeIP, subnet: network.subnet,
-      containerdSocket: containerdPaths(path.join(state.dir, 'real-node'), opts.instance).socket,
-      cgroupRoot: cgroupRootFor(opts.instance),
-    };
+    // Recorded before anything is made, so a failed `up` or a later `down` removes a half-made network.
+    state.realNetwork = realNetworkState(first, network);
+    state.realNodes = plannedRealNodes(opts.instance, state.dir, first, network);
     writeState(state);
     createNetwork(network);
-    progress.step(`real node network: namespace ${network.netns}, host ${network.hostIP} <-> node ${network.nodeIP}`);
+    progress.step(`real node network: bridge ${network.bridge} (${network.subnet}, host ${network.hostIP}), nodes ${network.nodes.map((n) => n.nodeIP).join(', ')}`);
   }
 
   // PKI for every cluster, then all API servers at once (the CPU, not the order, bounds their start).
@@ -211,8 +216,8 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     const health: Array<Promise<void>> = [];
     for (const p of plans) {
       const kcmPort = await freePort();
-      // The real node's pod CIDR is routed from the host, so it must not overlap another instance's.
-      const clusterCidr = network && p.name === memberName(1) ? `10.${100 + network.index}.0.0/16` : undefined;
+      // The real nodes' pod CIDRs are routed from the host, so they must not overlap another instance's.
+      const clusterCidr = network && p.name === memberName(1) ? network.clusterCidr : undefined;
       const kcm = launch(`${p.name}/kube-controller-manager`, [binary(state.binDir, 'kube-controller-manager'), ...controllerManagerArgs(p.paths, p.pki, kcmPort, clusterCidr)], logDir);
       record(kcm);
       health.push(waitHealthy(kcm, `https://127.0.0.1:${kcmPort}/healthz`, 120_000));
@@ -237,7 +242,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
       const client = clients.get(p.name)!;
       const cluster = state.clusters.find((c) => c.name === p.name)!;
       for (let n = 1; n <= opts.nodesPerMember; n++) {
-        await createNode(client, kwokNode(p.name, n, version, !!state.realNode && p.name === state.realNode.member));
+        await createNode(client, kwokNode(p.name, n, version, !!state.realNetwork && p.name === state.realNetwork.member));
         cluster.kwokNodes.push(kwokNodeName(p.name, n));
       }
       // The PodPreset webhook of this member runs beside its API server, which calls it by URL (as envtest does);
@@ -252,16 +257,18 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
       });
       progress.step(`${p.name}: joined to the host (fedfeat join, enforce access) as KubeFedCluster (${opts.nodesPerMember} KWOK nodes created)`);
     });
-    if (network && state.realNode) {
+    if (network && state.realNodes) {
       const m1 = plans.find((p) => p.name === memberName(1))!;
-      work.push(startRealNode({
+      work.push(startRealNodes({
         instance: opts.instance, fedDir: state.dir, logDir, binDir: state.binDir, memberName: m1.name,
-        memberServer: m1.server, memberCA: m1.pki.ca, network, member: clients.get(m1.name)!, progress, onProcess: record,
-      }).then((rn) => {
-        state.realNode = rn;
-      }));
+        memberServer: m1.server, memberCA: m1.pki.ca, plan: network, member: clients.get(m1.name)!, progress, onProcess: record,
+        onUpdate: () => writeState(state),
+      }, state.realNodes));
     }
-    await Promise.all(work);
+    // Every start finishes (or fails) before a failure tears down: a node still starting would launch its kubelet after the teardown.
+    const results = await Promise.allSettled(work);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     writeState(state);
 
     await Promise.all(members.map(async (p) => {
@@ -285,14 +292,22 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
 
     state.phase = 'running';
     state.startupSeconds = Math.round(progress.elapsed() * 10) / 10;
-    state.memoryMiB = memoryMiB(state.processes);
+    for (const n of state.realNodes ?? []) n.memory = realNodeMemory(n, state.processes);
+    // A real node's kubelet runs under a supervisor and containerd has shims: counted per node, with their children.
+    const realNodeProcs = new Set(['kubelet', 'kube-proxy', 'containerd']);
+    state.memoryMiB = memoryMiB(state.processes.filter((p) => !realNodeProcs.has(p.name.split('/').pop()!))) +
+      (state.realNodes ?? []).reduce((mib, n) => mib + n.memory!.totalMiB, 0);
+    if (state.realNodes?.length) {
+      progress.step(`real nodes' memory (RSS): ${state.realNodes.map((n) => `${n.nodeName} ${n.memory!.totalMiB} MiB ` +
+        `(containerd ${n.memory!.containerdMiB}, kubelet ${n.memory!.kubeletMiB}, kube-proxy ${n.memory!.kubeProxyMiB})`).join('; ')}`);
+    }
     writeState(state);
   } finally {
     for (const c of clients.values()) c.close();
   }
 }
 
-/** Creates a node; an etcd timeout under load (500/503/504) is retried, and 409 means an earlier try got through. */
+/** Creates a node; an etcd or client timeout under load (500/503/504, no answer in time) is retried, and 409 means an earlier try got through. */
 async function createNode(client: KubeClient, node: ReturnType<typeof kwokNode>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -300,7 +315,8 @@ async function createNode(client: KubeClient, node: ReturnType<typeof kwokNode>)
       return;
     } catch (e) {
       if (e instanceof KubeApiError && e.statusCode === 409) return;
-      if (!(e instanceof KubeApiError && [500, 503, 504].includes(e.statusCode)) || attempt >= 5) throw e;
+      const overloaded = (e instanceof KubeApiError && [500, 503, 504].includes(e.statusCode)) || /timed out after/.test((e as Error).message);
+      if (!overloaded || attempt >= 5) throw e;
       await sleep(1000 * attempt);
     }
   }
@@ -319,24 +335,22 @@ async function teardown(state: FederationState, progress: Progress): Promise<str
   if (existsSync(state.dir)) writeState(state);
   const done: string[] = [];
   const byName = (suffix: string) => state.processes.filter((p) => p.name.endsWith(`/${suffix}`) || p.name === suffix);
-  if (state.realNode) {
-    const rn = state.realNode;
-    const steps = await teardownRealNode({
-      instance: state.instance, fedDir: state.dir, binDir: state.binDir, realNode: rn,
-      kubelet: byName('kubelet')[0], containerd: byName('containerd')[0],
-    });
-    done.push(...steps);
+  // A state file written before several real nodes existed names one node as `realNode`.
+  const legacy = (state as { realNode?: { netns: string; hostVeth: string; cgroupRoot: string } }).realNode;
+  if (state.realNetwork || state.realNodes || legacy) {
+    done.push(...await teardownRealNodes({ instance: state.instance, fedDir: state.dir, binDir: state.binDir, nodes: state.realNodes ?? [], processes: state.processes }));
   }
   const tiers = [['podpreset-webhook', 'kwok', 'kube-scheduler', 'kube-controller-manager'], ['kube-apiserver'], ['etcd']];
   // Processes attached after `up` (the demo's controller) go first: they use the API servers.
-  const known = new Set([...tiers.flat(), 'kubelet', 'containerd']);
+  const known = new Set([...tiers.flat(), 'kubelet', 'kube-proxy', 'containerd']);
   const attached = state.processes.filter((p) => !known.has(p.name.split('/').pop()!));
   for (const tier of [attached, ...tiers.map((t) => t.flatMap(byName))]) {
     const procs = tier;
     const results = await Promise.all(procs.map(async (p) => [p, await stopProcess(p)] as const));
     for (const [p, r] of results) if (r !== 'not-running') done.push(`${p.name} pid ${p.pid} ${r}`);
   }
-  if (state.realNode) done.push(...removeRealNodeNetwork(state.realNode));
+  if (state.realNetwork) done.push(...removeRealNetwork(state.instance, state.realNetwork));
+  if (legacy) done.push(...removeRealNetwork(state.instance, { bridge: legacy.hostVeth, nodes: [] }), ...(deleteNamespace(legacy.netns) ? [`netns ${legacy.netns}`] : []));
   progress.step(`stopped: ${done.length ? done.join('; ') : 'nothing was running'}`);
   return done;
 }

@@ -16,16 +16,46 @@ export interface ClusterState {
   kwokNodes: string[];
 }
 
+/** One real node (containerd, kubelet, kube-proxy in its own network namespace and cgroup subtree). */
 export interface RealNodeState {
   member: string;
   nodeName: string;
+  /** 1-based position among the member's real nodes. */
+  ordinal: number;
   netns: string;
   hostVeth: string;
+  /** The host's address on the node subnet (the nodes' gateway). */
   hostIP: string;
   nodeIP: string;
+  /** The node subnet shared by the member's real nodes. */
   subnet: string;
+  /** This node's folder: kubelet and kube-proxy configuration, containerd root, certificates. */
+  dir: string;
+  kubeletConfig: string;
   containerdSocket: string;
   cgroupRoot: string;
+  /** Assigned by the member's controller-manager once the kubelet registers. */
+  podCidr?: string;
+  /** Resident memory of the node's own processes when `up` finished (containerd with its shims, kubelet, kube-proxy). */
+  memory?: RealNodeMemory;
+}
+
+export interface RealNodeMemory {
+  containerdMiB: number;
+  kubeletMiB: number;
+  kubeProxyMiB: number;
+  totalMiB: number;
+}
+
+/** The real nodes' network (a bridge as the node subnet), recorded before it is made so `down` can remove a half-made one. */
+export interface RealNetworkState {
+  member: string;
+  index: number;
+  bridge: string;
+  hostIP: string;
+  subnet: string;
+  clusterCidr: string;
+  nodes: Array<{ ordinal: number; netns: string; hostVeth: string; nodeVeth: string; nodeIP: string }>;
 }
 
 export interface FederationState {
@@ -36,9 +66,10 @@ export interface FederationState {
   etcd?: { endpoint: string };
   clusters: ClusterState[];
   processes: ProcessRecord[];
-  /** Recorded as soon as its network namespace exists, so `down` can remove a half-made node. */
-  realNode?: RealNodeState;
-  /** Why the real node was skipped, when it was. */
+  /** member-1's real nodes, in order; recorded before they start, so `down` can remove half-made ones. */
+  realNodes?: RealNodeState[];
+  realNetwork?: RealNetworkState;
+  /** Why the real nodes were skipped, when they were. */
   realNodeSkipped?: string;
   binDir: string;
   startupSeconds?: number;

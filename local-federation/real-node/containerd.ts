@@ -79,14 +79,17 @@ export function writeContainerdConfig(p: ContainerdPaths, sandboxImage: string):
   writeFileSync(p.configFile, renderContainerdConfig(p, sandboxImage));
 }
 
-/** Bridge + host-local CNI on the node's podCIDR (pure). */
+/**
+ * Bridge + host-local CNI on the node's podCIDR (pure). No masquerade: pods on other nodes and the host see a
+ * pod's own IP, reached by plain routes between the nodes' podCIDRs (kube-proxy masquerades Service traffic that needs it).
+ */
 export function renderCniConfig(podCidr: string): string {
   return JSON.stringify({
     cniVersion: '0.4.0',
     name: 'fedfeat-bridge',
     plugins: [
       {
-        type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: true, hairpinMode: true,
+        type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, hairpinMode: true,
         ipam: { type: 'host-local', ranges: [[{ subnet: podCidr }]], routes: [{ dst: '0.0.0.0/0' }] },
       },
       { type: 'portmap', capabilities: { portMappings: true } },

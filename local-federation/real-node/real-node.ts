@@ -1,26 +1,29 @@
-// Bringing the real node up (containerd + kubelet in their own network
-// namespace and cgroup subtree) and tearing it down so nothing is left.
+// Bringing the real nodes up (each: containerd, kubelet and kube-proxy in its
+// own network namespace and cgroup subtree, with its own podCIDR) and tearing
+// them down so nothing is left.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { KubeClient } from '../../kube-client/client.js';
+import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { binary } from '../binaries.js';
 import { launch, SERVICE_IP } from '../control-plane.js';
+import { treeRssKiB, rssKiB } from '../proc-stats.js';
 import { buildImages, FEDFEAT_IMAGE, PAUSE_IMAGE } from '../images/build-images.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import { issueCert, readPem, type CertPair } from '../pki.js';
 import { isRunning, logTail, stopProcess, type ProcessRecord } from '../processes.js';
 import { waitFor } from '../../kube-client/wait.js';
 import type { Progress } from '../progress.js';
-import type { RealNodeState } from '../state.js';
+import type { RealNetworkState, RealNodeMemory, RealNodeState } from '../state.js';
 import { createCgroup, movePid, pidsIn, removeCgroup } from './cgroups.js';
 import { containerdPaths, ctr, importImage, writeContainerdConfig, writeCniConfig } from './containerd.js';
 import { kubeletArgs, renderKubeletConfig } from './kubelet.js';
 import { repoRoot } from '../repo-root.js';
-import { deleteNetwork, inNodeNetns, routeApiServerService, routePodCidr, type NodeNetwork } from './network.js';
+import { addRoutes, deleteNetwork, inNodeNetns, podRoutes, type NetworkPlan, type NodeNetwork } from './network.js';
+import { kubeProxyArgs, renderKubeProxyConfig } from './kube-proxy.js';
 import { sleep } from '../../kube-client/wait.js';
 
-export interface RealNodeInput {
+export interface RealNodesInput {
   instance: string;
   fedDir: string;
   logDir: string;
@@ -28,14 +31,16 @@ export interface RealNodeInput {
   memberName: string;
   memberServer: string;
   memberCA: CertPair;
-  network: NodeNetwork;
+  plan: NetworkPlan;
   member: KubeClient;
   progress: Progress;
   /** Called with every process as soon as it starts, so a failed `up` can still be cleaned. */
   onProcess: (p: ProcessRecord) => void;
+  /** Called whenever a node's record gains something (its podCIDR), to keep the state file current. */
+  onUpdate?: () => void;
 }
 
-/** What the real node needs from the machine; undefined when all is there, else why not. */
+/** What the real nodes need from the machine; undefined when all is there, else why not. */
 export function realNodeUnavailableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespace, cgroups, containerd)';
   for (const tool of ['containerd', 'ctr', 'nsenter', 'ip', 'iptables', 'gcc', 'tar']) {
@@ -52,33 +57,88 @@ export function realNodeUnavailableReason(): string | undefined {
 }
 
 /** Unique per federation: node agents find their kubelet by --hostname-override, and two federations' real nodes share one PID space. */
-export const realNodeName = (instance: string, member: string) => `${instance}-${member}-real`;
+export const realNodeName = (instance: string, member: string, ordinal: number) => `${instance}-${member}-real-${ordinal}`;
+/** The instance's cgroup subtree; each node has its own below it. */
 export const cgroupRootFor = (instance: string) => `/fedfeat-${instance}`;
+export const nodeCgroupRoot = (instance: string, ordinal: number) => `${cgroupRootFor(instance)}/node${ordinal}`;
+export const realNodeDir = (fedDir: string, ordinal: number) => path.join(fedDir, 'real-node', `node${ordinal}`);
+/** Process names: `<member>/real-<k>/<program>`. */
+export const realNodeProcess = (member: string, ordinal: number, program: 'containerd' | 'kubelet' | 'kube-proxy') => `${member}/real-${ordinal}/${program}`;
 
-export async function startRealNode(input: RealNodeInput): Promise<RealNodeState> {
-  const { network: net, progress, instance } = input;
-  const nodeName = realNodeName(instance, input.memberName);
-  const nodeDir = path.join(input.fedDir, 'real-node');
-  const cgroupRoot = cgroupRootFor(instance);
+/** The records of the planned nodes (pure), written to the state file before anything starts. */
+export function plannedRealNodes(instance: string, fedDir: string, member: string, plan: NetworkPlan): RealNodeState[] {
+  return plan.nodes.map((n) => {
+    const dir = realNodeDir(fedDir, n.ordinal);
+    return {
+      member, nodeName: realNodeName(instance, member, n.ordinal), ordinal: n.ordinal, netns: n.netns, hostVeth: n.hostVeth,
+      hostIP: plan.hostIP, nodeIP: n.nodeIP, subnet: plan.subnet, dir, kubeletConfig: path.join(dir, 'kubelet-config.yaml'),
+      containerdSocket: containerdPaths(dir, `${instance}/node${n.ordinal}`).socket, cgroupRoot: nodeCgroupRoot(instance, n.ordinal),
+    };
+  });
+}
+
+export function realNetworkState(member: string, plan: NetworkPlan): RealNetworkState {
+  return { member, index: plan.index, bridge: plan.bridge, hostIP: plan.hostIP, subnet: plan.subnet, clusterCidr: plan.clusterCidr, nodes: plan.nodes };
+}
+
+/**
+ * Starts every planned node: containerd and kubelet on all of them at once, then, when the member's
+ * controller-manager has given each its podCIDR, the routes between the podCIDRs, the CNI configuration and
+ * kube-proxy; returns when all are Ready and kube-proxy has programmed the `kubernetes` Service on each.
+ */
+export async function startRealNodes(input: RealNodesInput, nodes: RealNodeState[]): Promise<void> {
+  const { plan, progress } = input;
+  await input.member.applyObject(kubernetesEndpointSlice(input.memberServer), 'fedfeat-local-federation');
+  progress.step(`real nodes: building images ${PAUSE_IMAGE}, tools and ${FEDFEAT_IMAGE}`);
+  const images = buildImages(path.join(input.fedDir, 'real-node', 'images'));
+  const started = await Promise.all(nodes.map((node, i) => startNode(input, node, plan.nodes[i]!, images)));
+  addRoutes(podRoutes(plan, nodes.map((n) => n.podCidr!)), plan.bridge);
+  progress.step(`real nodes: routes between podCIDRs ${nodes.map((n) => `${n.podCidr} via ${n.nodeIP}`).join(', ')}`);
+  await Promise.all(nodes.map((node, i) => finishNode(input, node, started[i]!)));
+}
+
+/**
+ * The `kubernetes` Service's endpoint, the member's API server, written once: the API servers run with
+ * --endpoint-reconciler-type=none (its lease reconciler stalls their shutdown), and kube-proxy needs it (pure).
+ */
+export function kubernetesEndpointSlice(apiServer: string): KubeObject {
+  const { hostname, port } = new URL(apiServer);
+  return {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: {
+      name: 'kubernetes', namespace: 'default',
+      labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'local-federation.fedfeat.io' },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [hostname], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: Number(port), protocol: 'TCP' }],
+  } as KubeObject;
+}
+
+interface Started {
+  cp: ReturnType<typeof containerdPaths>;
+  kubelet: ProcessRecord;
+  pki: string;
+}
+
+async function startNode(input: RealNodesInput, node: RealNodeState, net: NodeNetwork, images: Array<{ reference: string; archive: string }>): Promise<Started> {
+  const { progress, instance } = input;
+  const { nodeName, cgroupRoot } = node;
   createCgroup(`${cgroupRoot}/runtime`);
-
-  progress.step(`real node: building images ${PAUSE_IMAGE}, tools and ${FEDFEAT_IMAGE}`);
-  const images = buildImages(path.join(nodeDir, 'images'));
-
-  const cp = containerdPaths(nodeDir, instance);
+  const cp = containerdPaths(node.dir, `${instance}/node${node.ordinal}`);
   writeContainerdConfig(cp, PAUSE_IMAGE);
-  const containerd = launch(`${input.memberName}/containerd`, inNodeNetns(net.netns, ['containerd', '--config', cp.configFile]), input.logDir);
+  const containerd = launch(realNodeProcess(input.memberName, node.ordinal, 'containerd'), inNodeNetns(net.netns, ['containerd', '--config', cp.configFile]), input.logDir);
   input.onProcess(containerd);
   // Before containerd starts any shim: shims and pods inherit this cgroup, so teardown finds them all.
   movePid(`${cgroupRoot}/runtime`, containerd.pid);
-  await waitFor('containerd', async () => {
+  await waitFor(`containerd of ${nodeName}`, async () => {
     ctr(cp.socket, ['version']);
     return true;
   }, { timeoutMs: 30_000, describe: () => logTail(containerd.logFile) });
   for (const img of images) importImage(cp.socket, img.archive);
-  progress.step(`real node: containerd ready, imported ${images.map((i) => i.reference).join(', ')}`);
+  progress.step(`real node ${node.ordinal}: containerd ready, imported ${images.map((i) => i.reference).join(', ')}`);
 
-  const pki = path.join(nodeDir, 'pki');
+  const pki = path.join(node.dir, 'pki');
   const [client, serving] = await Promise.all([
     issueCert(input.memberCA, pki, 'kubelet-client', { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], usage: 'client' }),
     issueCert(input.memberCA, pki, 'kubelet-serving', { commonName: nodeName, usage: 'server', ipAddresses: [net.nodeIP], dnsNames: [nodeName] }),
@@ -86,9 +146,9 @@ export async function startRealNode(input: RealNodeInput): Promise<RealNodeState
   const setup = {
     nodeName,
     nodeIP: net.nodeIP,
-    rootDir: path.join(nodeDir, 'kubelet'),
-    configFile: path.join(nodeDir, 'kubelet-config.yaml'),
-    kubeconfig: path.join(nodeDir, 'kubelet.kubeconfig'),
+    rootDir: path.join(node.dir, 'kubelet'),
+    configFile: node.kubeletConfig,
+    kubeconfig: path.join(node.dir, 'kubelet.kubeconfig'),
     clientCAFile: input.memberCA.cert,
     servingCert: serving.cert,
     servingKey: serving.key,
@@ -105,33 +165,67 @@ export async function startRealNode(input: RealNodeInput): Promise<RealNodeState
   // Under a supervisor that starts it again when it exits: the restart method this node declares
   // (annotation fedfeat.io/kubelet-restart=signal) for the kubelet tactic's agent.
   const supervise = path.join(repoRoot, 'local-federation', 'real-node', 'supervise.sh');
-  const kubelet = launch(`${input.memberName}/kubelet`, inNodeNetns(net.netns, ['sh', supervise, binary(input.binDir, 'kubelet'), ...kubeletArgs(setup)]), input.logDir);
+  const kubelet = launch(realNodeProcess(input.memberName, node.ordinal, 'kubelet'), inNodeNetns(net.netns, ['sh', supervise, binary(input.binDir, 'kubelet'), ...kubeletArgs(setup)]), input.logDir);
   input.onProcess(kubelet);
 
   // The node's podCIDR comes from the member's controller-manager after registration.
-  let podCidr = '';
   await waitFor(`node ${nodeName} registered with a podCIDR`, async () => {
     if (!isRunning(kubelet)) throw new Error('kubelet exited');
-    const node = await input.member.getOptional<{ spec?: { podCIDR?: string } }>(`/api/v1/nodes/${nodeName}`);
-    podCidr = node?.spec?.podCIDR ?? '';
-    return podCidr !== '';
+    const n = await input.member.getOptional<{ spec?: { podCIDR?: string } }>(`/api/v1/nodes/${nodeName}`);
+    node.podCidr = n?.spec?.podCIDR || undefined;
+    return node.podCidr !== undefined;
   }, { timeoutMs: 90_000, describe: () => `kubelet log tail:\n${logTail(kubelet.logFile)}` });
+  input.onUpdate?.();
   await input.member.mergePatch(`/api/v1/nodes/${nodeName}`, { metadata: { annotations: { 'fedfeat.io/kubelet-restart': 'signal' } } });
-  writeCniConfig(cp, podCidr);
-  routePodCidr(net, podCidr);
-  routeApiServerService(net, SERVICE_IP, input.memberServer);
-  await waitFor(`node ${nodeName} Ready`, async () => {
-    const node = await input.member.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(`/api/v1/nodes/${nodeName}`);
-    return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  }, { timeoutMs: 120_000, describe: () => `kubelet log tail:\n${logTail(kubelet.logFile)}` });
-  progress.step(`real node: ${nodeName} Ready (node IP ${net.nodeIP}, podCIDR ${podCidr})`);
-
-  return {
-    member: input.memberName, nodeName, netns: net.netns, hostVeth: net.hostVeth, hostIP: net.hostIP, nodeIP: net.nodeIP,
-    subnet: net.subnet, containerdSocket: cp.socket, cgroupRoot,
-  };
+  return { cp, kubelet, pki };
 }
 
+async function finishNode(input: RealNodesInput, node: RealNodeState, s: Started): Promise<void> {
+  const { nodeName } = node;
+  writeCniConfig(s.cp, node.podCidr!);
+
+  // kube-proxy, with the identity the default RBAC gives it (user system:kube-proxy, role system:node-proxier).
+  const proxyCert = await issueCert(input.memberCA, s.pki, 'kube-proxy', { commonName: 'system:kube-proxy', usage: 'client' });
+  const proxyKubeconfig = path.join(node.dir, 'kube-proxy.kubeconfig');
+  const proxyConfig = path.join(node.dir, 'kube-proxy-config.yaml');
+  writeFileSync(proxyKubeconfig, renderKubeconfig({
+    clusterName: input.memberName, server: input.memberServer, caPem: readPem(input.memberCA.cert),
+    user: 'system:kube-proxy', clientCertPem: readPem(proxyCert.cert), clientKeyPem: readPem(proxyCert.key),
+  }), { mode: 0o600 });
+  writeFileSync(proxyConfig, renderKubeProxyConfig({ nodeName, kubeconfig: proxyKubeconfig, clusterCidr: input.plan.clusterCidr }));
+  const proxy = launch(realNodeProcess(input.memberName, node.ordinal, 'kube-proxy'),
+    inNodeNetns(node.netns, [binary(input.binDir, 'kube-proxy'), ...kubeProxyArgs(proxyConfig)]), input.logDir);
+  input.onProcess(proxy);
+
+  await waitFor(`node ${nodeName} Ready`, async () => {
+    const n = await input.member.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(`/api/v1/nodes/${nodeName}`);
+    return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  }, { timeoutMs: 120_000, describe: () => `kubelet log tail:\n${logTail(s.kubelet.logFile)}` });
+  // Pods and the node reach the API server through the `kubernetes` Service once kube-proxy has written its rules.
+  await waitFor(`kube-proxy of ${nodeName} serving the kubernetes Service`, async () => {
+    if (!isRunning(proxy)) throw new Error('kube-proxy exited');
+    return natRules(node.netns).includes(`${SERVICE_IP}/32`);
+  }, { timeoutMs: 60_000, describe: () => `kube-proxy log tail:\n${logTail(proxy.logFile)}` });
+  input.progress.step(`real node ${node.ordinal}: ${nodeName} Ready (node IP ${node.nodeIP}, podCIDR ${node.podCidr}, kube-proxy in iptables mode)`);
+}
+
+/** The nat table of a node's network namespace, as iptables-save prints it. */
+export function natRules(netns: string): string {
+  const [cmd, ...args] = inNodeNetns(netns, ['iptables-save', '-t', 'nat']);
+  return execFileSync(cmd!, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Resident memory of a node's own processes: containerd and its shims (its runtime cgroup), the kubelet (with its supervisor) and kube-proxy. */
+export function realNodeMemory(node: RealNodeState, processes: ProcessRecord[]): RealNodeMemory {
+  const find = (program: 'kubelet' | 'kube-proxy') => processes.find((p) => p.name === realNodeProcess(node.member, node.ordinal, program));
+  const mib = (kib: number) => Math.round(kib / 1024);
+  const containerd = pidsIn(`${node.cgroupRoot}/runtime`).reduce((kb, pid) => kb + rssKiB(pid), 0);
+  const kubeletRec = find('kubelet');
+  const proxyRec = find('kube-proxy');
+  const kubelet = kubeletRec && isRunning(kubeletRec) ? treeRssKiB(kubeletRec.pid) : 0;
+  const proxy = proxyRec && isRunning(proxyRec) ? treeRssKiB(proxyRec.pid) : 0;
+  return { containerdMiB: mib(containerd), kubeletMiB: mib(kubelet), kubeProxyMiB: mib(proxy), totalMiB: mib(containerd + kubelet + proxy) };
+}
 
 /** Mount points under `prefix`, deepest first. */
 function mountsUnder(prefixes: string[]): string[] {
@@ -144,28 +238,42 @@ export interface TeardownInput {
   instance: string;
   fedDir: string;
   binDir?: string;
-  realNode: RealNodeState;
-  kubelet?: ProcessRecord;
-  containerd?: ProcessRecord;
+  nodes: RealNodeState[];
+  /** All the federation's processes; those of the real nodes are picked by name. */
+  processes: ProcessRecord[];
 }
 
-/** Stops pods through the CRI (so CNI releases their networks), then containerd, then sweeps what is left (not the network). */
-export async function teardownRealNode(t: TeardownInput): Promise<string[]> {
+const program = (p: ProcessRecord) => p.name.split('/').pop();
+
+/**
+ * Stops the kubelets and kube-proxies, the pods through the CRI (so CNI releases their networks), then
+ * containerd, then sweeps what is left in the instance's cgroup subtree (not the network: see removeRealNetwork).
+ */
+export async function teardownRealNodes(t: TeardownInput): Promise<string[]> {
   const done: string[] = [];
-  if (t.kubelet && (await stopProcess(t.kubelet)) !== 'not-running') done.push(`kubelet pid ${t.kubelet.pid}`);
-  if (t.containerd && isRunning(t.containerd) && t.binDir) {
+  const stop = async (procs: ProcessRecord[]) => {
+    const results = await Promise.all(procs.map(async (p) => [p, await stopProcess(p)] as const));
+    for (const [p, r] of results) if (r !== 'not-running') done.push(`${p.name} pid ${p.pid} ${r}`);
+  };
+  await stop(t.processes.filter((p) => program(p) === 'kubelet' || program(p) === 'kube-proxy'));
+  const containerds = t.processes.filter((p) => program(p) === 'containerd');
+  if (t.binDir && containerds.some(isRunning)) {
     const crictl = binary(t.binDir, 'crictl');
-    try {
-      execFileSync(crictl, ['--runtime-endpoint', `unix://${t.realNode.containerdSocket}`, '--timeout', '30s', 'rmp', '--force', '--all'], { stdio: 'ignore' });
-      done.push('pods removed through CRI');
-    } catch {
-      /* fall through to the cgroup sweep */
-    }
+    await Promise.all(t.nodes.map(async (n) => {
+      if (!existsSync(n.containerdSocket)) return;
+      try {
+        execFileSync(crictl, ['--runtime-endpoint', `unix://${n.containerdSocket}`, '--timeout', '30s', 'rmp', '--force', '--all'], { stdio: 'ignore' });
+        done.push(`pods of ${n.nodeName} removed through CRI`);
+      } catch {
+        /* fall through to the cgroup sweep */
+      }
+    }));
   }
-  if (t.containerd && (await stopProcess(t.containerd)) !== 'not-running') done.push(`containerd pid ${t.containerd.pid}`);
+  await stop(containerds);
   // Shims and containers that outlived containerd are ours by construction: they live in our cgroup subtree.
+  const root = cgroupRootFor(t.instance);
   for (let round = 0; round < 20; round++) {
-    const left = pidsIn(t.realNode.cgroupRoot);
+    const left = pidsIn(root);
     if (!left.length) break;
     for (const pid of left) {
       try {
@@ -174,7 +282,7 @@ export async function teardownRealNode(t: TeardownInput): Promise<string[]> {
         /* gone */
       }
     }
-    if (round === 0) done.push(`killed ${left.length} leftover processes in cgroup ${t.realNode.cgroupRoot}`);
+    if (round === 0) done.push(`killed ${left.length} leftover processes in cgroup ${root}`);
     await sleep(200);
   }
   const mounts = mountsUnder([path.join(t.fedDir, 'real-node'), `/run/fedfeat/${t.instance}`]);
@@ -186,13 +294,20 @@ export async function teardownRealNode(t: TeardownInput): Promise<string[]> {
     }
   }
   if (mounts.length) done.push(`unmounted ${mounts.length} mounts`);
-  const busy = removeCgroup(t.realNode.cgroupRoot);
+  // containerd's state folders (sockets, task state), once nothing is mounted below them any more.
+  const run = `/run/fedfeat/${t.instance}`;
+  if (existsSync(run) && mountsUnder([run]).length === 0) {
+    rmSync(run, { recursive: true, force: true });
+    done.push(run);
+  }
+  const busy = removeCgroup(root);
   if (busy.length) done.push(`cgroups still busy: ${busy.join(', ')}`);
-  else done.push(`cgroup ${t.realNode.cgroupRoot}`);
-  // The network goes last (removeRealNodeNetwork): its member's API server listens on the veth address.
+  else done.push(`cgroup ${root}`);
+  // The network goes last (removeRealNetwork): its member's API server listens on the bridge address.
   return done;
 }
 
-export function removeRealNodeNetwork(rn: RealNodeState): string[] {
-  return deleteNetwork(rn.netns, rn.hostVeth);
+/** Removes every namespace of the instance (nodes, clients), their veths and the bridge. */
+export function removeRealNetwork(instance: string, net: Pick<RealNetworkState, 'bridge' | 'nodes'>): string[] {
+  return deleteNetwork(instance, net);
 }

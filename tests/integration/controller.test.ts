@@ -96,8 +96,8 @@ describe('controller', () => {
       expect(feature(fc, m, 'podpreset')!.message).toContain('inform mode: not reconfigured');
       expect(feature(fc, m, 'networkpolicy')).toMatchObject({ state: 'Missing', reason: 'NoPolicyCapableCNI' });
     }
-    // member-1 has the real kubelet (when this machine allows one): its live /configz says cpuManagerPolicy none.
-    const realNode = federation().realNode;
+    // member-1 has real kubelets (when this machine allows them): their live /configz says cpuManagerPolicy none.
+    const realNode = federation().realNodes?.[0];
     expect(feature(fc, 'member-1', 'cpumanagementpolicy')).toMatchObject(realNode
       ? { state: 'Missing', reason: 'KubeletConfigDiffers' }
       : { state: 'Unknown', reason: 'NoKubeletToProbe' });
@@ -252,8 +252,8 @@ describe('controller', () => {
     }, 180_000);
     expect(feature(withCalico, 'member-2', 'networkpolicy')!.reason).toBe('PolicyCapableCNIReady');
     expect(feature(withCalico, 'member-2', 'networkpolicy')).toBeDefined();
-    // The kubelet tactic restarts member-1's real kubelet with the static CPU manager policy (KWOK-only members have no kubelet to change).
-    if (federation().realNode) {
+    // The kubelet tactic restarts member-1's real kubelets with the static CPU manager policy (KWOK-only members have no kubelet to change).
+    if (federation().realNodes?.length) {
       await eventually('cpumanagementpolicy Supported on member-1', async () => feature(await getFc('cpumanagementpolicy'), 'member-1', 'cpumanagementpolicy')?.state === 'Supported', 240_000);
     }
     expect(feature(await getFc('cpumanagementpolicy'), 'member-2', 'cpumanagementpolicy')).toMatchObject({ state: 'Unknown', reason: 'NoKubeletToProbe' });
@@ -348,8 +348,7 @@ describe('controller', () => {
     }
     const reverted = (await events('cpumanagementpolicy')).filter((e) => e.reason === 'Reverted' && e.message.includes('feature=podpreset'));
     expect(reverted.length).toBeGreaterThanOrEqual(3);
-    const realNode = federation().realNode;
-    if (realNode) {
+    for (const realNode of federation().realNodes ?? []) {
       const cfg = await onMember('member-1', (c) => c.get<{ kubeletconfig: Record<string, unknown> }>(`/api/v1/nodes/${realNode.nodeName}/proxy/configz`));
       expect(cfg.kubeletconfig.cpuManagerPolicy).toBe('none');
     }

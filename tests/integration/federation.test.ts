@@ -78,7 +78,8 @@ describe('local federation', () => {
   it('records every started process and reports the startup figures', () => {
     const state = federation();
     // etcd + host (apiserver, controller-manager) + per member (apiserver, controller-manager, scheduler, kwok, podpreset webhook)
-    const expected = 1 + 2 + TEST_MEMBERS * 5 + (state.realNode ? 2 : 0);
+    // + per real node (containerd, kubelet, kube-proxy)
+    const expected = 1 + 2 + TEST_MEMBERS * 5 + (state.realNodes?.length ?? 0) * 3;
     expect(state.processes).toHaveLength(expected);
     expect(state.startupSeconds).toBeGreaterThan(0);
     expect(state.memoryMiB).toBeGreaterThan(0);

@@ -56,12 +56,13 @@ export function realNodeMode(env: NodeJS.ProcessEnv = process.env, uid = process
 /** The launcher's --real-node for the test federation: off when opted out, else auto (a missing node fails the tests that need it, not the whole setup). */
 export const realNodeLaunchOption = (mode = realNodeMode()): UpOptions['realNode'] => (mode === 'off' ? 'off' : 'auto');
 
-export type RealNodeNeed = { node: RealNodeState } | { skip: string } | { fail: string };
+/** `node` is the first of member-1's real nodes, `nodes` all of them. */
+export type RealNodeNeed = { node: RealNodeState; nodes: RealNodeState[] } | { skip: string } | { fail: string };
 
-/** What a test that needs the real node does with this federation: run on it, skip (why), or fail (why). */
-export function realNodeNeed(state: Pick<FederationState, 'instance' | 'realNode' | 'realNodeSkipped'>, mode = realNodeMode()): RealNodeNeed {
+/** What a test that needs the real nodes does with this federation: run on them, skip (why), or fail (why). */
+export function realNodeNeed(state: Pick<FederationState, 'instance' | 'realNodes' | 'realNodeSkipped'>, mode = realNodeMode()): RealNodeNeed {
   if (mode === 'off') return { skip: `${REAL_NODE_ENV}=off` };
-  if (state.realNode) return { node: state.realNode };
+  if (state.realNodes?.length) return { node: state.realNodes[0]!, nodes: state.realNodes };
   const why = state.realNodeSkipped ?? 'the launcher recorded no reason';
   if (mode === 'auto') return { skip: `federation "${state.instance}" has no real node: ${why}` };
   return {
@@ -76,19 +77,19 @@ function skipNote(name: string, reason: string): string {
   return `${name} (skipped: ${reason})`;
 }
 
-/** describe() for tests that all need the real node; `fn` gets it. Skipped or failed per realNodeNeed. */
-export function describeRealNode(name: string, fn: (node: RealNodeState) => void): void {
+/** describe() for tests that all need the real nodes; `fn` gets the first and all of them. Skipped or failed per realNodeNeed. */
+export function describeRealNode(name: string, fn: (node: RealNodeState, nodes: RealNodeState[]) => void): void {
   const need = realNodeNeed(federation());
-  if ('node' in need) describe(name, () => fn(need.node));
+  if ('node' in need) describe(name, () => fn(need.node, need.nodes));
   else if ('skip' in need) describe.skip(skipNote(name, need.skip), () => it('needs the real node', () => undefined));
   // One failing test in place of the suite: its hooks would only fail obscurely without the node.
   else describe(name, () => it('has the real node it needs', () => { throw new Error(need.fail); }));
 }
 
-/** it() for one test that needs the real node, among tests that do not. */
-export function itRealNode(name: string, fn: (node: RealNodeState) => Promise<void>, timeoutMs?: number): void {
+/** it() for one test that needs the real nodes, among tests that do not; `fn` gets the first and all of them. */
+export function itRealNode(name: string, fn: (node: RealNodeState, nodes: RealNodeState[]) => Promise<void>, timeoutMs?: number): void {
   const need = realNodeNeed(federation());
-  if ('node' in need) it(name, () => fn(need.node), timeoutMs);
+  if ('node' in need) it(name, () => fn(need.node, need.nodes), timeoutMs);
   else if ('skip' in need) it.skip(skipNote(name, need.skip), () => undefined);
   else it(name, () => { throw new Error(need.fail); });
 }

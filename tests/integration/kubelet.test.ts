@@ -1,8 +1,8 @@
-// The kubelet tactic on the real node (member-1): the static CPU manager
-// policy applied by the agent pod, the kubelet restarted through the node's
-// declared restart method, exclusive CPUs for a Guaranteed pod, rollback of a
-// setting the kubelet cannot start with, traffic to a pod on the node during
-// all of it, and revert.
+// The kubelet tactic on the real nodes (member-1): the static CPU manager
+// policy applied by the agent pod on each node, one node at a time, each
+// kubelet restarted through the node's declared restart method, exclusive CPUs
+// for a Guaranteed pod, rollback of a setting the kubelet cannot start with,
+// traffic to a pod on the first node during all of it, and revert.
 import os from 'node:os';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
 import { createLogger } from '../../controller/logger.js';
@@ -20,7 +20,7 @@ const NS = 'kubelet-test';
 type Pod = KubeObject & { status?: { phase?: string; podIP?: string; conditions?: Array<{ type: string; status: string }> } };
 
 // As root the node is required (a missing one fails here); without root this is skipped, saying why.
-describeRealNode('kubelet tactic on the real node', (real) => {
+describeRealNode('kubelet tactic on the real nodes', (real, all) => {
   let member: KubeClient;
   /** The tactic runs as the controller does: with member-1's least-privilege registration (fedfeat join). */
   let joined: JoinedClient;
@@ -78,13 +78,14 @@ describeRealNode('kubelet tactic on the real node', (real) => {
     const seconds = (Date.now() - t0) / 1000;
     const { ok, failed, longestGapMs } = disruption(await loop.stop());
     process.stderr.write(`kubelet tactic: node reconfigured in ${seconds.toFixed(1)}s; ${ok} requests ok, ${failed} failed, longest gap ${longestGapMs} ms\n`);
-    expect(out.message).toContain(`1 nodes reconfigured, 1 at a time: ${node}`);
+    expect(out.message).toContain(`${all.length} nodes reconfigured, 1 at a time: `);
+    for (const n of all) expect(out.message).toContain(n.nodeName);
     expect(failed).toBe(0);
     const live = await configz();
     expect(live.cpuManagerPolicy).toBe('static');
     expect(live.reservedSystemCPUs).toBe('0');
     expect((await r.probe(ctx, feature)).state).toBe('Supported');
-    expect(events.some((e) => e.startsWith(`Normal NodeReconfigured node ${node}: applied`))).toBe(true);
+    for (const n of all) expect(events.some((e) => e.startsWith(`Normal NodeReconfigured node ${n.nodeName}: applied`))).toBe(true);
     // The agent pod is gone; only the deny-ingress NetworkPolicy stays.
     expect((await member.list('/api/v1/namespaces/fedfeat-node-agent/pods')).items).toEqual([]);
   });
@@ -127,7 +128,8 @@ describeRealNode('kubelet tactic on the real node', (real) => {
 
   it('reverts the node to its own configuration', async () => {
     const out = await r.revert(ctx);
-    expect(out.message).toContain(`restored the original kubelet config on ${node}`);
+    expect(out.message).toContain('restored the original kubelet config on ');
+    for (const n of all) expect(out.message).toContain(n.nodeName);
     await eventually('configz back to none', async () => (await configz()).cpuManagerPolicy === 'none', 60_000);
     expect(await tacticNamespace(member, 'fedfeat-node-agent')).toBeUndefined();
   });

@@ -14,5 +14,7 @@ describe('real node configuration', () => {
     const cni = JSON.parse(renderCniConfig('10.244.3.0/24')) as { plugins: Array<{ type: string; ipam?: { ranges: Array<Array<{ subnet: string }>> } }> };
     expect(cni.plugins[0]!.type).toBe('bridge');
     expect(cni.plugins[0]!.ipam!.ranges[0]![0]!.subnet).toBe('10.244.3.0/24');
+    // Pods on other nodes see the pod's own IP (plain routes, no NAT between pods).
+    expect((cni.plugins[0] as { ipMasq?: boolean }).ipMasq).toBe(false);
   });
 });

@@ -4,10 +4,12 @@ import { realNodeLaunchOption, realNodeMode, realNodeNeed } from '../../../integ
 import type { RealNodeState } from '../../../../local-federation/state.js';
 
 const node: RealNodeState = {
-  member: 'member-1', nodeName: 'test-member-1-real', netns: 'ns', hostVeth: 'h', hostIP: '10.213.0.1', nodeIP: '10.213.0.2',
-  subnet: '10.213.0.0/30', containerdSocket: '/run/fedfeat/test/containerd.sock', cgroupRoot: '/fedfeat-test',
+  member: 'member-1', nodeName: 'test-member-1-real-1', ordinal: 1, netns: 'ns', hostVeth: 'h', hostIP: '10.213.0.1', nodeIP: '10.213.0.10',
+  subnet: '10.213.0.0/24', dir: '/f/real-node/node1', kubeletConfig: '/f/real-node/node1/kubelet-config.yaml',
+  containerdSocket: '/run/fedfeat/test/node1/containerd.sock', cgroupRoot: '/fedfeat-test/node1',
 };
-const withNode = { instance: 'test', realNode: node };
+const second: RealNodeState = { ...node, nodeName: 'test-member-1-real-2', ordinal: 2, nodeIP: '10.213.0.11' };
+const withNode = { instance: 'test', realNodes: [node, second] };
 const withoutNode = (why?: string) => ({ instance: 'test', realNodeSkipped: why });
 
 describe('FEDFEAT_TEST_REAL_NODE', () => {
@@ -31,8 +33,9 @@ describe('FEDFEAT_TEST_REAL_NODE', () => {
 
 describe('realNodeNeed', () => {
   it('runs on the node whenever there is one, unless opted out', () => {
-    expect(realNodeNeed(withNode, 'on')).toEqual({ node });
-    expect(realNodeNeed(withNode, 'auto')).toEqual({ node });
+    expect(realNodeNeed(withNode, 'on')).toEqual({ node, nodes: [node, second] });
+    expect(realNodeNeed(withNode, 'auto')).toEqual({ node, nodes: [node, second] });
+    expect(realNodeNeed({ instance: 'test', realNodes: [] }, 'auto')).toEqual({ skip: 'federation "test" has no real node: the launcher recorded no reason' });
     expect(realNodeNeed(withNode, 'off')).toEqual({ skip: 'FEDFEAT_TEST_REAL_NODE=off' });
   });
 
