@@ -181,8 +181,10 @@ export class PodPresetReconfigurator implements Reconfigurator<PodPresetObserved
         }
         if (await c.delete(path, { query: { propagationPolicy: KubeClient.propagationFor(kind) } })) {
           removed.push(`${kind} ${obj.metadata.name}`);
-          // The namespace and the CRD finalize their contents before they disappear: wait for those two.
-          if (kind === 'Namespace' || kind === 'CustomResourceDefinition') finalizing.push(path);
+          // The namespace, the CRD and a foreground-deleted Deployment finalize their contents (presets, pods)
+          // before they disappear: revert returns once they are gone, not while the webhook still runs (a
+          // namespace fedfeat join holds is kept, so its Deployment is not waited for through it).
+          if (kind === 'Namespace' || kind === 'CustomResourceDefinition' || KubeClient.propagationFor(kind) === 'Foreground') finalizing.push(path);
         }
       }
     }
