@@ -21,7 +21,9 @@ const FC = `/apis/feature.kubefed.io/v1alpha1/featureconfigs/${FC_NAME}`;
 const CRD = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/podpresets.settings.k8s.io';
 /** A PodPreset API someone else installed: with the API served, the probe goes on to read the webhook configuration. */
 const foreignPodPresetCrd = {
-  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'podpresets.settings.k8s.io' },
+  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+  // A *.k8s.io group needs this annotation; "unapproved, ..." is how out-of-tree APIs state it.
+  metadata: { name: 'podpresets.settings.k8s.io', annotations: { 'api-approved.kubernetes.io': 'unapproved, a test stand-in for a PodPreset API installed by someone else' } },
   spec: {
     group: 'settings.k8s.io', scope: 'Namespaced', names: { plural: 'podpresets', singular: 'podpreset', kind: 'PodPreset', listKind: 'PodPresetList' },
     versions: [{ name: 'v1alpha1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
