@@ -213,12 +213,22 @@ async function runOne(state: FederationState, host: KubeClient, n: number, timeo
       row.controllerCpuSecondsRun = +(cpu1 - cpu0).toFixed(1);
       Object.assign(row, Object.fromEntries(Object.entries(rates(h0, h1)).map(([k, v]) => [`hostRun_${k}`, v])));
 
+      // Every per-member object written: the writer drains its queue at most 50 writes/s after the members are reported.
+      let written = 0;
+      const writtenSeconds = await until(async () => {
+        written = (await memberObjects(host)).length;
+        return written === n;
+      }, timeoutMs, 2000, exited);
+      row.applyToAllObjectsWrittenSeconds = writtenSeconds === undefined ? `not all written: ${why(`${written}/${n}`)}` : +((performance.now() - t) / 1000).toFixed(1);
+
       if (!exited()) {
-        // Idle: nothing changes; health probes, resyncs and status refreshes go on.
+        // Idle, once nothing is left to write: health probes, resyncs and status refreshes go on.
+        const h2a = await sampleHost(host);
+        const cpu2a = cpu(child.pid!);
         await sleep(idleSeconds * 1000);
         const h2 = await sampleHost(host);
-        row.controllerCpuPercentIdle = +((100 * (cpu(child.pid!) - cpu1)) / idleSeconds).toFixed(0);
-        Object.assign(row, Object.fromEntries(Object.entries(rates(h1, h2)).map(([k, v]) => [`hostIdle_${k}`, v])));
+        row.controllerCpuPercentIdle = +((100 * (cpu(child.pid!) - cpu2a)) / idleSeconds).toFixed(0);
+        Object.assign(row, Object.fromEntries(Object.entries(rates(h2a, h2)).map(([k, v]) => [`hostIdle_${k}`, v])));
       }
 
       // The largest objects fedfeat writes: the FeatureConfig (status included) and the biggest per-member object.
