@@ -118,13 +118,17 @@ export class KubeClient {
   /** Kind → path from this API server's discovery. */
   readonly mapper = new RestMapper((path) => this.get(path));
 
-  private constructor(server: string, base: https.RequestOptions) {
+  /**
+   * maxFreeSockets: idle connections kept. A member client keeps one: a controller holds a client per
+   * member and every TLS connection costs ~50 KiB of native memory, so the sockets a burst of parallel
+   * requests opens are closed once it is over. A kubeconfig client (the host) keeps more: its status
+   * writers and Events run several requests at once all the time. No agent timeout: it would cut
+   * quiet watches too.
+   */
+  private constructor(server: string, base: https.RequestOptions, maxFreeSockets: number) {
     this.server = server.replace(/\/+$/, '');
     this.base = withSecureContext(base);
-    // One idle connection kept per API server: a controller holds a client per member, and every
-    // TLS connection costs ~50 KiB of native memory, so the sockets opened for a burst of parallel
-    // requests are closed once it is over (no agent timeout: it would cut quiet watches too).
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 1 });
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets });
   }
 
   /** Credentials again from the kubeconfig: every minute, and at once after a 401. */
@@ -153,7 +157,7 @@ export class KubeClient {
         kc.setCurrentContext(previous);
       }
     };
-    const client = new KubeClient(cluster.server, await read());
+    const client = new KubeClient(cluster.server, await read(), 16);
     client.refreshAuth = read;
     return client;
   }
@@ -164,7 +168,7 @@ export class KubeClient {
       ca: caPem,
       rejectUnauthorized: !insecure,
       headers: { Authorization: `Bearer ${token}` },
-    });
+    }, 1);
   }
 
   close(): void {

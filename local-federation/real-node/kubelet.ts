@@ -6,6 +6,8 @@ export interface KubeletSetup {
   nodeName: string;
   nodeIP: string;
   rootDir: string;
+  /** This node's own pod log folder: kubelets sharing /var/log/pods delete each other's pod logs as orphans. */
+  podLogsDir: string;
   configFile: string;
   kubeconfig: string;
   clientCAFile: string;
@@ -30,6 +32,7 @@ export function renderKubeletConfig(s: KubeletSetup): string {
     tlsCertFile: s.servingCert,
     tlsPrivateKeyFile: s.servingKey,
     containerRuntimeEndpoint: `unix://${s.containerdSocket}`,
+    podLogsDir: s.podLogsDir,
     cgroupDriver: 'cgroupfs',
     cgroupRoot: s.cgroupRoot,
     // This machine runs cgroup v1 and may have swap; a development node accepts both.

@@ -147,6 +147,7 @@ async function startNode(input: RealNodesInput, node: RealNodeState, net: NodeNe
     nodeName,
     nodeIP: net.nodeIP,
     rootDir: path.join(node.dir, 'kubelet'),
+    podLogsDir: path.join(node.dir, 'pod-logs'),
     configFile: node.kubeletConfig,
     kubeconfig: path.join(node.dir, 'kubelet.kubeconfig'),
     clientCAFile: input.memberCA.cert,
@@ -156,6 +157,7 @@ async function startNode(input: RealNodesInput, node: RealNodeState, net: NodeNe
     cgroupRoot,
   };
   mkdirSync(setup.rootDir, { recursive: true });
+  mkdirSync(setup.podLogsDir, { recursive: true });
   writeFileSync(setup.configFile, renderKubeletConfig(setup));
   writeFileSync(setup.kubeconfig, renderKubeconfig({
     clusterName: input.memberName, server: input.memberServer, caPem: readPem(input.memberCA.cert),

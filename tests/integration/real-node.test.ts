@@ -63,6 +63,9 @@ describeRealNode('real node', (node) => {
     expect(configz.kubeletconfig.cgroupRoot).toBe(file.cgroupRoot);
     expect(configz.kubeletconfig.address).toBe(node.nodeIP);
     expect(configz.kubeletconfig.containerRuntimeEndpoint).toBe(`unix://${node.containerdSocket}`);
+    // Each node's own pod log folder (kubelets sharing /var/log/pods remove each other's pod logs as orphans).
+    expect(configz.kubeletconfig.podLogsDir).toBe(file.podLogsDir);
+    expect(file.podLogsDir).toMatch(/^\/.+\/pod-logs$/);
   });
 });
 
