@@ -81,15 +81,7 @@ export class EventRecorder {
   /** The per-FeatureConfig limit; events over it are counted for the next summary. */
   private allowForObject(fc: KubeObject, e: EventInput): boolean {
     if (this.opts.objectBurst === undefined) return true;
-    const b = this.buckets.get(`object|${fc.metadata.uid}`) ?? { tokens: this.opts.objectBurst, updated: Date.now() };
-    const now = Date.now();
-    b.tokens = Math.min(this.opts.objectBurst, b.tokens + ((now - b.updated) / 60_000) * (this.opts.objectRefillPerMinute ?? 0));
-    b.updated = now;
-    this.buckets.set(`object|${fc.metadata.uid}`, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return true;
-    }
+    if (this.take(`object|${fc.metadata.uid}`, this.opts.objectBurst, this.opts.objectRefillPerMinute ?? 0, Date.now())) return true;
     const key = `${fc.metadata.uid}|${e.reason}`;
     const s = this.suppressed.get(key) ?? { fc, reason: e.reason, type: e.type, count: 0 };
     s.count++;
@@ -115,8 +107,12 @@ export class EventRecorder {
 
   /** Token bucket (pure apart from the clock): may one more event go out for this key? */
   allow(key: string, now = Date.now()): boolean {
-    const b = this.buckets.get(key) ?? { tokens: this.opts.burst, updated: now };
-    b.tokens = Math.min(this.opts.burst, b.tokens + ((now - b.updated) / 60_000) * this.opts.refillPerMinute);
+    return this.take(key, this.opts.burst, this.opts.refillPerMinute, now);
+  }
+
+  private take(key: string, burst: number, refillPerMinute: number, now: number): boolean {
+    const b = this.buckets.get(key) ?? { tokens: burst, updated: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.updated) / 60_000) * refillPerMinute);
     b.updated = now;
     this.buckets.set(key, b);
     if (b.tokens < 1) return false;
