@@ -75,7 +75,7 @@ export async function finalize(p: ControllerParts, fcName: string): Promise<Work
   // Its per-member objects in one request: after the FeatureConfig is gone the garbage collector would
   // delete thousands of them one by one (minutes at 3,500 members). Owner references still catch any
   // write that lands after this.
-  await p.host.request('DELETE', cfsPath(), { query: { labelSelector: featureConfigSelector(fcName) }, timeoutMs: 120_000 })
+  await p.host.delete(cfsPath(), { query: { labelSelector: featureConfigSelector(fcName) }, timeoutMs: 120_000 })
     .catch((e: Error) => p.log.warn('could not delete ClusterFeatureStatus objects; the garbage collector will', { featureconfig: fcName, error: e.message }));
   try {
     await p.host.mergePatch(fcPath(fcName), {
