@@ -1,0 +1,278 @@
+// The fleet document: every member's agent holds one Automerge document with
+// the fleet's FeatureConfigs and every member's status, and merges the
+// others' copies (decentralized mode, issue 16). Pure: no I/O here.
+//
+// Layout. Everything lives in flat keys of the document's root map. Automerge
+// resolves two concurrent assignments of the same key by keeping one, so
+// nested maps created concurrently by two members (the same FeatureConfig
+// applied on two members before they have met) would lose one side entirely;
+// flat keys never create containers, so only genuinely equal fields compete.
+//
+//   s␟<name>␟<path…>  one spec leaf (JSON text): e.g. s␟gpu␟kubelet␟cpuManagerPolicy
+//   g␟<name>␟<member> how many changes <member> has made to <name> (written only by <member>)
+//   d␟<name>␟<member> a delete by <member>: the change count of <name> it had seen
+//   st␟<member>␟<name> <member>'s status for <name> (JSON; written only by <member>)
+//   rv␟<member>       <member> was removed from the fleet (JSON; see revocation.ts)
+//
+// Merge rules (tested in tests/unit/decentralized/fleet-doc.test.ts):
+// - Different fields: separate keys, so concurrent edits of different fields merge.
+// - Same field: Automerge keeps the operation with the greater (Lamport counter,
+//   actor id), identical on every replica, so all members pick the same winner.
+//   It is not the later wall-clock write: members' clocks are not trusted.
+// - Delete vs update: a delete records the change count it has seen; the
+//   FeatureConfig exists while the fleet-wide change count (the sum of every
+//   member's count) is greater than the largest count any delete has seen.
+//   A delete therefore wins over every update it has seen and loses to an update
+//   made concurrently (not yet seen by any deleting member): the FeatureConfig
+//   comes back with its whole spec plus that update. Deletes keep the spec leaves
+//   for exactly this reason; compaction drops them later (compaction.ts).
+// - Status: keyed by member; only the member's own agent writes its keys.
+import * as A from '@automerge/automerge';
+import type { FeatureConfigSpec } from '../api/featureconfig.js';
+
+/**
+ * Leaves are JSON text, so a string, an array and an empty object never look
+ * alike. Stored as ImmutableString: a plain string would become a collaborative
+ * Text object, an operation per character, merged character by character.
+ */
+export type FleetDoc = Record<string, A.ImmutableString | number>;
+
+/** The text of a key, if it holds text. */
+export function textOf(v: unknown): string | undefined {
+  return A.isImmutableString(v) ? v.toString() : typeof v === 'string' ? v : undefined;
+}
+const imm = (s: string) => new A.ImmutableString(s);
+
+export const SEP = '\u001f';
+const SPEC = 's';
+const GEN = 'g';
+const DEL = 'd';
+const STATUS = 'st';
+const REVOKED = 'rv';
+const DELETED_TIME = 'dt';
+
+export const specKey = (name: string, path: string[]) => [SPEC, name, ...path].join(SEP);
+export const genKey = (name: string, member: string) => [GEN, name, member].join(SEP);
+export const delKey = (name: string, member: string) => [DEL, name, member].join(SEP);
+export const statusKey = (member: string, name: string) => [STATUS, member, name].join(SEP);
+export const revokedKey = (member: string) => [REVOKED, member].join(SEP);
+export const deletedTimeKey = (name: string) => [DELETED_TIME, name].join(SEP);
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A spec as leaves, path → JSON text. Objects are descended into (so their
+ * fields merge separately); arrays (e.g. matchExpressions) and empty objects
+ * are single leaves: an array's items have no identity to merge by.
+ */
+export function specLeaves(spec: unknown, path: string[] = [], out = new Map<string, string>()): Map<string, string> {
+  if (isPlainObject(spec) && Object.keys(spec).length > 0) {
+    for (const [k, v] of Object.entries(spec)) {
+      if (k.includes(SEP)) throw new Error(`spec field name ${JSON.stringify(k)} contains the reserved character U+001F`);
+      if (v === undefined) continue;
+      specLeaves(v, [...path, k], out);
+    }
+  } else if (path.length > 0) {
+    out.set(JSON.stringify(path), JSON.stringify(spec));
+  }
+  return out;
+}
+
+/** The inverse of specLeaves. */
+export function specFromLeaves(leaves: Iterable<[string[], string]>): FeatureConfigSpec {
+  const spec: Record<string, Json> = {};
+  // Sorted so a leaf's parent object is made before the leaf whatever order the map gives.
+  for (const [path, text] of [...leaves].sort((a, b) => a[0].length - b[0].length)) {
+    let node: Record<string, Json> = spec;
+    for (const seg of path.slice(0, -1)) {
+      const next = node[seg];
+      // An empty-object leaf and a deeper leaf under it can coexist after a merge
+      // (`calico: {}` on one member, `calico.poolCIDR` on another): the deeper one fills it.
+      if (!isPlainObject(next)) node[seg] = {};
+      node = node[seg] as Record<string, Json>;
+    }
+    const last = path[path.length - 1]!;
+    const value = JSON.parse(text) as Json;
+    if (isPlainObject(node[last]) && isPlainObject(value)) continue; // {} under existing fields
+    node[last] = value;
+  }
+  return spec as FeatureConfigSpec;
+}
+
+function split(key: string): string[] {
+  return key.split(SEP);
+}
+
+export interface ConfigView {
+  name: string;
+  spec: FeatureConfigSpec;
+  /** Sum of every member's change count: grows with every accepted change anywhere. */
+  generation: number;
+  /** Largest change count any delete has seen (0: never deleted). */
+  deletedAt: number;
+  live: boolean;
+}
+
+/** Every FeatureConfig the document knows, live or deleted (pure). */
+export function configViews(doc: FleetDoc): Map<string, ConfigView> {
+  const leaves = new Map<string, [string[], string][]>();
+  const gens = new Map<string, number>();
+  const dels = new Map<string, number>();
+  for (const [key, value] of Object.entries(doc)) {
+    const [kind, name, ...rest] = split(key);
+    if (name === undefined) continue;
+    const text = textOf(value);
+    if (kind === SPEC && text !== undefined) {
+      const list = leaves.get(name) ?? [];
+      list.push([rest, text]);
+      leaves.set(name, list);
+    } else if (kind === GEN && typeof value === 'number') {
+      gens.set(name, (gens.get(name) ?? 0) + value);
+    } else if (kind === DEL && typeof value === 'number') {
+      dels.set(name, Math.max(dels.get(name) ?? 0, value));
+    }
+  }
+  const out = new Map<string, ConfigView>();
+  for (const name of new Set([...leaves.keys(), ...gens.keys(), ...dels.keys()])) {
+    const generation = gens.get(name) ?? 0;
+    const deletedAt = dels.get(name) ?? 0;
+    out.set(name, { name, spec: specFromLeaves(leaves.get(name) ?? []), generation, deletedAt, live: generation > deletedAt });
+  }
+  return out;
+}
+
+/** The FeatureConfigs the fleet wants now, by name (pure). */
+export function liveConfigs(doc: FleetDoc): Map<string, ConfigView> {
+  return new Map([...configViews(doc)].filter(([, v]) => v.live));
+}
+
+function currentLeaves(doc: FleetDoc, name: string): Map<string, string> {
+  const prefix = SPEC + SEP + name + SEP;
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(doc)) {
+    const text = textOf(value);
+    if (key.startsWith(prefix) && text !== undefined) out.set(JSON.stringify(key.slice(prefix.length).split(SEP)), text);
+  }
+  return out;
+}
+
+/**
+ * The writes that turn the document's spec of `name` into `spec`: only leaves
+ * whose text differs are set, leaves no longer present are removed (pure).
+ */
+export function specDiff(doc: FleetDoc, name: string, spec: FeatureConfigSpec): { set: Map<string, string>; remove: string[] } {
+  const want = specLeaves(spec);
+  const have = currentLeaves(doc, name);
+  const set = new Map<string, string>();
+  for (const [path, text] of want) if (have.get(path) !== text) set.set(path, text);
+  const remove = [...have.keys()].filter((path) => !want.has(path));
+  return { set, remove };
+}
+
+/**
+ * `member` applied `spec` for `name` (created or changed it). Writes only the
+ * changed leaves; returns the same document when nothing differs, so an
+ * agent's own materialized objects coming back through its watch make no change.
+ */
+export function applySpec(doc: A.Doc<FleetDoc>, member: string, name: string, spec: FeatureConfigSpec): A.Doc<FleetDoc> {
+  const view = configViews(doc).get(name);
+  const { set, remove } = specDiff(doc, name, spec);
+  if (view?.live && set.size === 0 && remove.length === 0) return doc;
+  return A.change(doc, { message: `apply ${name} on ${member}` }, (d) => {
+    for (const [path, text] of set) d[specKey(name, JSON.parse(path) as string[])] = imm(text);
+    for (const path of remove) delete d[specKey(name, JSON.parse(path) as string[])];
+    const g = genKey(name, member);
+    d[g] = (typeof d[g] === 'number' ? (d[g] as number) : 0) + 1;
+  });
+}
+
+/** `member` deleted `name`: the delete covers every change it has seen. No change when already deleted. */
+export function deleteConfig(doc: A.Doc<FleetDoc>, member: string, name: string, now = new Date()): A.Doc<FleetDoc> {
+  const view = configViews(doc).get(name);
+  if (!view || !view.live) return doc;
+  return A.change(doc, { message: `delete ${name} on ${member}` }, (d) => {
+    d[delKey(name, member)] = view.generation;
+    // When compaction may forget the deleted spec (compaction.ts); any member's clock will do.
+    d[deletedTimeKey(name)] = imm(now.toISOString());
+  });
+}
+
+/** What one member reports for one FeatureConfig (a ClusterFeatureStatus plus when and for which generation). */
+export interface MemberReport {
+  member: string;
+  featureconfig: string;
+  /** The FeatureConfig generation (fleet change count) the report is for. */
+  generation: number;
+  reachable?: boolean;
+  features: { name: string; state: string; reason?: string; message?: string; lastTransitionTime?: string }[];
+  updated: string;
+}
+
+/** `member` writes its own report; only the member's agent calls this for that member. */
+export function writeStatus(doc: A.Doc<FleetDoc>, report: MemberReport): A.Doc<FleetDoc> {
+  const key = statusKey(report.member, report.featureconfig);
+  const text = JSON.stringify(report);
+  const before = textOf(doc[key]);
+  // Same content apart from the timestamp: nothing to tell the fleet.
+  if (before !== undefined && sameReport(before, report)) return doc;
+  return A.change(doc, { message: `status ${report.featureconfig} of ${report.member}` }, (d) => {
+    d[key] = imm(text);
+  });
+}
+
+function sameReport(text: string, report: MemberReport): boolean {
+  const { updated: _a, ...old } = JSON.parse(text) as MemberReport;
+  const { updated: _b, ...now } = report;
+  return JSON.stringify(old) === JSON.stringify(now);
+}
+
+/** `member` removes its reports of FeatureConfigs that no longer exist. */
+export function dropStatus(doc: A.Doc<FleetDoc>, member: string, featureconfig: string): A.Doc<FleetDoc> {
+  const key = statusKey(member, featureconfig);
+  if (!(key in doc)) return doc;
+  return A.change(doc, (d) => {
+    delete d[key];
+  });
+}
+
+/** Every member's reports (pure). */
+export function reports(doc: FleetDoc): MemberReport[] {
+  const out: MemberReport[] = [];
+  for (const [key, value] of Object.entries(doc)) {
+    const [kind] = split(key);
+    const text = textOf(value);
+    if (kind === STATUS && text !== undefined) out.push(JSON.parse(text) as MemberReport);
+  }
+  return out.sort((a, b) => a.featureconfig.localeCompare(b.featureconfig) || a.member.localeCompare(b.member));
+}
+
+export interface Revocation {
+  member: string;
+  by: string;
+  at: string;
+  reason?: string;
+}
+
+/** Removes `member` from the fleet: peers refuse its certificate from then on (peer-auth.ts). */
+export function revokeMember(doc: A.Doc<FleetDoc>, revocation: Revocation): A.Doc<FleetDoc> {
+  if (revokedKey(revocation.member) in doc) return doc;
+  return A.change(doc, { message: `revoke ${revocation.member}` }, (d) => {
+    d[revokedKey(revocation.member)] = imm(JSON.stringify(revocation));
+  });
+}
+
+export function revokedMembers(doc: FleetDoc): Set<string> {
+  const out = new Set<string>();
+  for (const key of Object.keys(doc)) {
+    const [kind, member] = split(key);
+    if (kind === REVOKED && member) out.add(member);
+  }
+  return out;
+}
+
+/** A new, empty fleet document for one agent; `actor` must be unique to this process. */
+export function newFleetDoc(actor?: string): A.Doc<FleetDoc> {
+  return actor ? A.init<FleetDoc>({ actor }) : A.init<FleetDoc>();
+}

@@ -1,0 +1,29 @@
+// One peer's Automerge sync state: what we believe the peer has, so each
+// message carries only what it lacks (Automerge's sync protocol: Bloom
+// filters of change hashes, then the missing changes). Pure; the transport
+// is gossip.ts.
+import * as A from '@automerge/automerge';
+import type { FleetDoc } from './fleet-doc.js';
+
+export class PeerSync {
+  private state: A.SyncState = A.initSyncState();
+
+  /** The next message for the peer, or null when it has everything we know of. */
+  outgoing(doc: A.Doc<FleetDoc>): Uint8Array | null {
+    const [state, message] = A.generateSyncMessage(doc, this.state);
+    this.state = state;
+    return message;
+  }
+
+  /** Applies a peer's message; returns the merged document. */
+  incoming(doc: A.Doc<FleetDoc>, message: Uint8Array): A.Doc<FleetDoc> {
+    const [next, state] = A.receiveSyncMessage(doc, this.state, message);
+    this.state = state;
+    return next;
+  }
+
+  /** After a reconnect the peer may have lost what we thought it had (e.g. restarted without its state). */
+  reset(): void {
+    this.state = A.initSyncState();
+  }
+}
