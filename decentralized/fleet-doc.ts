@@ -12,7 +12,9 @@
 //   g␟<name>␟<member> how many changes <member> has made to <name> (written only by <member>)
 //   d␟<name>␟<member> a delete by <member>: the change count of <name> it had seen
 //   st␟<member>␟<name> <member>'s status for <name> (JSON; written only by <member>)
-//   rv␟<member>       <member> was removed from the fleet (JSON; see revocation.ts)
+//   rv␟<member>       <member> was removed from the fleet (JSON; gossip.ts refuses it)
+//   pa␟<member>       where <member>'s agent listens for peers (written only by <member>)
+//   dt␟<name>         when <name> was last deleted (for compaction)
 //
 // Merge rules (tested in tests/unit/decentralized/fleet-doc.test.ts):
 // - Different fields: separate keys, so concurrent edits of different fields merge.
@@ -50,12 +52,14 @@ const DEL = 'd';
 const STATUS = 'st';
 const REVOKED = 'rv';
 const DELETED_TIME = 'dt';
+const ADDRESS = 'pa';
 
 export const specKey = (name: string, path: string[]) => [SPEC, name, ...path].join(SEP);
 export const genKey = (name: string, member: string) => [GEN, name, member].join(SEP);
 export const delKey = (name: string, member: string) => [DEL, name, member].join(SEP);
 export const statusKey = (member: string, name: string) => [STATUS, member, name].join(SEP);
 export const revokedKey = (member: string) => [REVOKED, member].join(SEP);
+export const addressKey = (member: string) => [ADDRESS, member].join(SEP);
 export const deletedTimeKey = (name: string) => [DELETED_TIME, name].join(SEP);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -275,4 +279,23 @@ export function revokedMembers(doc: FleetDoc): Set<string> {
 /** A new, empty fleet document for one agent; `actor` must be unique to this process. */
 export function newFleetDoc(actor?: string): A.Doc<FleetDoc> {
   return actor ? A.init<FleetDoc>({ actor }) : A.init<FleetDoc>();
+}
+
+/** `member` tells the fleet where its agent listens (host:port), so peers need only one seed address. */
+export function advertise(doc: A.Doc<FleetDoc>, member: string, address: string): A.Doc<FleetDoc> {
+  if (textOf(doc[addressKey(member)]) === address) return doc;
+  return A.change(doc, { message: `address of ${member}` }, (d) => {
+    d[addressKey(member)] = imm(address);
+  });
+}
+
+/** Every member's advertised address (pure). */
+export function peerAddresses(doc: FleetDoc): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(doc)) {
+    const [kind, member] = split(key);
+    const text = textOf(value);
+    if (kind === ADDRESS && member && text) out.set(member, text);
+  }
+  return out;
 }

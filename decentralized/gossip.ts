@@ -1,0 +1,324 @@
+// Peer-to-peer gossip of the fleet document over mutually authenticated TLS.
+//
+// Every agent listens on one port and keeps outbound links to `fanout` peers
+// picked at random from the seed list and the addresses members advertise in
+// the document. Each link runs Automerge's sync protocol with its own sync
+// state (peer-sync.ts): a local or received change is offered to every open
+// link at once, so it floods the overlay in a few hops; every `rotateRounds`
+// rounds the oldest outbound link is replaced by one to another peer, so over
+// time every pair of members syncs directly (anti-entropy: a member that was
+// stopped or cut off catches up from whichever peer it meets first, and the
+// sync protocol sends exactly what it lacks).
+//
+// Both ends present certificates issued by the fleet CA and check the other's
+// (peer-auth.ts): a connection is used only after both checks, so an agent
+// without a valid certificate neither receives nor sends any change.
+import { EventEmitter } from 'node:events';
+import tls from 'node:tls';
+import * as A from '@automerge/automerge';
+import type { Logger } from '../controller/logger.js';
+import type { AgentCredentials } from './agent-cert.js';
+import { newFleetDoc, peerAddresses, revokedMembers, advertise, type FleetDoc } from './fleet-doc.js';
+import { acceptPeer } from './peer-auth.js';
+import { PeerSync } from './peer-sync.js';
+
+export interface PeerAddress {
+  member: string;
+  host: string;
+  port: number;
+}
+
+export interface GossipOptions {
+  member: string;
+  credentials: AgentCredentials;
+  listen: { host: string; port: number };
+  /** Where peers reach this agent (host:port); default the listen address. Written into the document. */
+  advertise?: string;
+  seeds?: PeerAddress[];
+  /** Outbound links kept open. */
+  fanout?: number;
+  roundMs?: number;
+  rotateRounds?: number;
+  /** Partition experiments: members this agent must neither dial nor accept. */
+  allowPeer?: (member: string) => boolean;
+  doc?: A.Doc<FleetDoc>;
+  log?: Logger;
+}
+
+export interface GossipStats {
+  bytesSent: number;
+  bytesReceived: number;
+  messagesSent: number;
+  messagesReceived: number;
+  refused: number;
+}
+
+// Sync messages are small (changes since the last exchange); a frame this large is an attack or a bug.
+const MAX_FRAME = 64 * 1024 * 1024;
+
+interface Link {
+  member: string;
+  socket: tls.TLSSocket;
+  sync: PeerSync;
+  outbound: boolean;
+  opened: number;
+  pending: Buffer;
+}
+
+export function parseAddress(member: string, address: string): PeerAddress {
+  const m = /^(.+):(\d+)$/.exec(address);
+  if (!m) throw new Error(`peer address of ${member} must be HOST:PORT, got ${JSON.stringify(address)}`);
+  return { member, host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+type Events = { change: [A.Doc<FleetDoc>]; link: [string, 'open' | 'close']; refused: [string] };
+
+export class GossipNode extends EventEmitter<Events> {
+  doc: A.Doc<FleetDoc>;
+  readonly stats: GossipStats = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, refused: 0 };
+  private server?: tls.Server;
+  private links = new Set<Link>();
+  // Every socket, also those still in their handshake: stop() closes them all.
+  private sockets = new Set<{ destroy(): void; once(e: 'close', f: () => void): unknown }>();
+  private dialing = new Set<string>();
+  private backoff = new Map<string, { until: number; delay: number }>();
+  private timer?: NodeJS.Timeout;
+  private round = 0;
+  private stopped = false;
+  port = 0;
+
+  constructor(private readonly opts: GossipOptions) {
+    super();
+    this.doc = opts.doc ?? newFleetDoc();
+  }
+
+  private get fanout() {
+    return this.opts.fanout ?? 3;
+  }
+
+  private allowed(member: string): boolean {
+    return this.opts.allowPeer ? this.opts.allowPeer(member) : true;
+  }
+
+  async start(): Promise<void> {
+    const { ca, cert, key } = this.opts.credentials;
+    const server = tls.createServer({ ca, cert, key, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (socket) => {
+      const check = acceptPeer(socket.getPeerCertificate(), this.opts.member, revokedMembers(this.doc));
+      if (!check.ok || !this.allowed(check.member)) {
+        this.refuse(check.ok ? `peer ${check.member} filtered out` : check.reason);
+        socket.destroy();
+        return;
+      }
+      this.open(check.member, socket, false);
+    });
+    // A handshake failing (wrong CA, no certificate) never reaches the handler above.
+    server.on('tlsClientError', (err) => this.refuse(`inbound handshake failed: ${err.message}`));
+    server.on('connection', (raw: import('node:net').Socket) => this.track(raw));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.listen.port, this.opts.listen.host, () => resolve());
+    });
+    const addr = server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : this.opts.listen.port;
+    this.update((d) => advertise(d, this.opts.member, this.opts.advertise ?? `${this.opts.listen.host}:${this.port}`));
+    this.timer = setInterval(() => this.tick(), this.opts.roundMs ?? 250);
+    this.timer.unref();
+    this.tick();
+  }
+
+  /** A local change (e.g. a FeatureConfig applied on this member): offered to every peer at once. */
+  update(fn: (doc: A.Doc<FleetDoc>) => A.Doc<FleetDoc>): void {
+    const next = fn(this.doc);
+    if (next === this.doc) return;
+    this.doc = next;
+    this.emit('change', this.doc);
+    this.flushAll();
+  }
+
+  connectedPeers(): string[] {
+    return [...new Set([...this.links].map((l) => l.member))].sort();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    this.links.clear();
+    await closed;
+  }
+
+  private track(socket: { destroy(): void; once(e: 'close', f: () => void): unknown }): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  /** Drops every link to peers now filtered out (partition experiments) or revoked. */
+  private prune(): void {
+    const revoked = revokedMembers(this.doc);
+    for (const link of this.links) {
+      if (!this.allowed(link.member) || revoked.has(link.member)) link.socket.destroy();
+    }
+  }
+
+  private candidates(): PeerAddress[] {
+    const byMember = new Map<string, PeerAddress>();
+    for (const seed of this.opts.seeds ?? []) byMember.set(seed.member, seed);
+    for (const [member, address] of peerAddresses(this.doc)) {
+      try {
+        byMember.set(member, parseAddress(member, address));
+      } catch {
+        // A malformed advertisement is that member's problem; the others still count.
+      }
+    }
+    const revoked = revokedMembers(this.doc);
+    const linked = new Set([...this.links].map((l) => l.member));
+    const now = Date.now();
+    return [...byMember.values()].filter(
+      (p) => p.member !== this.opts.member && !revoked.has(p.member) && this.allowed(p.member) && !linked.has(p.member) && !this.dialing.has(p.member) && (this.backoff.get(p.member)?.until ?? 0) <= now,
+    );
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.round++;
+    this.prune();
+    const outbound = [...this.links].filter((l) => l.outbound);
+    const rotate = this.opts.rotateRounds ?? 8;
+    const candidates = this.candidates();
+    if (this.round % rotate === 0 && outbound.length >= this.fanout && candidates.length > 0) {
+      outbound.sort((a, b) => a.opened - b.opened)[0]!.socket.end();
+    }
+    let want = this.fanout - outbound.length - this.dialing.size;
+    while (want-- > 0 && candidates.length > 0) {
+      const pick = candidates.splice(Math.floor(Math.random() * candidates.length), 1)[0]!;
+      this.dial(pick);
+    }
+    // Anti-entropy on open links: nothing is sent when the peer is known to be up to date.
+    this.flushAll();
+  }
+
+  private dial(peer: PeerAddress): void {
+    const { ca, cert, key } = this.opts.credentials;
+    this.dialing.add(peer.member);
+    let verdict: string | undefined;
+    const socket = tls.connect({
+      host: peer.host,
+      port: peer.port,
+      ca,
+      cert,
+      key,
+      servername: peer.member,
+      minVersion: 'TLSv1.3',
+      // The chain is checked against the fleet CA by Node; this checks whose certificate it is.
+      checkServerIdentity: (_host, peerCert) => {
+        const check = acceptPeer(peerCert, this.opts.member, revokedMembers(this.doc), peer.member);
+        if (check.ok) return undefined;
+        verdict = check.reason;
+        return new Error(check.reason);
+      },
+    });
+    const failed = (reason: string) => {
+      this.dialing.delete(peer.member);
+      const prev = this.backoff.get(peer.member)?.delay ?? 250;
+      const delay = Math.min(prev * 2, 5000);
+      this.backoff.set(peer.member, { until: Date.now() + delay, delay });
+      this.refuse(`dial ${peer.member} at ${peer.host}:${peer.port}: ${reason}`);
+    };
+    this.track(socket);
+    socket.setTimeout(5000, () => socket.destroy(new Error('handshake timed out')));
+    socket.once('error', (err) => {
+      if (this.dialing.has(peer.member)) failed(verdict ?? err.message);
+    });
+    socket.once('secureConnect', () => {
+      socket.setTimeout(0);
+      this.dialing.delete(peer.member);
+      this.backoff.delete(peer.member);
+      this.open(peer.member, socket, true);
+    });
+  }
+
+  private refuse(reason: string): void {
+    this.stats.refused++;
+    this.opts.log?.warn('gossip peer refused', { member: this.opts.member, reason });
+    this.emit('refused', reason);
+  }
+
+  private open(member: string, socket: tls.TLSSocket, outbound: boolean): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    const link: Link = { member, socket, sync: new PeerSync(), outbound, opened: Date.now(), pending: Buffer.alloc(0) };
+    this.links.add(link);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(link, chunk));
+    socket.on('error', (err) => this.opts.log?.debug('gossip link error', { member: this.opts.member, peer: member, error: err.message }));
+    socket.on('close', () => {
+      this.links.delete(link);
+      this.emit('link', member, 'close');
+    });
+    this.emit('link', member, 'open');
+    this.opts.log?.debug('gossip link open', { member: this.opts.member, peer: member, outbound });
+    this.flush(link);
+  }
+
+  private receive(link: Link, chunk: Buffer): void {
+    link.pending = link.pending.length ? Buffer.concat([link.pending, chunk]) : chunk;
+    while (link.pending.length >= 4) {
+      const size = link.pending.readUInt32BE(0);
+      if (size > MAX_FRAME) {
+        this.opts.log?.warn('gossip frame too large; closing', { member: this.opts.member, peer: link.member, size });
+        link.socket.destroy();
+        return;
+      }
+      if (link.pending.length < 4 + size) return;
+      const message = link.pending.subarray(4, 4 + size);
+      link.pending = link.pending.subarray(4 + size);
+      this.stats.bytesReceived += 4 + size;
+      this.stats.messagesReceived++;
+      const before = this.doc;
+      try {
+        this.doc = link.sync.incoming(this.doc, new Uint8Array(message));
+      } catch (e) {
+        this.opts.log?.warn('gossip message rejected; closing', { member: this.opts.member, peer: link.member, error: (e as Error).message });
+        link.socket.destroy();
+        return;
+      }
+      if (!sameHeads(before, this.doc)) {
+        this.emit('change', this.doc);
+        this.flushAll();
+      } else {
+        this.flush(link);
+      }
+    }
+  }
+
+  private flushAll(): void {
+    for (const link of this.links) this.flush(link);
+  }
+
+  private flush(link: Link): void {
+    if (link.socket.destroyed || !link.socket.writable) return;
+    const message = link.sync.outgoing(this.doc);
+    if (!message) return;
+    const frame = Buffer.allocUnsafe(4 + message.length);
+    frame.writeUInt32BE(message.length, 0);
+    frame.set(message, 4);
+    this.stats.bytesSent += frame.length;
+    this.stats.messagesSent++;
+    link.socket.write(frame);
+  }
+}
+
+function sameHeads(a: A.Doc<FleetDoc>, b: A.Doc<FleetDoc>): boolean {
+  if (a === b) return true;
+  const ha = A.getHeads(a);
+  const hb = A.getHeads(b);
+  return ha.length === hb.length && ha.every((h, i) => h === hb[i]);
+}

@@ -1,0 +1,39 @@
+// Who a TLS peer is (pure). Node's TLS layer has already checked the chain
+// against the fleet CA; this decides whether the certificate names an agent
+// of a fleet member we accept. An agent certificate (issued by `fedfeat agent
+// certificate` / `fedfeat join --decentralized`) has CN = member name,
+// O = fedfeat:agents and the member name among its DNS SANs.
+import type { PeerCertificate } from 'node:tls';
+
+export const AGENT_ORGANIZATION = 'fedfeat:agents';
+// DNS-1123 label: the member names KubeFed uses.
+const MEMBER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export type PeerCheck = { ok: true; member: string } | { ok: false; reason: string };
+
+type CertFields = Pick<PeerCertificate, 'subject' | 'subjectaltname'>;
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function agentIdentity(cert: CertFields | undefined): PeerCheck {
+  if (!cert || !cert.subject) return { ok: false, reason: 'no client certificate' };
+  const member = first(cert.subject.CN);
+  if (!member || !MEMBER_NAME.test(member)) return { ok: false, reason: `certificate CN ${JSON.stringify(member)} is not a member name` };
+  const orgs = ([] as string[]).concat(cert.subject.O ?? []);
+  if (!orgs.includes(AGENT_ORGANIZATION)) return { ok: false, reason: `certificate of ${member} is not an agent certificate (O=${AGENT_ORGANIZATION} missing)` };
+  const sans = (cert.subjectaltname ?? '').split(',').map((s) => s.trim());
+  if (!sans.includes(`DNS:${member}`)) return { ok: false, reason: `certificate of ${member} does not name it in its subject alternative names` };
+  return { ok: true, member };
+}
+
+/** The full decision for a peer: an agent certificate, not revoked, and not ourselves. */
+export function acceptPeer(cert: CertFields | undefined, self: string, revoked: ReadonlySet<string>, expected?: string): PeerCheck {
+  const id = agentIdentity(cert);
+  if (!id.ok) return id;
+  if (expected !== undefined && id.member !== expected) return { ok: false, reason: `expected the agent of ${expected}, the certificate names ${id.member}` };
+  if (id.member === self) return { ok: false, reason: 'connected to itself' };
+  if (revoked.has(id.member)) return { ok: false, reason: `member ${id.member} was removed from the fleet; its certificate is refused` };
+  return id;
+}

@@ -1,0 +1,141 @@
+// Gossip over real TLS sockets on loopback.
+import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import * as A from '@automerge/automerge';
+import { createFleetCA, issueAgentCert, type AgentCredentials } from '../../../decentralized/agent-cert.js';
+import { applySpec, liveConfigs, revokeMember, type FleetDoc } from '../../../decentralized/fleet-doc.js';
+import { GossipNode, type PeerAddress } from '../../../decentralized/gossip.js';
+import { issueCert, type Pem } from '../../../pki/x509.js';
+
+let ca: Pem;
+let creds: Map<string, AgentCredentials>;
+const nodes: GossipNode[] = [];
+
+beforeAll(async () => {
+  ca = await createFleetCA('test');
+  creds = new Map();
+  for (const m of ['member-1', 'member-2', 'member-3', 'member-4']) creds.set(m, await issueAgentCert(ca, m, { ipAddresses: ['127.0.0.1'] }));
+});
+
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.stop()));
+});
+
+async function node(member: string, seeds: PeerAddress[], extra: Partial<ConstructorParameters<typeof GossipNode>[0]> = {}): Promise<GossipNode> {
+  const n = new GossipNode({ member, credentials: creds.get(member)!, listen: { host: '127.0.0.1', port: 0 }, seeds, roundMs: 50, rotateRounds: 4, fanout: 2, ...extra });
+  await n.start();
+  nodes.push(n);
+  return n;
+}
+
+const seed = (n: GossipNode, member: string): PeerAddress => ({ member, host: '127.0.0.1', port: n.port });
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const specOf = (n: GossipNode, name: string) => liveConfigs(n.doc).get(name)?.spec;
+const sameHeads = (ns: GossipNode[]) => ns.every((n) => JSON.stringify(A.getHeads(n.doc)) === JSON.stringify(A.getHeads(ns[0]!.doc)));
+
+describe('gossip over mutual TLS', () => {
+  test('a change on one agent reaches agents it was never given the address of', async () => {
+    const n1 = await node('member-1', []);
+    const n2 = await node('member-2', [seed(n1, 'member-1')]);
+    const n3 = await node('member-3', [seed(n1, 'member-1')]);
+    n2.update((d) => applySpec(d, 'member-2', 'gpu', { podpreset: true }));
+    await until('gpu on every agent', () => [n1, n3].every((n) => specOf(n, 'gpu')?.podpreset === true));
+    // Advertised addresses spread too: member-3 eventually links to member-2 directly.
+    await until('member-3 links member-2', () => n3.connectedPeers().includes('member-2'));
+    expect(n2.stats.bytesSent).toBeGreaterThan(0);
+  });
+
+  test('an agent certificate from another CA is refused both ways: it learns nothing and changes nothing', async () => {
+    const n1 = await node('member-1', []);
+    n1.update((d) => applySpec(d, 'member-1', 'secret', { podpreset: true }));
+    const otherCA = await createFleetCA('other');
+    const forged = await issueAgentCert(otherCA, 'member-3', { ipAddresses: ['127.0.0.1'] });
+    const bad = await node('member-3', [seed(n1, 'member-1')], { credentials: forged });
+    bad.update((d) => applySpec(d, 'member-3', 'evil', { networkpolicy: true }));
+    // and member-1 dialing the forged agent refuses its server certificate
+    const n2 = await node('member-2', [seed(n1, 'member-1'), seed(bad, 'member-3')], { fanout: 3 });
+    await until('refusals on both sides', () => n1.stats.refused > 0 && bad.stats.refused > 0 && n2.stats.refused > 0);
+    await until('member-2 synced with member-1', () => specOf(n2, 'secret') !== undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(specOf(bad, 'secret')).toBeUndefined();
+    expect(specOf(n1, 'evil')).toBeUndefined();
+    expect(specOf(n2, 'evil')).toBeUndefined();
+    expect(bad.connectedPeers()).toEqual([]);
+  });
+
+  test('a certificate from the fleet CA that is not an agent certificate is refused', async () => {
+    const n1 = await node('member-1', []);
+    n1.update((d) => applySpec(d, 'member-1', 'secret', { podpreset: true }));
+    const plain = await issueCert(ca, { commonName: 'member-4', dnsNames: ['member-4'], ipAddresses: ['127.0.0.1'], usage: 'server-client' });
+    const bad = await node('member-4', [seed(n1, 'member-1')], { credentials: { ca: ca.cert, ...plain } });
+    await until('refused', () => n1.stats.refused > 1);
+    expect(n1.connectedPeers()).toEqual([]);
+    expect(specOf(bad, 'secret')).toBeUndefined();
+    expect(n1.stats.bytesSent).toBe(0);
+  });
+
+  test('a revoked member is disconnected and refused from then on', async () => {
+    const n1 = await node('member-1', []);
+    const n2 = await node('member-2', [seed(n1, 'member-1')]);
+    const n3 = await node('member-3', [seed(n1, 'member-1')]);
+    await until('all linked', () => n1.connectedPeers().length === 2);
+    n2.update((d) => revokeMember(d, { member: 'member-3', by: 'member-2', at: new Date().toISOString() }));
+    await until('member-1 drops member-3', () => !n1.connectedPeers().includes('member-3') && !n2.connectedPeers().includes('member-3'));
+    n3.update((d) => applySpec(d, 'member-3', 'after-removal', { podpreset: true }));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(specOf(n1, 'after-removal')).toBeUndefined();
+    expect(specOf(n2, 'after-removal')).toBeUndefined();
+  });
+
+  test('a stopped agent restarted with its saved document catches up on what it missed', async () => {
+    const n1 = await node('member-1', []);
+    let n2 = await node('member-2', [seed(n1, 'member-1')]);
+    const n3 = await node('member-3', [seed(n1, 'member-1')]);
+    n1.update((d) => applySpec(d, 'member-1', 'gpu', { podpreset: true }));
+    await until('synced', () => specOf(n2, 'gpu') !== undefined);
+    const saved = A.save(n2.doc);
+    await n2.stop();
+    nodes.splice(nodes.indexOf(n2), 1);
+    n3.update((d) => applySpec(d, 'member-3', 'gpu', { podpreset: true, mode: 'inform' }));
+    n3.update((d) => applySpec(d, 'member-3', 'net', { networkpolicy: true }));
+    n2 = await node('member-2', [seed(n1, 'member-1')], { doc: A.load<FleetDoc>(saved) });
+    await until('member-2 caught up', () => specOf(n2, 'gpu')?.mode === 'inform' && specOf(n2, 'net') !== undefined);
+  });
+
+  test('a partition with changes on both sides converges after it heals', async () => {
+    const side = new Map([['member-1', 'a'], ['member-2', 'a'], ['member-3', 'b'], ['member-4', 'b']]);
+    let partitioned = false;
+    const allow = (self: string) => (peer: string) => !partitioned || side.get(self) === side.get(peer);
+    const n1 = await node('member-1', [], { allowPeer: allow('member-1') });
+    const rest = [];
+    for (const m of ['member-2', 'member-3', 'member-4']) rest.push(await node(m, [seed(n1, 'member-1')], { allowPeer: allow(m) }));
+    const all = [n1, ...rest];
+    n1.update((d) => applySpec(d, 'member-1', 'gpu', { podpreset: true, kubelet: { cpuManagerPolicy: 'static' } }));
+    await until('everyone has gpu', () => all.every((n) => specOf(n, 'gpu') !== undefined));
+    partitioned = true;
+    const names = ['member-1', 'member-2', 'member-3', 'member-4'];
+    await until('no cross links', () => all.every((n, i) => n.connectedPeers().every((p) => side.get(p) === side.get(names[i]!))));
+    rest[0]!.update((d) => applySpec(d, 'member-2', 'gpu', { podpreset: true, kubelet: { cpuManagerPolicy: 'static' }, mode: 'inform' }));
+    rest[1]!.update((d) => applySpec(d, 'member-3', 'gpu', { podpreset: true, kubelet: { cpuManagerPolicy: 'static', containerLogMaxFiles: 3 } }));
+    rest[2]!.update((d) => applySpec(d, 'member-4', 'net', { networkpolicy: true }));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(specOf(n1, 'net')).toBeUndefined(); // the other side's change has not crossed
+    expect(specOf(rest[1]!, 'gpu')?.mode).toBeUndefined();
+    const healed = Date.now();
+    partitioned = false;
+    await until('converged after healing', () => sameHeads(all));
+    const took = Date.now() - healed;
+    for (const n of all) {
+      expect(specOf(n, 'gpu')).toEqual({ podpreset: true, mode: 'inform', kubelet: { cpuManagerPolicy: 'static', containerLogMaxFiles: 3 } });
+      expect(specOf(n, 'net')).toEqual({ networkpolicy: true });
+    }
+    expect(took).toBeLessThan(10_000);
+  });
+});
