@@ -40,6 +40,14 @@ export const COMMANDS = {
   status: { args: 1, options: { kubeconfig: STR, watch: BOOL } }, // a FeatureConfig name
   join: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, access: STR, features: STR, 'dry-run': BOOL, 'service-account': STR } }, // the member
   unjoin: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR } }, // the member
+  agent: {
+    args: 0,
+    options: {
+      member: STR, kubeconfig: STR, 'tls-dir': STR, listen: STR, advertise: STR, peers: STR, 'state-dir': STR, labels: STR,
+      'resync-seconds': STR, tactics: STR,
+    },
+  },
+  'agent certificate': { args: 0, options: { member: STR, 'ca-dir': STR, out: STR, 'ip-addresses': STR, 'dns-names': STR } },
   'dev up': { args: 0, options: { members: STR, nodes: STR, name: STR, 'real-node': STR, 'real-nodes': STR, 'keep-on-failure': BOOL } },
   'dev down': { args: 0, options: { name: STR, purge: BOOL } },
   'dev status': { args: 0, options: { name: STR } },
@@ -87,6 +95,8 @@ function commandOf(positionals: string[]): [CommandName, string[]] {
     case 'join':
     case 'unjoin':
       return [group, positionals.slice(1)];
+    case 'agent':
+      return sub === 'certificate' ? ['agent certificate', positionals.slice(2)] : ['agent', positionals.slice(1)];
     case 'webhook':
       if (sub !== 'podpreset') throw new UsageError('webhook needs a kind: podpreset');
       return ['webhook podpreset', positionals.slice(2)];

@@ -37,6 +37,13 @@ Usage:
         Remove what join created, on the member and on the host.
   fedfeat status [NAME] [--kubeconfig PATH] [--watch]
         The per-cluster, per-feature state of FeatureConfigs on the host.
+  fedfeat agent --member NAME --tls-dir DIR [--kubeconfig PATH] [--listen HOST:PORT] [--advertise HOST:PORT]
+        [--peers NAME=HOST:PORT,...] [--state-dir DIR] [--labels K=V,...] [--resync-seconds N] [--tactics true|false]
+        Decentralized mode, no host: the member's own agent. Replicates the fleet's FeatureConfigs with the
+        other agents (mutual TLS with the fleet CA in DIR: ca.crt, tls.crt, tls.key), materializes them on
+        this member's API server (in-cluster config without --kubeconfig) and runs the tactics here.
+  fedfeat agent certificate --member NAME --ca-dir DIR --out DIR [--ip-addresses IP,...] [--dns-names NAME,...]
+        Issue an agent certificate from the fleet CA in DIR (ca.crt, ca.key; created when missing) into --out.
   fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--keep-on-failure]
         Start a local federation of real Kubernetes processes (default: 3 members, 5 KWOK nodes each,
         and K=3 real nodes in member-1 when running as root: each containerd, kubelet and kube-proxy
@@ -76,6 +83,9 @@ async function main(argv: string[]): Promise<number> {
     case 'join':
     case 'unjoin':
       return (await import('./join-command.js')).joinCommand(c);
+    case 'agent':
+    case 'agent certificate':
+      return (await import('./agent-command.js')).agentCommand(c);
     case 'eval':
     case 'eval cleanup':
       return (await import('./eval-command.js')).evalCommand(c);

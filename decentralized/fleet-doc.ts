@@ -299,3 +299,20 @@ export function peerAddresses(doc: FleetDoc): Map<string, string> {
   }
   return out;
 }
+
+/**
+ * A local edit made on top of what this agent last materialized (`base`):
+ * only the leaves that differ between `base` and `spec` are written, so fields
+ * the fleet changed meanwhile (not yet materialized here) are not reverted by
+ * the stale copy. Without a base (created locally) the whole spec is applied.
+ */
+export function applyLocalEdit(doc: A.Doc<FleetDoc>, member: string, name: string, base: FeatureConfigSpec | undefined, spec: FeatureConfigSpec): A.Doc<FleetDoc> {
+  const view = configViews(doc).get(name);
+  if (!base || !view?.live) return applySpec(doc, member, name, spec);
+  const before = specLeaves(base);
+  const after = specLeaves(spec);
+  const merged = new Map(specLeaves(view.spec));
+  for (const [path, text] of after) if (before.get(path) !== text) merged.set(path, text);
+  for (const path of before.keys()) if (!after.has(path)) merged.delete(path);
+  return applySpec(doc, member, name, specFromLeaves([...merged].map(([p, t]) => [JSON.parse(p) as string[], t])));
+}

@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import * as A from '@automerge/automerge';
 import type { FeatureConfigSpec } from '../../../api/featureconfig.js';
 import {
+  applyLocalEdit,
   applySpec,
   configViews,
   deleteConfig,
@@ -253,5 +254,15 @@ describe('merge rules between replicas', () => {
     const msg = s0.outgoing(f.docs[0]!);
     expect(msg).not.toBeNull();
     expect(A.decodeSyncMessage(msg!).changes.length).toBe(0);
+  });
+});
+
+describe('local edits on a stale materialized copy', () => {
+  test('only the fields the local user changed are written', () => {
+    let d = applySpec(newFleetDoc(), 'm1', 'gpu', gpu);
+    const materialized = structuredClone(gpu); // what member-2's API server shows
+    d = applySpec(d, 'm3', 'gpu', { ...gpu, podpreset: false }); // the fleet moved on meanwhile
+    d = applyLocalEdit(d, 'm2', 'gpu', materialized, { ...materialized, mode: 'inform' });
+    expect(liveConfigs(d).get('gpu')?.spec).toEqual({ ...gpu, podpreset: false, mode: 'inform' });
   });
 });
