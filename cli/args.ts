@@ -48,7 +48,7 @@ export const COMMANDS = {
     },
   },
   'agent certificate': { args: 0, options: { member: STR, 'ca-dir': STR, out: STR, 'ip-addresses': STR, 'dns-names': STR } },
-  'dev up': { args: 0, options: { members: STR, nodes: STR, name: STR, 'real-node': STR, 'real-nodes': STR, 'keep-on-failure': BOOL } },
+  'dev up': { args: 0, options: { members: STR, nodes: STR, name: STR, 'real-node': STR, 'real-nodes': STR, 'keep-on-failure': BOOL, decentralized: BOOL } },
   'dev down': { args: 0, options: { name: STR, purge: BOOL } },
   'dev status': { args: 0, options: { name: STR } },
   'dev demo': { args: 0, options: { name: STR } },

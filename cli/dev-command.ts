@@ -32,7 +32,13 @@ async function run(c: DevCommand): Promise<number> {
         realNodes: wholeNumber(v['real-nodes'], 'real-nodes', DEFAULT_REAL_NODES), // up() refuses 0 and more than 8
         keepOnFailure: v['keep-on-failure'] === true,
       };
-      await printFederationSummary(await up(opts));
+      const state = await up(opts);
+      if (v.decentralized === true) {
+        const { startAgents } = await import('../local-federation/decentralized-agents.js');
+        const agents = await startAgents(state);
+        process.stdout.write(`decentralized: ${agents.length} agents (no host controller): ${agents.map((a) => `${a.member} gossip 127.0.0.1:${a.port}, log ${a.logFile}`).join('; ')}\n`);
+      }
+      await printFederationSummary(state);
       return 0;
     }
     case 'dev down':

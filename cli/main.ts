@@ -45,9 +45,12 @@ Usage:
   fedfeat agent certificate --member NAME --ca-dir DIR --out DIR [--ip-addresses IP,...] [--dns-names NAME,...]
         Issue an agent certificate from the fleet CA in DIR (ca.crt, ca.key; created when missing) into --out.
   fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--keep-on-failure]
+        [--decentralized]
         Start a local federation of real Kubernetes processes (default: 3 members, 5 KWOK nodes each,
         and K=3 real nodes in member-1 when running as root: each containerd, kubelet and kube-proxy
         in its own network namespace, pods routed between nodes without overlay, about 185 MiB each).
+        --decentralized also starts a \`fedfeat agent\` process per member (fleet CA and certificates issued
+        under the federation's directory); no host controller is started.
   fedfeat dev down [--name NAME] [--purge]
         Stop exactly the processes "up" started and remove its network namespaces, bridge and cgroups.
   fedfeat dev status [--name NAME]
