@@ -1,0 +1,27 @@
+import { describe, expect, test } from '@jest/globals';
+import { acceptPeer, agentIdentity, AGENT_ORGANIZATION } from '../../../decentralized/peer-auth.js';
+
+const cert = (cn: string, o: string[] = [AGENT_ORGANIZATION], san = `DNS:${cn}, IP Address:127.0.0.1`) =>
+  ({ subject: { CN: cn, O: o.length === 1 ? o[0]! : o } as never, subjectaltname: san });
+
+describe('agent identity', () => {
+  test('an agent certificate names its member', () => {
+    expect(agentIdentity(cert('member-2'))).toEqual({ ok: true, member: 'member-2' });
+  });
+  test.each([
+    ['no certificate', undefined, /no client certificate/],
+    ['CN not a member name', cert('Member_2'), /not a member name/],
+    ['not an agent certificate', cert('member-2', ['system:masters']), /not an agent certificate/],
+    ['SAN without the member', cert('member-2', [AGENT_ORGANIZATION], 'DNS:member-3'), /subject alternative names/],
+  ])('%s is refused', (_what, c, reason) => {
+    const r = agentIdentity(c);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toMatch(reason);
+  });
+  test('revoked, unexpected and self are refused', () => {
+    expect(acceptPeer(cert('member-3'), 'member-1', new Set(['member-3']))).toMatchObject({ ok: false, reason: expect.stringMatching(/removed from the fleet/) });
+    expect(acceptPeer(cert('member-3'), 'member-1', new Set(), 'member-2')).toMatchObject({ ok: false, reason: expect.stringMatching(/expected the agent of member-2/) });
+    expect(acceptPeer(cert('member-1'), 'member-1', new Set())).toMatchObject({ ok: false, reason: 'connected to itself' });
+    expect(acceptPeer(cert('member-3'), 'member-1', new Set(['member-4']), 'member-3')).toEqual({ ok: true, member: 'member-3' });
+  });
+});
