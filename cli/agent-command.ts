@@ -30,7 +30,27 @@ function parseLabels(value: string | undefined): Record<string, string> {
   }));
 }
 
-export async function agentCommand(c: Command<'agent' | 'agent certificate'>): Promise<number> {
+function readTls(dir: string): { ca: string; cert: string; key: string } {
+  const read = (f: string) => {
+    try {
+      return readFileSync(join(dir, f), 'utf8');
+    } catch (e) {
+      throw new UsageError(`--tls-dir ${dir}: cannot read ${f}: ${(e as Error).message}`);
+    }
+  };
+  return { ca: read('ca.crt'), cert: read('tls.crt'), key: read('tls.key') };
+}
+
+export async function agentCommand(c: Command<'agent' | 'agent certificate' | 'agent revoke'>): Promise<number> {
+  if (c.command === 'agent revoke') {
+    const v = c.values;
+    const member = c.args[0];
+    if (!member || !v.as || !v['tls-dir'] || !v.peers) throw new UsageError('agent revoke needs MEMBER, --as, --tls-dir and --peers');
+    const { revokeThroughPeers } = await import('../decentralized/revoke.js');
+    const revoked = await revokeThroughPeers({ as: v.as, member, credentials: readTls(v['tls-dir']), peers: parsePeers(v.peers) });
+    process.stdout.write(`${member} revoked; members removed from the fleet: ${revoked.join(', ')}\n`);
+    return 0;
+  }
   if (c.command === 'agent certificate') {
     const v = c.values;
     if (!v.member || !v['ca-dir'] || !v.out) throw new UsageError('agent certificate needs --member, --ca-dir and --out');
@@ -55,21 +75,13 @@ export async function agentCommand(c: Command<'agent' | 'agent certificate'>): P
   const v = c.values;
   if (!v.member) throw new UsageError('agent needs --member NAME');
   if (!v['tls-dir']) throw new UsageError('agent needs --tls-dir DIR (ca.crt, tls.crt, tls.key)');
-  const dir = v['tls-dir'];
-  const read = (f: string) => {
-    try {
-      return readFileSync(join(dir, f), 'utf8');
-    } catch (e) {
-      throw new UsageError(`--tls-dir ${dir}: cannot read ${f}: ${(e as Error).message}`);
-    }
-  };
   const tactics = v.tactics ?? 'true';
   if (tactics !== 'true' && tactics !== 'false') throw new UsageError(`--tactics needs true or false (got "${tactics}")`);
   const { Agent } = await import('../decentralized/agent.js');
   const agent = new Agent({
     member: v.member,
     kubeconfig: v.kubeconfig,
-    credentials: { ca: read('ca.crt'), cert: read('tls.crt'), key: read('tls.key') },
+    credentials: readTls(v['tls-dir']),
     listen: parseListen(v.listen, '0.0.0.0:7946'),
     advertise: v.advertise,
     seeds: parsePeers(v.peers),

@@ -47,6 +47,7 @@ export const COMMANDS = {
       'resync-seconds': STR, tactics: STR,
     },
   },
+  'agent revoke': { args: 1, options: { as: STR, 'tls-dir': STR, peers: STR } }, // the member removed
   'agent certificate': { args: 0, options: { member: STR, 'ca-dir': STR, out: STR, 'ip-addresses': STR, 'dns-names': STR } },
   'dev up': { args: 0, options: { members: STR, nodes: STR, name: STR, 'real-node': STR, 'real-nodes': STR, 'keep-on-failure': BOOL, decentralized: BOOL } },
   'dev down': { args: 0, options: { name: STR, purge: BOOL } },
@@ -96,7 +97,9 @@ function commandOf(positionals: string[]): [CommandName, string[]] {
     case 'unjoin':
       return [group, positionals.slice(1)];
     case 'agent':
-      return sub === 'certificate' ? ['agent certificate', positionals.slice(2)] : ['agent', positionals.slice(1)];
+      if (sub === 'certificate') return ['agent certificate', positionals.slice(2)];
+      if (sub === 'revoke') return ['agent revoke', positionals.slice(2)];
+      return ['agent', positionals.slice(1)];
     case 'webhook':
       if (sub !== 'podpreset') throw new UsageError('webhook needs a kind: podpreset');
       return ['webhook podpreset', positionals.slice(2)];

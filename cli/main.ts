@@ -44,6 +44,9 @@ Usage:
         this member's API server (in-cluster config without --kubeconfig) and runs the tactics here.
   fedfeat agent certificate --member NAME --ca-dir DIR --out DIR [--ip-addresses IP,...] [--dns-names NAME,...]
         Issue an agent certificate from the fleet CA in DIR (ca.crt, ca.key; created when missing) into --out.
+  fedfeat agent revoke MEMBER --as NAME --tls-dir DIR --peers NAME=HOST:PORT,...
+        Remove MEMBER from the fleet (run as another member, with its agent certificate): every agent then
+        refuses MEMBER's certificate.
   fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--keep-on-failure]
         [--decentralized]
         Start a local federation of real Kubernetes processes (default: 3 members, 5 KWOK nodes each,
@@ -88,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./join-command.js')).joinCommand(c);
     case 'agent':
     case 'agent certificate':
+    case 'agent revoke':
       return (await import('./agent-command.js')).agentCommand(c);
     case 'eval':
     case 'eval cleanup':

@@ -32,8 +32,8 @@ export interface GossipOptions {
   member: string;
   credentials: AgentCredentials;
   listen: { host: string; port: number };
-  /** Where peers reach this agent (host:port); default the listen address. Written into the document. */
-  advertise?: string;
+  /** Where peers reach this agent (host:port); default the listen address. Written into the document; false: not written (a one-shot client such as `agent revoke`). */
+  advertise?: string | false;
   seeds?: PeerAddress[];
   /** Outbound links kept open. */
   fanout?: number;
@@ -121,7 +121,7 @@ export class GossipNode extends EventEmitter<Events> {
     });
     const addr = server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : this.opts.listen.port;
-    this.update((d) => advertise(d, this.opts.member, this.opts.advertise ?? `${this.opts.listen.host}:${this.port}`));
+    if (this.opts.advertise !== false) this.update((d) => advertise(d, this.opts.member, this.opts.advertise || `${this.opts.listen.host}:${this.port}`));
     this.timer = setInterval(() => this.tick(), this.opts.roundMs ?? 250);
     this.timer.unref();
     this.tick();

@@ -14,7 +14,8 @@ import { createLogger } from '../../controller/logger.js';
 import { createFleetCA, issueAgentCert, type AgentCredentials } from '../../decentralized/agent-cert.js';
 import { Agent } from '../../decentralized/agent.js';
 import { GossipNode } from '../../decentralized/gossip.js';
-import { applySpec } from '../../decentralized/fleet-doc.js';
+import { applySpec, revokedMembers } from '../../decentralized/fleet-doc.js';
+import { revokeThroughPeers } from '../../decentralized/revoke.js';
 import type { KubeClient } from '../../kube-client/client.js';
 import { resourcePath } from '../../kube-client/paths.js';
 import { adminClient, cluster, eventually, federation } from './federation.js';
@@ -163,5 +164,19 @@ describe('decentralized mode: agents on every member, no host', () => {
     } finally {
       await intruder.stop();
     }
+  });
+
+  test('a removed member (revoked by member-1) is refused by every other agent', async () => {
+    const revoked = await revokeThroughPeers({
+      as: 'member-1', member: 'member-3', credentials: creds.get('member-1')!,
+      peers: ['member-1', 'member-2'].map((m) => ({ member: m, host: '127.0.0.1', port: ports.get(m)! })),
+    });
+    expect(revoked).toEqual(['member-3']);
+    await eventually('member-3 cut off', async () =>
+      ['member-1', 'member-2'].every((m) => revokedMembers(agents.get(m)!.gossip.doc).has('member-3') && !agents.get(m)!.gossip.connectedPeers().includes('member-3')), 15_000);
+    await apply('member-3', 'dec-after-removal', { podpreset: true, mode: 'inform' });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await specOn('member-1', 'dec-after-removal')).toBeUndefined();
+    expect(await specOn('member-2', 'dec-after-removal')).toBeUndefined();
   });
 });
