@@ -136,6 +136,12 @@ export class GossipNode extends EventEmitter<Events> {
     this.flushAll();
   }
 
+  /** Peers that have confirmed holding everything this node holds now. */
+  upToDatePeers(): string[] {
+    const heads = A.getHeads(this.doc);
+    return [...new Set([...this.links].filter((l) => l.sync.peerHas(heads)).map((l) => l.member))].sort();
+  }
+
   connectedPeers(): string[] {
     return [...new Set([...this.links].map((l) => l.member))].sort();
   }

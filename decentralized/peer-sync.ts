@@ -22,6 +22,12 @@ export class PeerSync {
     return next;
   }
 
+  /** Whether the peer has told us it holds every change in `heads`. */
+  peerHas(heads: string[]): boolean {
+    const shared = new Set(this.state.sharedHeads);
+    return heads.every((h) => shared.has(h));
+  }
+
   /** After a reconnect the peer may have lost what we thought it had (e.g. restarted without its state). */
   reset(): void {
     this.state = A.initSyncState();

@@ -5,6 +5,8 @@ import { createFleetCA, issueAgentCert, type AgentCredentials } from '../../../d
 import { applySpec, liveConfigs, revokeMember, type FleetDoc } from '../../../decentralized/fleet-doc.js';
 import { GossipNode, type PeerAddress } from '../../../decentralized/gossip.js';
 import { issueCert, type Pem } from '../../../pki/x509.js';
+import { revokeThroughPeers } from '../../../decentralized/revoke.js';
+import { peerAddresses } from '../../../decentralized/fleet-doc.js';
 
 let ca: Pem;
 let creds: Map<string, AgentCredentials>;
@@ -47,6 +49,7 @@ describe('gossip over mutual TLS', () => {
     const n3 = await node('member-3', [seed(n1, 'member-1')]);
     n2.update((d) => applySpec(d, 'member-2', 'gpu', { podpreset: true }));
     await until('gpu on every agent', () => [n1, n3].every((n) => specOf(n, 'gpu')?.podpreset === true));
+    await until('member-2 knows a peer holds its change', () => n2.upToDatePeers().length > 0);
     // Advertised addresses spread too: member-3 eventually links to member-2 directly.
     await until('member-3 links member-2', () => n3.connectedPeers().includes('member-2'));
     expect(n2.stats.bytesSent).toBeGreaterThan(0);
@@ -137,5 +140,18 @@ describe('gossip over mutual TLS', () => {
       expect(specOf(n, 'net')).toEqual({ networkpolicy: true });
     }
     expect(took).toBeLessThan(10_000);
+  });
+
+  test('agent revoke: a one-shot node writes the revocation, a peer confirms it, and it does not replace the advertised address', async () => {
+    const n1 = await node('member-1', []);
+    const n2 = await node('member-2', [seed(n1, 'member-1')]);
+    const n3 = await node('member-3', [seed(n1, 'member-1')]);
+    await until('linked', () => n3.connectedPeers().length > 0 && peerAddresses(n2.doc).size === 3);
+    const address = peerAddresses(n1.doc).get('member-1');
+    expect(await revokeThroughPeers({ as: 'member-1', member: 'member-3', credentials: creds.get('member-1')!, peers: [seed(n2, 'member-2')] })).toEqual(['member-3']);
+    await until('member-3 dropped by the others', () => !n2.connectedPeers().includes('member-3') && !n1.connectedPeers().includes('member-3'));
+    expect(peerAddresses(n2.doc).get('member-1')).toBe(address);
+    await expect(revokeThroughPeers({ as: 'member-2', member: 'member-2', credentials: creds.get('member-2')!, peers: [] })).rejects.toThrow(/cannot revoke itself/);
+    await expect(revokeThroughPeers({ as: 'member-2', member: 'member-3', credentials: creds.get('member-2')!, peers: [seed(n2, 'member-2')] })).rejects.toThrow(/other than member-2/);
   });
 });
