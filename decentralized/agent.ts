@@ -21,6 +21,7 @@ import { CFS_NAMESPACE, cfsPath, renderClusterFeatureStatus } from '../api/clust
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type ClusterFeatureStatus, type FeatureConfig, type FeatureConfigSpec } from '../api/featureconfig.js';
 import { matchesSelector } from '../api/label-selector.js';
 import { DEFAULT_OPTIONS } from '../controller/controller.js';
+import { aggregateStatus, sameStatus } from '../controller/status.js';
 import { Informer } from '../controller/informer.js';
 import { createLogger, type Logger } from '../controller/logger.js';
 import type { Member } from '../controller/member-registry.js';
@@ -268,10 +269,24 @@ export class Agent {
     if (this.o.tactics !== false) this.runTactics();
   }
 
-  /** Every member's reports as ClusterFeatureStatus objects owned by the local FeatureConfig. */
+  /**
+   * Every member's reports as ClusterFeatureStatus objects owned by the local
+   * FeatureConfig, and the FeatureConfig's own status aggregated from them as
+   * the host controller does. The members counted are those that reported: a
+   * member whose clusterSelector does not match removes its report.
+   */
   private async writeFleetStatus(): Promise<void> {
     const live = liveConfigs(this.gossip.doc);
-    for (const r of reports(this.gossip.doc)) {
+    const all = reports(this.gossip.doc);
+    for (const name of live.keys()) {
+      const fc = this.informer.get(name);
+      if (!fc) continue;
+      const results = new Map(all.filter((r) => r.featureconfig === name).map((r) => [r.member, { name: r.member, ...(r.reachable !== undefined ? { reachable: r.reachable } : {}), features: r.features as ClusterFeatureStatus['features'] }]));
+      const status = aggregateStatus(fc.metadata.generation ?? 0, [...results.keys()], results, fc.status, new Date().toISOString());
+      if (sameStatus(fc.status, status)) continue;
+      await this.client.apply(`${fcPath(name)}/status`, { apiVersion: FEATURECONFIG_API_VERSION, kind: 'FeatureConfig', metadata: { name }, status } as KubeObject, AGENT_FIELD_MANAGER);
+    }
+    for (const r of all) {
       const fc = this.informer.get(r.featureconfig);
       if (!fc?.metadata.uid || !live.has(r.featureconfig)) continue;
       const result: ClusterFeatureStatus = { name: r.member, ...(r.reachable !== undefined ? { reachable: r.reachable } : {}), features: r.features as ClusterFeatureStatus['features'] };

@@ -229,17 +229,18 @@ export class GossipNode extends EventEmitter<Events> {
         return new Error(check.reason);
       },
     });
-    const failed = (reason: string) => {
+    const failed = (reason: string, unreachable: boolean) => {
       this.dialing.delete(peer.member);
       const prev = this.backoff.get(peer.member)?.delay ?? 250;
       const delay = Math.min(prev * 2, 5000);
       this.backoff.set(peer.member, { until: Date.now() + delay, delay });
-      this.refuse(`dial ${peer.member} at ${peer.host}:${peer.port}: ${reason}`);
+      this.refuse(`dial ${peer.member} at ${peer.host}:${peer.port}: ${reason}`, unreachable);
     };
     this.track(socket);
     socket.setTimeout(5000, () => socket.destroy(new Error('handshake timed out')));
-    socket.once('error', (err) => {
-      if (this.dialing.has(peer.member)) failed(verdict ?? err.message);
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      const unreachable = !verdict && ['ECONNREFUSED', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENETUNREACH'].includes(err.code ?? '');
+      if (this.dialing.has(peer.member)) failed(verdict ?? err.message, unreachable);
     });
     socket.once('secureConnect', () => {
       socket.setTimeout(0);
@@ -249,7 +250,12 @@ export class GossipNode extends EventEmitter<Events> {
     });
   }
 
-  private refuse(reason: string): void {
+  private refuse(reason: string, unreachable = false): void {
+    if (unreachable) {
+      // A peer that is down is not a security event: logged quietly, retried with backoff.
+      this.opts.log?.debug('gossip peer unreachable', { member: this.opts.member, reason });
+      return;
+    }
     this.stats.refused++;
     this.opts.log?.warn('gossip peer refused', { member: this.opts.member, reason });
     this.emit('refused', reason);

@@ -108,6 +108,11 @@ describe('decentralized mode: agents on every member, no host', () => {
     }, 60_000);
     expect(view.members.map((r) => r.name)).toEqual(MEMBERS);
     expect(view.members.every((r) => r.features[0]!.name === 'podpreset' && r.features[0]!.state !== 'Unknown')).toBe(true);
+    // The FeatureConfig's own status on member-1, aggregated by its agent from the fleet's reports.
+    await eventually('status on member-1 counts three members', async () => {
+      const fc = await clients.get('member-1')!.get<FeatureConfig>(fcPath('dec-gpu'));
+      return fc.status?.members?.reported === 3 && fc.status.observedGeneration === fc.metadata.generation;
+    }, 30_000);
   });
 
   test('a stopped agent catches up after restart: an edit and a delete made meanwhile', async () => {
