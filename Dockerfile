@@ -16,5 +16,7 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/package.json ./
+# `fedfeat agent` applies the FeatureConfig and ClusterFeatureStatus CRDs on its member from these.
+COPY --from=build /src/manifests/crds ./manifests/crds
 USER 65532:65532
 ENTRYPOINT ["node", "/app/bin/fedfeat.js"]
