@@ -27,6 +27,8 @@ export interface ClusterCoordinateObject extends KubeObject {
   /** Where the coordinate was measured from: "host" (the controller's probes) or "agents". */
   source: string;
   coordinate: CoordinateMs;
+  /** The controller's own coordinate when this was written: predicted RTTs are measured from it. */
+  hostCoordinate?: CoordinateMs;
   measuredRTTMilliseconds: number;
   predictedRTTMilliseconds: number;
   samples: number;
@@ -45,7 +47,7 @@ export function fromMilliseconds(c: CoordinateMs): Coordinate {
 
 /** The object for one member (pure). */
 export function renderClusterCoordinate(
-  cluster: { name: string; uid: string }, view: MemberCoordinateView, now: Date,
+  cluster: { name: string; uid: string }, view: MemberCoordinateView, host: Coordinate, now: Date,
 ): ClusterCoordinateObject {
   return {
     apiVersion: FEATURECONFIG_API_VERSION, kind: CCOORD_KIND,
@@ -57,6 +59,7 @@ export function renderClusterCoordinate(
     cluster: cluster.name,
     source: 'host',
     coordinate: toMilliseconds(view.coordinate),
+    hostCoordinate: toMilliseconds(host),
     measuredRTTMilliseconds: round(view.measuredRTT * 1000),
     predictedRTTMilliseconds: round(view.predictedRTT * 1000),
     samples: view.samples,

@@ -41,6 +41,10 @@ export class CoordinatePublisher {
   /** Seeds coordinates and "already published" from the stored objects (one list, at start). */
   async restore(): Promise<void> {
     const list = await this.host.list<ClusterCoordinateObject>(ccoordPath());
+    // The members' coordinates are relative to the host's: start from the one written last.
+    const newest = list.items.filter((o) => o.source === 'host' && o.hostCoordinate)
+      .sort((a, b) => (Date.parse(b.updateTime) || 0) - (Date.parse(a.updateTime) || 0))[0];
+    if (newest?.hostCoordinate) this.coordinates.seedHost(fromMilliseconds(newest.hostCoordinate));
     for (const o of list.items) {
       if (o.source !== 'host' || !o.coordinate) continue;
       if (!this.coordinates.seed(o.cluster, fromMilliseconds(o.coordinate))) continue;
@@ -56,8 +60,10 @@ export class CoordinatePublisher {
       return;
     }
     const view = this.coordinates.view(member)!;
-    const at = this.now().getTime();
-    if (this.pending.has(member) || !shouldPublish(this.published.get(member), { predictedRTT: view.predictedRTT, error: view.coordinate.error, at }, this.o.policy ?? DEFAULT_PUBLISH)) return;
+    const now = { predictedRTT: view.predictedRTT, error: view.coordinate.error, at: this.now().getTime() };
+    if (this.pending.has(member) || !shouldPublish(this.published.get(member), now, this.o.policy ?? DEFAULT_PUBLISH)) return;
+    // Counted as published when queued: samples arriving before the write completes must not queue more.
+    this.published.set(member, now);
     this.pending.add(member);
     void this.queue.add(() => this.write(member));
   }
@@ -75,14 +81,16 @@ export class CoordinatePublisher {
     this.pending.delete(member);
     const kfc = this.clusters.get(`${KUBEFED_NAMESPACE}/${member}`);
     const view = this.coordinates.view(member);
-    if (!kfc?.metadata.uid || !view) return; // unregistered meanwhile: nothing to own the object
-    const now = this.now();
-    const obj = renderClusterCoordinate({ name: member, uid: kfc.metadata.uid }, view, now);
+    if (!kfc?.metadata.uid || !view) {
+      this.published.delete(member); // unregistered meanwhile: nothing to own the object
+      return;
+    }
+    const obj = renderClusterCoordinate({ name: member, uid: kfc.metadata.uid }, view, this.coordinates.hostCoordinate, this.now());
     try {
       await this.host.apply(ccoordPath(member), obj, this.o.fieldManager);
-      this.published.set(member, { predictedRTT: view.predictedRTT, error: view.coordinate.error, at: now.getTime() });
       this.stats.written++;
     } catch (e) {
+      this.published.delete(member); // the next sample tries again
       this.stats.failed++;
       this.log.warn('could not write ClusterCoordinate', { cluster: member, error: (e as Error).message });
     }

@@ -19,7 +19,7 @@ export interface MemberCoordinateView {
 const HOST = '\u0000host'; // cannot collide with a Kubernetes object name
 
 export class MemberCoordinates {
-  private readonly host: VivaldiNode;
+  private host: VivaldiNode;
   private readonly members = new Map<string, { node: VivaldiNode; recent: number[]; samples: number }>();
 
   constructor(private readonly config: VivaldiConfig = DEFAULT_VIVALDI, private readonly random: () => number = Math.random) {
@@ -28,6 +28,13 @@ export class MemberCoordinates {
 
   get hostCoordinate(): Coordinate {
     return this.host.coordinate;
+  }
+
+  /** Starts the host from a stored coordinate (so restored members' distances still hold); false if not usable. */
+  seedHost(start: Coordinate): boolean {
+    if (!isValidCoordinate(start, this.config)) return false;
+    this.host = new VivaldiNode(this.config, this.random, start);
+    return true;
   }
 
   /** Starts a member from a stored coordinate (a new leader keeps what the last one learned); false if it is not usable. */

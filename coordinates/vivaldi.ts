@@ -113,7 +113,9 @@ export class VivaldiNode {
 
   constructor(private readonly config: VivaldiConfig = DEFAULT_VIVALDI, private readonly random: () => number = Math.random, start?: Coordinate) {
     this.coord = start && isValidCoordinate(start, config) ? structuredClone(start) : newCoordinate(config);
-    this.residuals = new Array<number>(config.adjustmentWindow).fill(0);
+    // A restored coordinate keeps its adjustment: a window of residuals that averages to it
+    // (zeros would halve it away within a few samples and move every prediction).
+    this.residuals = new Array<number>(config.adjustmentWindow).fill(2 * this.coord.adjustment);
     this.origin = { ...newCoordinate(config), error: config.errorMax };
   }
 

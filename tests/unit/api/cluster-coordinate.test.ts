@@ -5,7 +5,7 @@ import { newCoordinate } from '../../../coordinates/vivaldi.js';
 describe('ClusterCoordinate', () => {
   it('renders a member’s coordinate in milliseconds, owned by its KubeFedCluster', () => {
     const coordinate = { ...newCoordinate(), vec: [0.0123456, 0, 0, 0, 0, 0, 0, -0.001], height: 0.0005, error: 0.25 };
-    const o = renderClusterCoordinate({ name: 'member-1', uid: 'u1' }, { coordinate, measuredRTT: 0.0131, predictedRTT: 0.0134, samples: 7 }, new Date('2026-11-25T00:00:00Z'));
+    const o = renderClusterCoordinate({ name: 'member-1', uid: 'u1' }, { coordinate, measuredRTT: 0.0131, predictedRTT: 0.0134, samples: 7 }, newCoordinate(), new Date('2026-11-25T00:00:00Z'));
     expect(o.metadata).toMatchObject({ name: 'member-1', namespace: 'kube-federation-system' });
     expect(o.metadata.ownerReferences).toEqual([{ apiVersion: 'core.kubefed.io/v1beta1', kind: 'KubeFedCluster', name: 'member-1', uid: 'u1' }]);
     expect(o.coordinate.vec[0]).toBe(12.346);
