@@ -99,3 +99,39 @@ export function meanOriginToReplicaRtt(plan: Map<string, number>, origins: Laten
   if (!holders.length || total <= 0) return Number.NaN;
   return origins.reduce((s, x) => s + (Math.max(0, x.share) / total) * Math.min(...holders.map((h) => rttMs(x.coordinate, h))), 0);
 }
+
+/**
+ * Mean RTT (ms) from users to replicas when requests are spread over all
+ * replicas in proportion to their counts, as a plain multi-cluster Service
+ * does: Σ over origins of share × Σ over members of (replicas / total) × RTT.
+ */
+export function meanOriginToReplicaRttSpread(plan: Map<string, number>, origins: LatencyOrigin[], coordinates: Map<string, Coordinate>): number {
+  const held = [...plan].filter(([name, n]) => n > 0 && coordinates.has(name));
+  const replicas = held.reduce((s, [, n]) => s + n, 0);
+  const total = origins.reduce((s, x) => s + Math.max(0, x.share), 0);
+  if (!replicas || total <= 0) return Number.NaN;
+  return origins.reduce((s, x) => s + (Math.max(0, x.share) / total) *
+    held.reduce((t, [name, n]) => t + (n / replicas) * rttMs(x.coordinate, coordinates.get(name)!), 0), 0);
+}
+
+/** Pure: `total` replicas in proportion to weights, largest remainders first (ties by name), none to a zero weight. */
+export function proportional(total: number, weights: Map<string, number>): Map<string, number> {
+  const sum = [...weights.values()].reduce((a, b) => a + Math.max(0, b), 0);
+  const plan = new Map<string, number>();
+  if (sum <= 0 || total <= 0) return plan;
+  const rows = [...weights].map(([name, w]) => ({ name, exact: (total * Math.max(0, w)) / sum }));
+  let left = total;
+  for (const r of rows) {
+    const n = Math.floor(r.exact);
+    plan.set(r.name, n);
+    left -= n;
+  }
+  rows.sort((a, b) => (b.exact - Math.floor(b.exact)) - (a.exact - Math.floor(a.exact)) || a.name.localeCompare(b.name));
+  for (const r of rows) {
+    if (left === 0) break;
+    if (r.exact <= 0) continue;
+    plan.set(r.name, plan.get(r.name)! + 1);
+    left--;
+  }
+  return plan;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_LATENCY, latencyWeights, meanOriginToReplicaRtt, type LatencyCandidate } from '../../../placement/latency.js';
+import { DEFAULT_LATENCY, latencyWeights, meanOriginToReplicaRtt, meanOriginToReplicaRttSpread, proportional, type LatencyCandidate } from '../../../placement/latency.js';
 import { newCoordinate, type Coordinate } from '../../../coordinates/vivaldi.js';
 
 /** A coordinate on a line, x in ms (height at the minimum). */
@@ -73,5 +73,23 @@ describe('meanOriginToReplicaRtt', () => {
     expect(meanOriginToReplicaRtt(new Map([['cloud', 3]]), origins, coords)).toBeCloseTo((50 + 42) / 2 + edgeHeight, 3);
     expect(meanOriginToReplicaRtt(new Map([['edge-a', 1], ['edge-c', 1], ['cloud', 0]]), origins, coords)).toBeCloseTo(edgeHeight, 3);
     expect(meanOriginToReplicaRtt(new Map(), origins, coords)).toBeNaN();
+  });
+});
+
+describe('meanOriginToReplicaRttSpread and proportional', () => {
+  const coords = new Map(members.map((m) => [m.name, m.coordinate]));
+  const h = 2 * newCoordinate().height * 1000;
+  it('requests spread over replicas by count', () => {
+    const origins = [{ name: 'a', coordinate: at(0), share: 1 }];
+    // 1 of 4 replicas in the cloud (50 ms), 3 at edge-a (0 ms)
+    expect(meanOriginToReplicaRttSpread(new Map([['edge-a', 3], ['cloud', 1]]), origins, coords)).toBeCloseTo(50 / 4 + h, 3);
+  });
+  it('divides by largest remainder, exactly the total, nothing to a zero weight', () => {
+    const plan = proportional(10, new Map([['a', 0.5], ['b', 0.3], ['c', 0.2], ['d', 0]]));
+    expect(Object.fromEntries(plan)).toEqual({ a: 5, b: 3, c: 2, d: 0 });
+    const odd = proportional(7, new Map([['a', 1], ['b', 1], ['c', 1]]));
+    expect([...odd.values()].reduce((x, y) => x + y)).toBe(7);
+    expect(Object.fromEntries(odd)).toEqual({ a: 3, b: 2, c: 2 });
+    expect(proportional(5, new Map()).size).toBe(0);
   });
 });
