@@ -3,7 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../kube-client/client.js';
 import { sleep } from '../kube-client/wait.js';
 import type { Command } from './args.js';
-import { fetchFeatureConfigs, renderStatus } from './status-table.js';
+import { fetchCoordinates, fetchFeatureConfigs, renderCoordinates, renderStatus } from './status-table.js';
 
 export async function statusCommand(c: Command<'status'>): Promise<number> {
   const kc = new KubeConfig();
@@ -12,7 +12,7 @@ export async function statusCommand(c: Command<'status'>): Promise<number> {
   const host = await KubeClient.fromKubeConfig(kc);
   try {
     for (;;) {
-      const text = renderStatus(await fetchFeatureConfigs(host, c.args[0]));
+      const text = renderStatus(await fetchFeatureConfigs(host, c.args[0])) + (c.args[0] ? '' : renderCoordinates(await fetchCoordinates(host)));
       if (!c.values.watch) {
         process.stdout.write(text);
         return 0;

@@ -1,5 +1,6 @@
 // `fedfeat status [NAME]`: the per-cluster, per-feature table of FeatureConfigs,
 // from each FeatureConfig's status and its members' ClusterFeatureStatus objects.
+import { ccoordPath, type ClusterCoordinateObject } from '../api/cluster-coordinate.js';
 import { cfsPath, FEATURECONFIG_LABEL, featureConfigSelector, toClusterResult, type ClusterFeatureStatusObject } from '../api/cluster-feature-status.js';
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type ClusterFeatureStatus, type FeatureConfig } from '../api/featureconfig.js';
 import type { KubeClient } from '../kube-client/client.js';
@@ -44,4 +45,24 @@ export async function fetchFeatureConfigs(host: KubeClient, name?: string): Prom
       .sort((a, b) => a.cluster.localeCompare(b.cluster))
       .map(toClusterResult),
   }));
+}
+
+/** Members' network coordinates: what latency-aware placement will use. */
+export function renderCoordinates(objs: ClusterCoordinateObject[]): string {
+  if (!objs.length) return '';
+  const rows = [['CLUSTER', 'RTT-MS', 'PREDICTED-MS', 'ERROR', 'SAMPLES', 'UPDATED']];
+  for (const o of [...objs].sort((a, b) => a.cluster.localeCompare(b.cluster))) {
+    rows.push([o.cluster, String(o.measuredRTTMilliseconds), String(o.predictedRTTMilliseconds), String(o.coordinate.error), String(o.samples), o.updateTime]);
+  }
+  return `network coordinates (Vivaldi, from the controller's /healthz round trips; error 1.5 = untrained):\n${table(rows)}\n`;
+}
+
+/** The ClusterCoordinate objects; none where the CRD is not installed (an older install). */
+export async function fetchCoordinates(host: KubeClient): Promise<ClusterCoordinateObject[]> {
+  try {
+    return (await host.list<ClusterCoordinateObject>(ccoordPath())).items;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return [];
+    throw e;
+  }
 }

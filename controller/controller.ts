@@ -14,6 +14,7 @@ import type { ReconfiguratorRegistry } from '../reconfigurators/registry.js';
 import { EventRecorder } from './events.js';
 import { Informer } from './informer.js';
 import type { Logger } from './logger.js';
+import { CoordinatePublisher } from './coordinate-publisher.js';
 import { DEFAULT_HEALTH, MemberRegistry, type Member } from './member-registry.js';
 import { DEFAULT_WRITER, MemberStatusWriter } from './member-status-writer.js';
 import { MemberWatch, planDriftWatches, watchKindsFor, type WatchKind } from './member-watch.js';
@@ -53,6 +54,8 @@ export class FeatureController {
   /** The per-member results stored on the host: what a restarted or new leader rebuilds its view from. */
   private readonly memberStatuses: Informer<ClusterFeatureStatusObject>;
   readonly memberStatus: MemberStatusWriter;
+  /** Members' Vivaldi coordinates from the health probes, written as ClusterCoordinate objects. */
+  readonly coordinates: CoordinatePublisher;
   private readonly results = new MemberResults();
   private readonly watches = new Map<string, MemberWatch>();
   private watchSync?: NodeJS.Timeout;
@@ -73,6 +76,8 @@ export class FeatureController {
     this.memberStatuses = new Informer<ClusterFeatureStatusObject>(host, cfsPath(), log.child({ informer: 'clusterfeaturestatuses' }));
     this.memberStatus = new MemberStatusWriter(host, this.memberStatuses, log, { ...DEFAULT_WRITER, fieldManager: FIELD_MANAGER });
     this.members = new MemberRegistry(host, this.clusters, this.secrets, log, opts.health, FIELD_MANAGER);
+    this.coordinates = new CoordinatePublisher(host, this.clusters, log, { fieldManager: FIELD_MANAGER }, now);
+    this.members.onProbeRTT((cluster, rtt) => this.coordinates.sample(cluster, rtt));
     // Per member: a flapping one cannot flood. Per FeatureConfig: 3,500 members detected at once make
     // 50 Events and a summary a minute, not 7,000 (each member's state is in its ClusterFeatureStatus).
     this.events = new EventRecorder(host, log, {
@@ -115,6 +120,7 @@ export class FeatureController {
     });
     this.members.onChange((cluster, why) => {
       this.log.debug('member changed', { cluster, why });
+      if (why === 'unregistered') this.coordinates.forget(cluster);
       this.membersVersion++;
       this.syncWatches();
       for (const fc of this.featureConfigs.list()) this.queue.add(memberWork(fc.metadata.name, cluster));
@@ -126,6 +132,8 @@ export class FeatureController {
     for (const inf of informers) inf.start();
     await Promise.all(informers.map((i) => i.waitForSync()));
     this.restoreResults();
+    // Without the stored coordinates a new leader relearns them from scratch: worth a warning, not a stop.
+    await this.coordinates.restore().catch((e: Error) => this.log.warn('could not read stored ClusterCoordinates', { error: e.message }));
     this.members.start();
     this.queue.start();
     this.log.info('controller started', { featureconfigs: this.featureConfigs.list().length, members: this.members.list().length });
@@ -138,6 +146,7 @@ export class FeatureController {
     this.members.stop();
     await Promise.all([...this.watches.values()].map((w) => w.stop()));
     await this.memberStatus.onIdle();
+    await this.coordinates.onIdle();
     this.events.stop();
     await Promise.all([this.featureConfigs, this.clusters, this.secrets, this.memberStatuses].map((i) => i.stop()));
   }

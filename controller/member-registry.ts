@@ -74,6 +74,7 @@ export class MemberRegistry {
   /** Status write counters, for load figures and tests. */
   readonly statusStats = { writes: 0, skipped: 0 };
   private readonly listeners: Array<(name: string, why: string) => void> = [];
+  private readonly rttListeners: Array<(name: string, rttSeconds: number) => void> = [];
 
   constructor(
     private readonly host: KubeClient,
@@ -111,6 +112,11 @@ export class MemberRegistry {
   /** Called with a member name when it appears, disappears, changes or flips health. */
   onChange(fn: (name: string, why: string) => void): void {
     this.listeners.push(fn);
+  }
+
+  /** Called with the round-trip time of every successful /healthz probe (network coordinates learn from it). */
+  onProbeRTT(fn: (name: string, rttSeconds: number) => void): void {
+    this.rttListeners.push(fn);
   }
 
   get(name: string): Member | undefined {
@@ -224,8 +230,11 @@ export class MemberRegistry {
     if (!m.client) result = { ok: false, reachable: false, error: m.configError ?? 'no client' };
     else {
       try {
+        const started = performance.now();
         const body = await m.client.requestText('GET', '/healthz', { timeoutMs: this.health.timeoutMs });
+        const rttSeconds = (performance.now() - started) / 1000;
         result = body.trim() === 'ok' ? { ok: true, reachable: true } : { ok: false, reachable: true, error: `/healthz: ${body.slice(0, 200)}` };
+        if (result.ok) for (const fn of this.rttListeners) fn(m.name, rttSeconds);
       } catch (e) {
         const err = e as Error & { statusCode?: number };
         result = { ok: false, reachable: err.statusCode !== undefined, error: err.message };

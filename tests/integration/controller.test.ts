@@ -1,6 +1,8 @@
 // The controller against the real local federation: two replicas of the real
 // process (leader election), acting with the least-privilege ServiceAccount of
 // manifests/rbac, probing and reconfiguring real member API servers.
+import { execFileSync } from 'node:child_process';
+import { ccoordPath, type ClusterCoordinateObject } from '../../api/cluster-coordinate.js';
 import { listClusterFeatureStatuses, toClusterResult } from '../../api/cluster-feature-status.js';
 import type { ClusterFeatureStatus, FeatureConfig, FeatureStatus } from '../../api/featureconfig.js';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, KUBEFED_PLURAL, type KubeFedCluster } from '../../api/kubefed.js';
@@ -13,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { calicoLikeManifest } from '../../local-federation/calico-standin.js';
 import { controllerKubeconfig, installHostManifests, kubectl, startController, type ControllerProcess } from './controller-process.js';
-import { adminClient, eventually, federation, tacticNamespace, TEST_FEDERATION } from './federation.js';
+import { adminClient, cluster, eventually, federation, tacticNamespace, TEST_FEDERATION } from './federation.js';
 import { sleep } from '../../kube-client/wait.js';
 
 const FC = (name: string) => resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, name);
@@ -124,6 +126,27 @@ describe('controller', () => {
       return k.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? k : undefined;
     }, 30_000);
     expect(kfc.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'ClusterReady' });
+  });
+
+  it("learns each member's network coordinate from its health probes (ClusterCoordinate, kubectl, fedfeat status)", async () => {
+    const coords = await eventually('a ClusterCoordinate for every member', async () => {
+      const items = (await host.list<ClusterCoordinateObject>(ccoordPath())).items.filter((o) => MEMBERS.includes(o.cluster));
+      return items.length === MEMBERS.length ? items : undefined;
+    }, 30_000);
+    for (const o of coords) {
+      const kfc = await host.get<KubeFedCluster>(resourcePath(KUBEFED_API_VERSION, KUBEFED_PLURAL, KUBEFED_NAMESPACE, o.cluster));
+      expect(o.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'KubeFedCluster', name: o.cluster, uid: kfc.metadata.uid });
+      expect(o.source).toBe('host');
+      expect(o.coordinate.vec).toHaveLength(8);
+      // loopback API servers on this machine: a /healthz round trip well under a second, never zero
+      expect(o.measuredRTTMilliseconds).toBeGreaterThan(0);
+      expect(o.measuredRTTMilliseconds).toBeLessThan(1000);
+      expect(o.samples).toBeGreaterThanOrEqual(1);
+    }
+    expect(kubectl(['get', 'clustercoordinates', '-n', KUBEFED_NAMESPACE])).toMatch(/NAME\s+CLUSTER\s+RTT-MS\s+PREDICTED-MS\s+ERROR\s+UPDATED/);
+    const status = execFileSync(process.execPath, ['bin/fedfeat.js', 'status', '--kubeconfig', cluster('host').kubeconfig], { encoding: 'utf8' });
+    expect(status).toContain('network coordinates');
+    for (const m of MEMBERS) expect(status).toMatch(new RegExp(`^${m}\\s+[0-9.]+\\s+[0-9.]+`, 'm'));
   });
 
   it('re-probes when a member changes: an API installed by hand on one member is seen there only', async () => {
