@@ -46,7 +46,24 @@ export const MODE_LABELS: Record<ServiceDisruptionMode, string> = {
 export interface ReadinessSettings {
   periodSeconds: number;
   failureThreshold: number;
+  /**
+   * Unset: an HTTP GET of the web page (answers in milliseconds). Set: an exec probe that checks the page and
+   * takes this long, like a database's readiness script (Cassandra's runs nodetool); after a kubelet restart
+   * the pod is not Ready for about as long as one probe takes (see the report).
+   */
+  probeSeconds?: number;
 }
+
+/** The probe as the pod spec says it (pure). */
+export function readinessProbe(r: ReadinessSettings): Record<string, unknown> {
+  const timing = { periodSeconds: r.periodSeconds, failureThreshold: r.failureThreshold };
+  if (!r.probeSeconds) return { httpGet: { path: '/i', port: 8080 }, ...timing };
+  return { exec: { command: ['sh', '-c', `sleep ${r.probeSeconds} && wget -q -O /dev/null http://127.0.0.1:8080/i`] }, timeoutSeconds: Math.ceil(r.probeSeconds) + 3, ...timing };
+}
+
+/** "HTTP GET every 1 s" / "exec probe taking 2 s, every 3 s" (pure). */
+export const describeReadiness = (r: ReadinessSettings) =>
+  `${r.probeSeconds ? `exec readiness probe taking ${r.probeSeconds} s` : 'HTTP GET readiness probe'} every ${r.periodSeconds} s (failureThreshold ${r.failureThreshold})`;
 
 export interface ServiceDisruptionRun {
   mode: ServiceDisruptionMode;
@@ -56,6 +73,7 @@ export interface ServiceDisruptionRun {
   requests: number;
   failed: number;
   longestGapMs: number;
+  /** Endpoint departures with `left` in seconds after the start. */
   endpoints: EndpointSummary;
   /** Each real node: seconds after the start when its /configz first showed the new policy (its new kubelet answered). */
   kubeletBackSeconds: Record<string, number>;
@@ -96,7 +114,7 @@ function webObjects(replicas: number, r: ReadinessSettings, image: string): Kube
             containers: [{
               name: 'web', image, command: ['sh', '-c', 'echo ok > /tmp/i && exec httpd -f -p 8080 -h /tmp'],
               ports: [{ containerPort: 8080 }],
-              readinessProbe: { httpGet: { path: '/i', port: 8080 }, periodSeconds: r.periodSeconds, failureThreshold: r.failureThreshold },
+              readinessProbe: readinessProbe(r),
             }],
           },
         },
@@ -186,6 +204,12 @@ export interface ServiceDisruptionOptions {
   note?(msg: string): void;
 }
 
+/**
+ * Readiness probes the harness compares: the paper's (every second, answering at once), and a slow one like a
+ * database's readiness script (2 s per probe, every 3 s).
+ */
+export const SERVICE_DISRUPTION_PROBES: ReadinessSettings[] = [{ periodSeconds: 1, failureThreshold: 3 }, { periodSeconds: 3, failureThreshold: 3, probeSeconds: 2 }];
+
 export const DEFAULT_SERVICE_DISRUPTION: ServiceDisruptionOptions = {
   readiness: { periodSeconds: 1, failureThreshold: 3 }, intervalMs: 10, modes: ['all-at-once', 'rolling', 'rolling-drain'], settleSeconds: 5,
 };
@@ -257,6 +281,9 @@ export async function serviceDisruption(m: EvalMember, state: FederationState, o
           await probeThenReconfigure(tactic, m.ctx, f);
         }
         t1 = Date.now();
+        // The window closes only once every replica is a ready endpoint again (a pod's first probe after a kubelet
+        // restart may come a whole period later), plus the settle time.
+        await serviceAtFullStrength(c, nodes.length);
         await sleep(o.settleSeconds * 1000);
       } finally {
         const raw = await loop.stop();
@@ -273,7 +300,8 @@ export async function serviceDisruption(m: EvalMember, state: FederationState, o
           runs.push({
             readyEndpoints: steps,
             mode, label: MODE_LABELS[mode], seconds: (t1 - t0) / 1000, requests: samples.length, failed: d.failed, longestGapMs: d.longestGapMs,
-            endpoints: summarizeEndpoints(timeline, t0, Date.now()),
+            // Departure times as seconds after the start, like everything else in a run.
+            endpoints: (({ departures, ...rest }) => ({ ...rest, departures: departures.map((d) => ({ ...d, left: (d.left - t0) / 1000 })) }))(summarizeEndpoints(timeline, t0, Date.now())),
             kubeletBackSeconds: kubeletBack,
             readyChanges: readyTransitions(podEvents).filter((e) => e.t >= t0).map((e) => ({ s: (e.t - t0) / 1000, pod: e.pod, ...(e.node ? { node: e.node } : {}), ready: e.ready })),
             samples,
