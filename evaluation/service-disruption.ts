@@ -281,8 +281,10 @@ export async function serviceDisruption(m: EvalMember, state: FederationState, o
           await probeThenReconfigure(tactic, m.ctx, f);
         }
         t1 = Date.now();
-        // The window closes only once every replica is a ready endpoint again (a pod's first probe after a kubelet
-        // restart may come a whole period later), plus the settle time.
+        // The window closes only once every replica is a ready endpoint again, and not before a pod's first probe
+        // after the last kubelet restart can have run (it comes at a random moment within one period), plus the
+        // settle time.
+        await sleep((o.readiness.periodSeconds + (o.readiness.probeSeconds ?? 0) + 1) * 1000);
         await serviceAtFullStrength(c, nodes.length);
         await sleep(o.settleSeconds * 1000);
       } finally {
