@@ -316,6 +316,9 @@ export async function serviceDisruption(m: EvalMember, state: FederationState, o
           await c.waitGone([`/api/v1/namespaces/${PAPER_NS}`], 120_000);
         }
         await tactic.revert(m.ctx);
+        // The revert restarted every kubelet too: its pods' readiness blips come up to one period later, and the
+        // next mode must not start inside one.
+        await sleep((o.readiness.periodSeconds + (o.readiness.probeSeconds ?? 0) + 1) * 1000);
       }
     }
   } finally {
