@@ -34,7 +34,13 @@ export interface FeatureConfigSpec {
   clusterSelector?: LabelSelector;
   mode?: 'enforce' | 'inform';
   deletionPolicy?: 'Retain' | 'Revert';
-  rollout?: { canarySelector?: { matchLabels?: Record<string, string> }; maxConcurrentClusters?: number; maxUnavailableNodes?: number };
+  rollout?: {
+    canarySelector?: { matchLabels?: Record<string, string> };
+    maxConcurrentClusters?: number;
+    maxUnavailableNodes?: number;
+    /** Cordon and drain each node (Eviction API, PodDisruptionBudgets respected) before its kubelet restarts; uncordon once verified. Default false. */
+    drainNodes?: boolean;
+  };
 }
 
 export type FeatureState = 'Supported' | 'Missing' | 'Reconfiguring' | 'Failed' | 'Unknown' | 'Reverted';
@@ -94,7 +100,7 @@ export type FeatureName = 'podpreset' | 'cpumanagementpolicy' | 'kubelet' | 'net
 
 export type DesiredFeature =
   | { name: 'podpreset' }
-  | { name: 'cpumanagementpolicy' | 'kubelet'; kubelet: KubeletSettings; maxUnavailableNodes?: number }
+  | { name: 'cpumanagementpolicy' | 'kubelet'; kubelet: KubeletSettings; maxUnavailableNodes?: number; drainNodes?: boolean }
   | { name: 'networkpolicy'; calico: CalicoSettings };
 
 /**
@@ -107,7 +113,10 @@ export function desiredFeatures(spec: FeatureConfigSpec): DesiredFeature[] {
   const out: DesiredFeature[] = [];
   if (spec.podpreset) out.push({ name: 'podpreset' });
   const policy = spec.cpumanagementpolicy ?? spec.kubelet?.cpuManagerPolicy;
-  const nodes = spec.rollout?.maxUnavailableNodes ? { maxUnavailableNodes: spec.rollout.maxUnavailableNodes } : {};
+  const nodes = {
+    ...(spec.rollout?.maxUnavailableNodes ? { maxUnavailableNodes: spec.rollout.maxUnavailableNodes } : {}),
+    ...(spec.rollout?.drainNodes ? { drainNodes: true } : {}),
+  };
   if (spec.kubelet && Object.keys(spec.kubelet).length) {
     out.push({ name: 'kubelet', kubelet: { ...spec.kubelet, ...(policy ? { cpuManagerPolicy: policy } : {}) }, ...nodes });
   } else if (policy) {

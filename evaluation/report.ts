@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DisruptionRun, NodeScalePoint, OverheadResult, ScalePoint, Skipped, TimeToReconfigure } from './experiments.js';
+import { describeReadiness, type ServiceDisruptionResult } from './service-disruption.js';
 import { lineChart, type ChartBounds, type Series } from './png-chart.js';
 import type { linearFit, Summary } from './stats.js';
 
@@ -13,6 +14,8 @@ export interface EvalResults {
   target: { kind: 'local' | 'kubeconfig'; clusters: Array<{ name: string; server: string }> };
   overhead?: OverheadResult[];
   disruption?: { runs: DisruptionRun[]; note: string };
+  /** The disruption experiment through a Service on several real nodes: all at once vs rolling vs rolling with drain. */
+  serviceDisruption?: ServiceDisruptionResult[];
   timeToReconfigure?: TimeToReconfigure[];
   scaleMembers?: { points: ScalePoint[]; fit: ReturnType<typeof linearFit> };
   scaleNodes?: { points: NodeScalePoint[]; fit: ReturnType<typeof linearFit> };
@@ -69,6 +72,7 @@ export function writeReport(dir: string, r: EvalResults): string {
       summary.push(row([`Disruption: kubelet reconfiguration${on(d.member)}`, `${d.failed} failed requests, longest gap ${d.longestGapMs} ms`, 'outage while all kubelets restart']));
     }
   }
+  for (const [i, d] of (r.serviceDisruption ?? []).entries()) if (d.runs.length) serviceDisruptionSection(dir, d, i, md, summary);
   if (r.timeToReconfigure) {
     md.push('## 3. Time to reconfigure a fresh member', '', row(['feature', 'member', 'runs', 'mean (s)', 'stddev', 'min', 'max', 'note']), '|---|---|---|---|---|---|---|---|',
       ...r.timeToReconfigure.map((t) => row([t.feature, t.member, t.summary.n, f2(t.summary.mean), f2(t.summary.stddev), f2(t.summary.min), f2(t.summary.max), t.note ?? ''])), '');
@@ -100,4 +104,31 @@ export function writeReport(dir: string, r: EvalResults): string {
   md.splice(3, 0, '## Summary', '', table, '');
   writeFileSync(path.join(dir, 'report.md'), md.join('\n') + '\n');
   return table;
+}
+
+/** Section 2 on several real nodes: the table, the latency chart and the ready-endpoints chart, and what happened per mode. */
+function serviceDisruptionSection(dir: string, d: ServiceDisruptionResult, index: number, md: string[], summary: string[]): void {
+  const probe = describeReadiness(d.readiness);
+  md.push(`## 2${'abcdefgh'[index]}. Disruption through a Service, ${probe}`, '',
+    `A Deployment of ${d.replicas} replicas, one per real node (${d.nodes.join(', ')}), ${probe}, behind a ClusterIP Service; a client in its own network namespace requests the Service every ${d.intervalMs} ms on a new connection (through kube-proxy's iptables rules) while every kubelet gets \`cpuManagerPolicy: static\` (and is restarted). Endpoints and pods are watched throughout; between modes every kubelet goes back to its own configuration.`, '',
+    row(['mode', 'time to reconfigure (s)', 'requests', 'failed', 'longest gap (ms)', 'pods that left the endpoints', 'longest out (s)', 'fewest ready endpoints', 'no endpoint at all (s)', 'endpoint-seconds missing']),
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...d.runs.map((x) => {
+      const out = x.endpoints.departures.map((p) => p.seconds ?? NaN);
+      return row([x.label, f1(x.seconds), x.requests, x.failed, x.longestGapMs, x.endpoints.departures.length, out.length ? f1(Math.max(...out)) : '0', `${x.endpoints.minReady}/${x.endpoints.before}`, f1(x.endpoints.zeroReadySeconds), f1(x.endpoints.missingEndpointSeconds)]);
+    }), '');
+  const lat = d.runs.map((x) => ({ name: x.label, points: x.samples.map((s) => [s.t, s.ms ?? 0] as [number, number]) }));
+  const c1 = chart(dir, `service-disruption-latency-${index + 1}.png`, lat);
+  md.push(`![latency through the Service](${c1.file})`, '', `Request latency (ms, 0 = failed) over time (s, 0 = reconfiguration starts); x ${f1(c1.bounds.xMin)}–${f1(c1.bounds.xMax)} s, y 0–${f1(c1.bounds.yMax)} ms; ${legend(lat)}.`, '');
+  const eps = d.runs.map((x) => ({ name: x.label, points: x.readyEndpoints }));
+  const c2 = chart(dir, `service-disruption-endpoints-${index + 1}.png`, eps);
+  md.push(`![ready endpoints](${c2.file})`, '', `Ready endpoints of the Service over time (s); x ${f1(c2.bounds.xMin)}–${f1(c2.bounds.xMax)} s, y 0–${f1(c2.bounds.yMax)}; ${legend(eps)}.`, '');
+  for (const x of d.runs) {
+    const back = Object.entries(x.kubeletBackSeconds).map(([n, s]) => `${n} ${f1(s)} s`).join(', ');
+    const changes = x.readyChanges.map((e) => `${f1(e.s)} s ${e.pod}${e.node ? ` on ${e.node}` : ''} ${e.ready === 'deleted' ? 'deleted' : e.ready ? 'Ready' : 'not Ready'}`).join('; ');
+    const left = x.endpoints.departures.map((p) => `${p.pod} at ${f1(p.left)} s for ${p.seconds === null ? 'the rest of the window' : `${f1(p.seconds)} s`}${p.cameBack ? '' : ' (replaced)'}`).join('; ');
+    md.push(`- **${x.label}**: new kubelet with the policy answering /configz at ${back || '—'} after the start. Pods' Ready changes: ${changes || 'none'}. Left the endpoints: ${left || 'none'}.`);
+  }
+  md.push('');
+  for (const x of d.runs) summary.push(row([`Disruption through a Service (${probe}): ${x.label}`, `${x.failed} failed of ${x.requests}, longest gap ${x.longestGapMs} ms, ${x.endpoints.departures.length} endpoint departures, no endpoint for ${f1(x.endpoints.zeroReadySeconds)} s; ${f1(x.seconds)} s for ${d.nodes.length} nodes`, x.mode === 'all-at-once' ? 'outage while all kubelets restart' : 'not in the paper']));
 }

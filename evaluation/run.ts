@@ -14,6 +14,7 @@ import {
 } from './experiments.js';
 import { cleanupMember, EVAL_NAMESPACE, evalNamespaces, readInstalled } from './journal.js';
 import { ProgressBar } from './progress-bar.js';
+import { DEFAULT_SERVICE_DISRUPTION, describeReadiness, SERVICE_DISRUPTION_PROBES, serviceDisruption } from './service-disruption.js';
 import { writeReport, type EvalResults } from './report.js';
 import { kubeconfigMembers, localMembers, type EvalMember, type KubeconfigTargetOptions } from './targets.js';
 
@@ -74,10 +75,23 @@ export async function runEval(o: EvalOptions): Promise<string> {
       try {
         if (want('overhead')) results.overhead = await measure(ctx, 'overhead', 'member-1/member-2', () => overhead(ctx, m2, real));
         if (want('disruption')) {
-          const runs = real ? (await measure(ctx, 'disruption', 'member-1', () => disruptionExperiment(ctx, real))) ?? [] : [];
-          if (!real) ctx.skipped.push({ experiment: 'disruption', member: 'member-1', reason: 'no real node (the real node needs root)' });
           const k = state.realNodes?.length ?? 0;
-          results.disruption = { runs, note: `${k} real node${k === 1 ? '' : 's'} in member-1; the web pod runs on one of them and is reached by its pod IP, not through a Service` };
+          if (real && k >= 2) {
+            // Several real nodes: through a Service, all at once (the paper's DaemonSet) vs rolling vs rolling with drain.
+            // Twice: the paper's readiness probe (every 1 s, instant) and a slow one (a database's readiness script).
+            results.serviceDisruption = [];
+            for (const readiness of SERVICE_DISRUPTION_PROBES) {
+              const sd = await measure(ctx, 'disruption', 'member-1', () => serviceDisruption(real, state, {
+                ...DEFAULT_SERVICE_DISRUPTION, readiness, note: (msg) => bar.note(`${describeReadiness(readiness)}: ${msg}`),
+              }));
+              if (sd) results.serviceDisruption.push(sd);
+              bar.step(`disruption through a Service, ${describeReadiness(readiness)}, done`);
+            }
+          } else {
+            const runs = real ? (await measure(ctx, 'disruption', 'member-1', () => disruptionExperiment(ctx, real))) ?? [] : [];
+            if (!real) ctx.skipped.push({ experiment: 'disruption', member: 'member-1', reason: 'no real node (the real node needs root)' });
+            results.disruption = { runs, note: `${k} real node${k === 1 ? '' : 's'} in member-1; the web pod runs on one of them and is reached by its pod IP, not through a Service` };
+          }
         }
         if (want('time-to-reconfigure')) {
           const cases: ReconfigureCase[] = [

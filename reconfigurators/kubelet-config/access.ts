@@ -14,7 +14,15 @@ export const KUBELET_ACCESS: TacticAccess = {
     namespaced: {},
   },
   enforce: {
-    cluster: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create', 'patch'], resourceNames: [AGENT_NAMESPACE] }],
+    cluster: [
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create', 'patch'], resourceNames: [AGENT_NAMESPACE] },
+      // spec.rollout.drainNodes: cordon and uncordon (node names are not known in advance), list the node's
+      // pods (fieldSelector spec.nodeName), evict them through the Eviction API so PodDisruptionBudgets decide.
+      // No pod delete outside the tactic's namespace: an eviction is the only way a pod of the member goes.
+      { apiGroups: [''], resources: ['nodes'], verbs: ['patch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
+    ],
     namespaced: {
       [AGENT_NAMESPACE]: [
         // Agent pods are named per node and created with POST; they run privileged (see the README).

@@ -3,6 +3,8 @@
 // node starts only when the previous one is Ready and its /configz shows the
 // desired values; the first failure stops the rollout. Nodes that join later
 // or come back reset are found by the next probe and done the same way.
+// With drainNodes, each node is cordoned and drained (Eviction API, PDBs
+// respected) before its restart and uncordoned once verified, or on failure.
 import type { DesiredFeature, KubeletSettings } from '../../api/featureconfig.js';
 import { checkSettings } from '../../daemonset-scripts/kubelet-agent/config-file.js';
 import { waitFor } from '../../kube-client/wait.js';
@@ -13,6 +15,8 @@ import { heldByJoin } from '../rbac.js';
 import { AGENT_APP, AGENT_NAMESPACE, AGENT_NETWORK_POLICY, planBatches, renderAgentSupport } from './agent-pod.js';
 import { AgentPodKubelets, type NodeKubelets } from './node-kubelets.js';
 import { KUBELET_RULES, kubeletMismatches, nodeResults, type KubeletObserved, type Node } from './probe.js';
+import { cordonedByFedfeat, withLeftCordons } from './drain.js';
+import { cordon, DEFAULT_DRAIN_OPTIONS, drain, drainRefusals, uncordon, type DrainOptions } from './node-drain.js';
 
 export { AGENT_IMAGE_ANNOTATION, RESTART_ANNOTATION } from './node-kubelets.js';
 export const FIELD_MANAGER = 'fedfeat-kubelet-config';
@@ -22,9 +26,11 @@ export interface KubeletTacticOptions {
   agentTimeoutSeconds: number;
   /** Longest to wait for a node to be Ready with the desired /configz after its agent finished. */
   nodeReadyTimeoutSeconds: number;
+  /** With drainNodes: the drain's deadline and the pause between evictions a PodDisruptionBudget refused. */
+  drain?: DrainOptions;
 }
 
-export const DEFAULT_KUBELET_OPTIONS: KubeletTacticOptions = { agentTimeoutSeconds: 120, nodeReadyTimeoutSeconds: 180 };
+export const DEFAULT_KUBELET_OPTIONS: KubeletTacticOptions = { agentTimeoutSeconds: 120, nodeReadyTimeoutSeconds: 180, drain: DEFAULT_DRAIN_OPTIONS };
 
 const kubeletOf = (f: DesiredFeature): KubeletSettings => {
   if (!('kubelet' in f)) throw new Error(`kubelet-config cannot handle feature ${f.name}`);
@@ -43,7 +49,7 @@ export class KubeletConfigReconfigurator implements Reconfigurator<KubeletObserv
 
   async probe(ctx: MemberContext, feature: DesiredFeature): Promise<ProbeResult<KubeletObserved>> {
     const nodes = (await ctx.client.list<Node>('/api/v1/nodes', { timeoutMs: ctx.options.requestTimeoutMs })).items;
-    const results = nodeResults(await this.kubelets.readConfigs(ctx, nodes), kubeletOf(feature));
+    const results = withLeftCordons(nodeResults(await this.kubelets.readConfigs(ctx, nodes), kubeletOf(feature)), nodes);
     const observed = { nodes, results };
     return { ...decide(observed, KUBELET_RULES), nodes: results, observed };
   }
@@ -55,25 +61,55 @@ export class KubeletConfigReconfigurator implements Reconfigurator<KubeletObserv
     if (!todo.length) return { changed: false, message: 'no node needs a change' };
     const byName = new Map(probe.observed.nodes.map((n) => [n.metadata.name, n]));
     const max = 'maxUnavailableNodes' in feature && feature.maxUnavailableNodes ? feature.maxUnavailableNodes : 1;
+    const drainNodes = 'drainNodes' in feature && feature.drainNodes === true;
     const batches = planBatches(todo, max);
+    if (drainNodes) {
+      // Pods nothing would bring back stop the rollout before any node is cordoned.
+      const refused = (await Promise.all(todo.map((n) => drainRefusals(ctx, n)))).flat();
+      if (refused.length) throw new Error(`drainNodes: cannot drain: ${refused.join('; ')}`);
+    }
     await this.ensureSupport(ctx);
     const done: string[] = [];
     for (const [i, batch] of batches.entries()) {
-      ctx.event('Normal', 'NodesReconfiguring', `batch ${i + 1}/${batches.length}: ${batch.join(', ')} (maxUnavailableNodes ${max})`);
+      ctx.event('Normal', 'NodesReconfiguring', `batch ${i + 1}/${batches.length}: ${batch.join(', ')} (maxUnavailableNodes ${max}${drainNodes ? ', drained first' : ''})`);
       ctx.progress?.(`${done.length}/${todo.length} nodes done; now ${batch.join(', ')}`);
-      const results = await Promise.all(batch.map((node) => this.kubelets.runAgent(ctx, { node: byName.get(node)!, mode: 'apply', settings: desired, timeoutSeconds: this.o.agentTimeoutSeconds })));
-      const failed = results.filter((r) => r.result === 'rolled-back' || r.result === 'error');
-      for (const r of results) {
-        const line = `${r.result}: ${r.message}${r.restartSeconds ? ` (kubelet back in ${r.restartSeconds.toFixed(1)}s)` : ''}`;
-        ctx.event(failed.includes(r) ? 'Warning' : 'Normal', failed.includes(r) ? 'NodeFailed' : 'NodeReconfigured', `node ${r.node}: ${line}`);
-      }
-      if (failed.length) {
-        throw new Error(`stopped after ${done.length} nodes: ${failed.map((r) => `node ${r.node}: ${r.message}`).join('; ')}`);
-      }
-      await Promise.all(batch.map((node) => this.waitNodeConfigured(ctx, node, desired)));
+      const results = await Promise.allSettled(batch.map((node) => this.reconfigureNode(ctx, byName.get(node)!, desired, drainNodes)));
+      const failed = results.flatMap((r, j) => (r.status === 'rejected' ? [`node ${batch[j]}: ${(r.reason as Error).message}`] : []));
+      if (failed.length) throw new Error(`stopped after ${done.length} nodes: ${failed.join('; ')}`);
       done.push(...batch);
     }
-    return { changed: true, message: `${done.length} nodes reconfigured, ${max} at a time: ${done.join(', ')}` };
+    return { changed: true, message: `${done.length} nodes reconfigured, ${max} at a time${drainNodes ? ', each drained first' : ''}: ${done.join(', ')}` };
+  }
+
+  /**
+   * One node: (cordon, drain), agent, Ready with the desired /configz, (uncordon). Any failure uncordons what
+   * fedfeat cordoned, so a stopped rollout leaves no node unschedulable.
+   */
+  private async reconfigureNode(ctx: MemberContext, node: Node, desired: KubeletSettings, drainNodes: boolean): Promise<void> {
+    const name = node.metadata.name;
+    const leftCordoned = cordonedByFedfeat(node);
+    let ours = leftCordoned;
+    try {
+      if (drainNodes) {
+        ours = (await cordon(ctx, name)) || leftCordoned;
+        ctx.progress?.(`node ${name}: cordoned, draining`);
+        await drain(ctx, name, this.o.drain ?? DEFAULT_DRAIN_OPTIONS);
+        ctx.progress?.(`node ${name}: drained, restarting its kubelet`);
+      }
+      const r = await this.kubelets.runAgent(ctx, { node, mode: 'apply', settings: desired, timeoutSeconds: this.o.agentTimeoutSeconds });
+      const bad = r.result === 'rolled-back' || r.result === 'error';
+      const line = `${r.result}: ${r.message}${r.restartSeconds ? ` (kubelet back in ${r.restartSeconds.toFixed(1)}s)` : ''}`;
+      ctx.event(bad ? 'Warning' : 'Normal', bad ? 'NodeFailed' : 'NodeReconfigured', `node ${name}: ${line}`);
+      if (bad) throw new Error(r.message);
+      await this.waitNodeConfigured(ctx, name, desired);
+    } catch (e) {
+      if (ours) {
+        ctx.event('Warning', 'DrainUndone', `node ${name}: ${(e as Error).message.slice(0, 300)}; uncordoning it`);
+        await uncordon(ctx, name, 'its reconfiguration failed').catch((u: Error) => ctx.log.warn('uncordon failed', { cluster: ctx.cluster, node: name, error: u.message }));
+      }
+      throw e;
+    }
+    if (ours) await uncordon(ctx, name, 'kubelet verified with the new settings');
   }
 
   private async ensureSupport(ctx: MemberContext): Promise<void> {

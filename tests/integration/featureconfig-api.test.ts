@@ -39,6 +39,7 @@ describe('FeatureConfig API', () => {
     ['a pool that is not a CIDR', '  networkpolicy: true\n  calico:\n    poolCIDR: 10.0.0.0/33\n', /spec.calico.poolCIDR: Invalid value.*IPv4 CIDR/],
     ['calico settings without networkpolicy', '  podpreset: true\n  calico:\n    version: v3.28.0\n', /spec.calico: Invalid value.*networkpolicy: true/],
     ['an unknown mode', '  podpreset: true\n  mode: yolo\n', /spec.mode: Unsupported value: "yolo"/],
+    ['a drainNodes that is not a boolean', '  cpumanagementpolicy: static\n  rollout:\n    drainNodes: "maybe"\n', /spec.rollout.drainNodes: Invalid value: "string": spec.rollout.drainNodes in body must be of type boolean/],
     ['a selector expression without values', '  podpreset: true\n  clusterSelector:\n    matchExpressions:\n    - {key: env, operator: In}\n', /spec.clusterSelector.matchExpressions\[0\]: Invalid value.*values must be non-empty/],
   ])('refuses %s, naming the field', (_what, spec, message) => {
     const r = kubectlResult(['create', '--dry-run=server', '-f', '-'], { input: fc('api-invalid', spec) });
@@ -52,6 +53,7 @@ describe('FeatureConfig API', () => {
     expect(out).toMatch(/cpumanagementpolicy\s+<string>/);
     expect(out).toMatch(/enum: none, static/);
     expect(out).toMatch(/shorthand for spec.kubelet.cpuManagerPolicy/);
+    expect(kubectl(['explain', 'featureconfig.spec.rollout.drainNodes'])).toMatch(/cordoned\s+and\s+its\s+pods\s+evicted\s+through\s+the\s+Eviction\s+API[\s\S]*PodDisruptionBudgets\s+are\s+respected/);
     expect(kubectl(['explain', 'featureconfig.status.attention.state'])).toMatch(/Supported/);
     expect(kubectl(['explain', 'featureconfig.status.members'])).toMatch(/ClusterFeatureStatus objects/);
     expect(kubectl(['explain', 'clusterfeaturestatus.features.state'])).toMatch(/Supported/);

@@ -12,4 +12,11 @@ describe('desiredFeatures', () => {
   it('asks for nothing when flags are false', () => {
     expect(desiredFeatures({ podpreset: false, networkpolicy: false })).toEqual([]);
   });
+  it('carries the node rollout settings (maxUnavailableNodes, drainNodes) to the kubelet feature only', () => {
+    expect(desiredFeatures({ cpumanagementpolicy: 'static', podpreset: true, rollout: { maxUnavailableNodes: 2, drainNodes: true } })).toEqual([
+      { name: 'podpreset' },
+      { name: 'cpumanagementpolicy', kubelet: { cpuManagerPolicy: 'static' }, maxUnavailableNodes: 2, drainNodes: true },
+    ]);
+    expect(desiredFeatures({ kubelet: { containerLogMaxFiles: 3 }, rollout: { drainNodes: false } })).toEqual([{ name: 'kubelet', kubelet: { containerLogMaxFiles: 3 } }]);
+  });
 });
