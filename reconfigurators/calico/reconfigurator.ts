@@ -8,7 +8,8 @@ import { UnknownKind } from '../../kube-client/rest-mapper.js';
 import { decide } from '../decision.js';
 import { probeUntilSupported } from '../run.js';
 import type { MemberContext, ProbeResult, Reconfigurator, ReconfigureOutcome } from '../types.js';
-import { calicoManifestURL, coveringCidr, DEFAULT_CALICO_VERSION, MANAGED_BY, parseManifest, rewriteCalicoManifest } from './manifest.js';
+import { calicoManifestURL, DEFAULT_CALICO_VERSION, DEFAULT_ROUTING, MANAGED_BY, parseManifest, rewriteCalicoManifest } from './manifest.js';
+import { choosePool, clusterCidrFrom, type Pod } from './pool.js';
 import { gather, NETWORKPOLICY_RULES, type CalicoObserved, type Node } from './probe.js';
 import { fetchManifest } from './source.js';
 import { CALICO_NAMESPACE } from './access.js';
@@ -50,22 +51,38 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
   readonly name = 'calico-installer';
   readonly features = ['networkpolicy'] as const;
 
-  constructor(private readonly o: { defaultManifestURL?: string } = {}) {}
+  constructor(private readonly o: { defaultManifestURL?: string; defaultImageRegistry?: string } = {}) {}
 
   async probe(ctx: MemberContext): Promise<ProbeResult<CalicoObserved>> {
     const observed = await gather(ctx.client, ctx.options.requestTimeoutMs);
     return { ...decide(observed, NETWORKPOLICY_RULES), observed };
   }
 
-  /** The rewritten objects for this member (fetches the manifest; the default pool covers the nodes' podCIDRs). */
-  async render(s: CalicoSettings, nodes: Node[] | undefined): Promise<{ objects: KubeObject[]; url: string; poolCIDR: string; version: string }> {
+  /**
+   * The rewritten objects for this member (fetches the manifest). Without a pool (revert) only which objects the
+   * manifest holds matters.
+   */
+  async render(s: CalicoSettings, pool: { poolCIDR: string; source: string } | undefined): Promise<{ objects: KubeObject[]; url: string; version: string }> {
     const version = s.version ?? DEFAULT_CALICO_VERSION;
     const url = s.manifestURL ?? this.o.defaultManifestURL ?? calicoManifestURL(version);
-    // Without nodes (revert) the pool does not matter: only which objects the manifest holds.
-    const poolCIDR = s.poolCIDR ?? (nodes ? coveringCidr(nodes.map((n) => n.spec?.podCIDR ?? '').filter(Boolean)) : '0.0.0.0/0');
-    if (!poolCIDR) throw new Error('no node has a spec.podCIDR (node IPAM off?): set spec.calico.poolCIDR to the cluster pod CIDR');
-    const objects = rewriteCalicoManifest(parseManifest(await fetchManifest(url)), { poolCIDR, version });
-    return { objects, url, poolCIDR, version };
+    const objects = rewriteCalicoManifest(parseManifest(await fetchManifest(url)), {
+      poolCIDR: pool?.poolCIDR, version, routing: s.routing ?? DEFAULT_ROUTING, imageRegistry: s.imageRegistry ?? this.o.defaultImageRegistry,
+    });
+    return { objects, url, version };
+  }
+
+  /** The cluster pod CIDR as the member shows it: its controller-manager's flags, or kubeadm's configuration. */
+  private async clusterCidr(c: KubeClient, timeoutMs: number): Promise<{ cidr: string; source: string } | undefined> {
+    const readable = async <T>(f: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await f();
+      } catch {
+        return undefined; // not there, or not readable with fedfeat's access: as if absent
+      }
+    };
+    const pods = await readable(async () => (await c.list<Pod>(`/api/v1/namespaces/${CALICO_NAMESPACE}/pods`, { query: { labelSelector: 'component=kube-controller-manager' }, timeoutMs })).items);
+    const kubeadm = await readable(async () => (await c.getOptional<{ data?: Record<string, string> }>(`/api/v1/namespaces/${CALICO_NAMESPACE}/configmaps/kubeadm-config`))?.data?.ClusterConfiguration);
+    return clusterCidrFrom({ controllerManagerPods: pods, kubeadmClusterConfiguration: kubeadm });
   }
 
   async reconfigure(ctx: MemberContext, feature: DesiredFeature, probe: ProbeResult<CalicoObserved>): Promise<ReconfigureOutcome> {
@@ -77,10 +94,14 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
       throw new Error(`member runs ${others.map((d) => `${d.cni} (${d.namespace}/${d.daemonSet})`).join(', ')}; fedfeat does not install Calico over another CNI`);
     }
     const nodes = probe.observed.nodes ?? (await c.list<Node>('/api/v1/nodes', { timeoutMs: ctx.options.requestTimeoutMs })).items;
-    const r = await this.render(settingsOf(feature), nodes);
+    const s = settingsOf(feature);
+    const pool = choosePool(s.poolCIDR, s.poolCIDR ? undefined : await this.clusterCidr(c, ctx.options.requestTimeoutMs), nodes);
+    const r = await this.render(s, pool);
+    const routing = s.routing ?? DEFAULT_ROUTING;
     for (const obj of r.objects) await c.applyObject(obj, FIELD_MANAGER);
-    ctx.event('Normal', 'CalicoApplied', `applied ${r.objects.length} objects of Calico ${r.version} from ${r.url}: IP-in-IP and VXLAN off, host-local IPAM on node podCIDRs, pool ${r.poolCIDR}`);
-    return { changed: true, message: `Calico ${r.version} applied (${r.objects.length} objects, pool ${r.poolCIDR}, no overlay, host-local IPAM)` };
+    const mode = routing === 'cloud' ? 'policy only (no BGP)' : 'BGP';
+    ctx.event('Normal', 'CalicoApplied', `applied ${r.objects.length} objects of Calico ${r.version} from ${r.url}: ${mode}, IP-in-IP and VXLAN off, host-local IPAM on node podCIDRs, pool ${pool.poolCIDR} (from ${pool.source})`);
+    return { changed: true, message: `Calico ${r.version} applied (${r.objects.length} objects, routing ${routing}, pool ${pool.poolCIDR}, no overlay, host-local IPAM)` };
   }
 
   private isOurs(dss: KubeObject[], namespace: string): boolean {
