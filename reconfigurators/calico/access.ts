@@ -11,7 +11,7 @@ export const CALICO_CRDS = [
   'globalnetworkpolicies', 'globalnetworksets', 'hostendpoints', 'ipamblocks', 'ipamconfigs', 'ipamhandles', 'ippools', 'ipreservations',
   'kubecontrollersconfigurations', 'networkpolicies', 'networksets', 'tiers',
 ].map((p) => `${p}.crd.projectcalico.org`).concat(['adminnetworkpolicies.policy.networking.k8s.io', 'baselineadminnetworkpolicies.policy.networking.k8s.io']);
-export const CALICO_NAMES = ['calico-node', 'calico-kube-controllers', 'calico-cni-plugin', 'calico-typha', 'calico-config'];
+export const CALICO_NAMES = ['calico-node', 'calico-kube-controllers', 'calico-cni-plugin', 'calico-typha', 'calico-config', 'calico-cni-cleanup'];
 
 const WRITE = ['get', 'create', 'patch', 'delete'];
 

@@ -13,6 +13,7 @@ import { choosePool, clusterCidrFrom, type Pod } from './pool.js';
 import { gather, NETWORKPOLICY_RULES, type CalicoObserved, type Node } from './probe.js';
 import { fetchManifest } from './source.js';
 import { CALICO_NAMESPACE } from './access.js';
+import { cniCleanupDaemonSet, CLEANUP_NAME } from './cleanup.js';
 
 export const FIELD_MANAGER = 'fedfeat-calico';
 
@@ -112,6 +113,25 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
     return probeUntilSupported(this, ctx, feature, timeoutMs, 2000);
   }
 
+  /** Runs the cleanup DaemonSet until it has run on every node, then removes it (see cleanup.ts). */
+  private async removeCniConfig(ctx: MemberContext, cleanup: KubeObject, path: string): Promise<void> {
+    const c = ctx.client;
+    await c.applyObject(cleanup, FIELD_MANAGER);
+    type Status = KubeObject & { metadata: { generation?: number }; status?: { observedGeneration?: number; desiredNumberScheduled?: number; numberReady?: number } };
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const ds = await c.get<Status>(path);
+      const s = ds.status ?? {};
+      if ((s.observedGeneration ?? 0) >= (ds.metadata.generation ?? 1) && (s.desiredNumberScheduled ?? 0) > 0 && (s.numberReady ?? 0) >= s.desiredNumberScheduled!) break;
+      if (Date.now() > deadline) throw new Error(`${CLEANUP_NAME} ran on ${s.numberReady ?? 0} of ${s.desiredNumberScheduled ?? '?'} nodes in 180 s; Calico's CNI configuration is left where it did not run (revert again to retry)`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await c.delete(path, { query: { propagationPolicy: KubeClient.propagationFor('DaemonSet') } });
+    const left = await c.waitGone([path], 120_000, 250);
+    if (left.length) throw new Error(`${CLEANUP_NAME} still there after 120 s`);
+    ctx.event('Normal', 'CalicoCniConfigRemoved', 'removed Calico\'s CNI configuration from every node: new pods get the network the nodes had before Calico');
+  }
+
   async revert(ctx: MemberContext, feature: DesiredFeature): Promise<ReconfigureOutcome> {
     const c = ctx.client;
     let objects: KubeObject[];
@@ -123,27 +143,43 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
       ctx.event('Normal', 'RevertByLabel', `the Calico manifest is not available (${(e as Error).message}); removing the ${objects.length} objects labelled as fedfeat's Calico instead`);
     }
     const removed: string[] = [];
-    const deleted: string[] = [];
-    // Reverse order: workloads before their RBAC and config, CRDs last.
-    for (const obj of [...objects].reverse()) {
-      let path: string;
-      try {
-        path = await c.pathOf(obj);
-      } catch (e) {
-        if (e instanceof UnknownKind) continue; // its CRD is gone already, and with it every object of the kind
-        throw e;
-      }
-      const live = await c.getOptional<KubeObject>(path);
-      if (!live || live.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'fedfeat') continue;
-      if (await c.delete(path, { query: { propagationPolicy: KubeClient.propagationFor(obj.kind) } })) {
-        deleted.push(path);
-        removed.push(`${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`);
-      }
+    // 1. Calico's CNI configuration off the nodes while Calico still runs: new pods get the nodes' previous network.
+    const cleanupPath = `/apis/apps/v1/namespaces/${CALICO_NAMESPACE}/daemonsets/${CLEANUP_NAME}`;
+    const cleanup = cniCleanupDaemonSet(objects);
+    const calicoNode = await c.getOptional<KubeObject>(`/apis/apps/v1/namespaces/${CALICO_NAMESPACE}/daemonsets/calico-node`);
+    const ours = calicoNode?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'fedfeat';
+    // A revert interrupted during the cleanup finds its DaemonSet and runs it again.
+    if (cleanup && (ours || (await c.getOptional(cleanupPath)))) {
+      await this.removeCniConfig(ctx, cleanup, cleanupPath);
+      removed.push('Calico\'s CNI configuration on every node');
     }
-    // Done means gone: CRDs finalize their objects and workloads their pods before they disappear
-    // (a loaded API server can take minutes to finalize a CRD).
-    const left = await c.waitGone(deleted, 300_000, 250);
-    if (left.length) throw new Error(`revert still waiting for ${left.length} objects to go: ${left.slice(0, 3).join(', ')}`);
+    // 2. Workloads, then everything else (reverse manifest order, CRDs last). Calico's CNI plugin tears a pod's
+    // network down through Calico's API objects (ClusterInformation, its service account): the pods Calico
+    // networked (calico-kube-controllers among them) must be gone before those are.
+    const reversed = [...objects].reverse();
+    const isWorkload = (o: KubeObject) => o.kind === 'DaemonSet' || o.kind === 'Deployment';
+    for (const phase of [reversed.filter(isWorkload), reversed.filter((o) => !isWorkload(o))]) {
+      const deleted: string[] = [];
+      for (const obj of phase) {
+        let path: string;
+        try {
+          path = await c.pathOf(obj);
+        } catch (e) {
+          if (e instanceof UnknownKind) continue; // its CRD is gone already, and with it every object of the kind
+          throw e;
+        }
+        const live = await c.getOptional<KubeObject>(path);
+        if (!live || live.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'fedfeat') continue;
+        if (await c.delete(path, { query: { propagationPolicy: KubeClient.propagationFor(obj.kind) } })) {
+          deleted.push(path);
+          removed.push(`${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`);
+        }
+      }
+      // Done means gone: CRDs finalize their objects and workloads their pods before they disappear
+      // (a loaded API server can take minutes to finalize a CRD).
+      const left = await c.waitGone(deleted, 300_000, 250);
+      if (left.length) throw new Error(`revert still waiting for ${left.length} objects to go: ${left.slice(0, 3).join(', ')}`);
+    }
     return { changed: removed.length > 0, message: removed.length ? `removed ${removed.length} Calico objects` : 'nothing of fedfeat on the member' };
   }
 }
