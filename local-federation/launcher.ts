@@ -11,7 +11,7 @@ import { binary, ensureBinaries } from './binaries.js';
 import { calicoManifestPath, CALICO_VERSION, ensureCalicoBinaries } from './calico-build.js';
 import { CALICO_IMAGE_REGISTRY, calicoImage, calicoImagesUnavailableReason } from './images/calico-images.js';
 import {
-  apiServerArgs, clusterPaths, controllerManagerArgs, createClusterPki, etcdArgs, kwokArgs, launch, schedulerArgs,
+  apiServerArgs, CLUSTER_CIDR, clusterPaths, controllerManagerArgs, createClusterPki, etcdArgs, kubeadmConfig, kwokArgs, launch, schedulerArgs,
   waitApiServerReady, waitHealthy, writeAdminKubeconfig, type ClusterPki,
 } from './control-plane.js';
 import { freePort } from './free-port.js';
@@ -257,6 +257,9 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     const work: Array<Promise<void>> = members.map(async (p, idx) => {
       const client = clients.get(p.name)!;
       const cluster = state.clusters.find((c) => c.name === p.name)!;
+      // The controller-manager runs as a host process, so its --cluster-cidr is not readable through the API;
+      // the member publishes it where kubeadm clusters do, which is where the Calico tactic reads its pool.
+      await client.applyObject(kubeadmConfig(p.name === memberName(1) && network ? network.clusterCidr : CLUSTER_CIDR), 'fedfeat-local-federation');
       for (let n = 1; n <= opts.nodesPerMember; n++) {
         await createNode(client, kwokNode(p.name, n, version, !!state.realNetwork && p.name === state.realNetwork.member));
         cluster.kwokNodes.push(kwokNodeName(p.name, n));
