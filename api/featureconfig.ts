@@ -23,6 +23,10 @@ export interface CalicoSettings {
   version?: string;
   manifestURL?: string;
   poolCIDR?: string;
+  /** cloud (default): the network routes each node's podCIDR, Calico enforces policy only; bgp: Calico's BGP, no overlay. */
+  routing?: 'cloud' | 'bgp';
+  /** Registry that replaces docker.io in Calico's image names (a mirror, or locally imported images). */
+  imageRegistry?: string;
 }
 
 export interface FeatureConfigSpec {

@@ -30,7 +30,7 @@ export const COMMANDS = {
     args: 0,
     options: {
       kubeconfig: STR, listen: STR, 'leader-elect': STR, 'lease-namespace': STR, 'simulated-node-annotation': STR, 'resync-seconds': STR,
-      workers: STR, identity: STR, 'health-period-seconds': STR, 'verify-timeout-seconds': STR, 'calico-manifest-url': STR,
+      workers: STR, identity: STR, 'health-period-seconds': STR, 'verify-timeout-seconds': STR, 'calico-manifest-url': STR, 'calico-image-registry': STR,
       'health-probe-concurrency': STR, 'health-status-refresh-seconds': STR, 'drift-watch-limit': STR,
     },
   },

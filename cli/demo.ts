@@ -87,7 +87,10 @@ async function ensureController(state: FederationState, host: KubeClient, progre
   }
   const kubeconfig = await controllerKubeconfig(state, host);
   const listen = `127.0.0.1:${await freePort()}`;
-  const rec = attachProcess(state.instance, CONTROLLER, controllerCommand(kubeconfig, listen, `${state.instance}-controller`));
+  // Calico's official manifest from the source the launcher built it from, and the images it imported on the real
+  // nodes: member-1's real nodes get real Calico (the default release URL is not reachable from here).
+  const calico = state.calico ? ['--calico-manifest-url', `file://${state.calico.manifest}`, '--calico-image-registry', state.calico.imageRegistry] : [];
+  const rec = attachProcess(state.instance, CONTROLLER, controllerCommand(kubeconfig, listen, `${state.instance}-controller`, calico));
   await waitFor('controller ready', () => httpOk(`http://${listen}/readyz`), { timeoutMs: 60_000 });
   progress.step(`controller running as ServiceAccount kube-federation-system/fedfeat-controller (pid ${rec.pid}, log ${rec.logFile}, metrics http://${listen}/metrics)`);
   return `http://${listen}/metrics`;

@@ -10,7 +10,7 @@ Usage:
   fedfeat controller [--kubeconfig PATH] [--listen HOST:PORT] [--leader-elect true|false]
         [--lease-namespace NS] [--simulated-node-annotation KEY=VALUE] [--resync-seconds N] [--workers N]
         [--health-period-seconds N] [--verify-timeout-seconds N] [--identity ID] [--calico-manifest-url URL]
-        [--health-probe-concurrency N] [--health-status-refresh-seconds N] [--drift-watch-limit N]
+        [--calico-image-registry REGISTRY] [--health-probe-concurrency N] [--health-status-refresh-seconds N] [--drift-watch-limit N]
         Run the controller against the host cluster (in-cluster config without --kubeconfig).
   fedfeat webhook podpreset [--kubeconfig PATH] [--listen HOST:PORT] (--tls-dir DIR | --tls-secret NS/NAME)
         Serve the PodPreset mutating admission webhook (what the podpreset tactic deploys on members).

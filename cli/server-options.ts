@@ -16,6 +16,7 @@ export function controllerOptions(v: Command<'controller'>['values']): RunOption
     leaseNamespace: v['lease-namespace'] ?? 'kube-federation-system',
     identity: v.identity,
     calicoManifestURL: v['calico-manifest-url'],
+    calicoImageRegistry: v['calico-image-registry'],
     controller: {
       resyncMs: wholeNumber(v['resync-seconds'], 'resync-seconds', 60) * 1000,
       workers: wholeNumber(v.workers, 'workers', 16),

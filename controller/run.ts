@@ -19,6 +19,7 @@ export interface RunOptions {
   leaseNamespace: string;
   identity?: string;
   calicoManifestURL?: string;
+  calicoImageRegistry?: string;
   controller: Partial<ControllerOptions>;
 }
 
@@ -30,7 +31,7 @@ export async function runController(o: RunOptions): Promise<void> {
   const host = await KubeClient.fromKubeConfig(kc);
   const metrics = new Metrics().withProcessMetrics();
   const opts: ControllerOptions = { ...DEFAULT_OPTIONS, ...o.controller, probe: { ...DEFAULT_OPTIONS.probe, ...o.controller.probe } };
-  const controller = new FeatureController(host, defaultRegistry({ calicoManifestURL: o.calicoManifestURL }), log, metrics, opts);
+  const controller = new FeatureController(host, defaultRegistry({ calicoManifestURL: o.calicoManifestURL, calicoImageRegistry: o.calicoImageRegistry }), log, metrics, opts);
   const identity = o.identity ?? `${os.hostname()}_${process.pid}`;
   // Its own thread and client: renewals go on while this thread is busy (see leader-election-thread.ts).
   const elector = new LeaderElectionThread(log, {

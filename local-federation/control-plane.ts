@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { KubeClient } from '../kube-client/client.js';
+import { KubeClient, type KubeObject } from '../kube-client/client.js';
 import { binary } from './binaries.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { createCA, createServiceAccountKey, issueCert, readPem, type CertPair } from './pki.js';
@@ -122,6 +122,19 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
     '--endpoint-reconciler-type=none',
     '--profiling=false',
   ];
+}
+
+/**
+ * kube-system/kubeadm-config as kubeadm writes it (pure): the cluster's pod and Service CIDRs, the member's own
+ * statement of its --cluster-cidr for anything that reads it through the API (the Calico tactic's pool).
+ */
+export function kubeadmConfig(clusterCidr: string): KubeObject {
+  return {
+    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubeadm-config', namespace: 'kube-system' },
+    data: {
+      ClusterConfiguration: `apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nnetworking:\n  podSubnet: ${clusterCidr}\n  serviceSubnet: ${SERVICE_CIDR}\n`,
+    },
+  } as KubeObject;
 }
 
 export function controllerManagerArgs(paths: ClusterPaths, pki: ClusterPki, port: number, clusterCidr = CLUSTER_CIDR): string[] {

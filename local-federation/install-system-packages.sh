@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local federation needs: containerd and runc
 # for the real node, CNI plugins for its pods, busybox for the tool image,
-# iproute2/iptables for the node's network namespace. Idempotent; needs root.
+# iproute2/iptables for the node's network namespace, ipset and runit for the
+# calico-node image (Felix's ipsets; Calico's start_runit). Idempotent; needs root.
 set -euo pipefail
 pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables
-      procps psmisc ca-certificates util-linux conntrack)
+      procps psmisc ca-certificates util-linux conntrack ipset runit)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

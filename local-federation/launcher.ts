@@ -8,8 +8,10 @@ import path from 'node:path';
 import { KubeClient, KubeApiError } from '../kube-client/client.js';
 import { KUBEFED_NAMESPACE } from '../api/kubefed.js';
 import { binary, ensureBinaries } from './binaries.js';
+import { calicoManifestPath, CALICO_VERSION, ensureCalicoBinaries } from './calico-build.js';
+import { CALICO_IMAGE_REGISTRY, calicoImage, calicoImagesUnavailableReason } from './images/calico-images.js';
 import {
-  apiServerArgs, clusterPaths, controllerManagerArgs, createClusterPki, etcdArgs, kwokArgs, launch, schedulerArgs,
+  apiServerArgs, CLUSTER_CIDR, clusterPaths, controllerManagerArgs, createClusterPki, etcdArgs, kubeadmConfig, kwokArgs, launch, schedulerArgs,
   waitApiServerReady, waitHealthy, writeAdminKubeconfig, type ClusterPki,
 } from './control-plane.js';
 import { freePort } from './free-port.js';
@@ -157,6 +159,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
 
   // The real nodes' network first: their member's API server must listen where the kubelets can reach it.
   let network: ReturnType<typeof planNetwork> | undefined;
+  let calicoBinDir: string | undefined;
   const skip = opts.realNode === 'off' ? 'disabled with --real-node off' : realNodeUnavailableReason();
   if (skip) {
     if (opts.realNode === 'on') throw new Error(`the real node cannot run here: ${skip}`);
@@ -170,6 +173,19 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     state.realNodes = plannedRealNodes(opts.instance, state.dir, first, network);
     writeState(state);
     createNetwork(network);
+    // Calico from its source for the real nodes (cached after the first build, which takes minutes).
+    if (process.env.FEDFEAT_CALICO !== 'off') {
+      const why = calicoImagesUnavailableReason();
+      if (why) progress.step(`Calico images skipped: ${why}`);
+      else {
+        progress.step(`Calico ${CALICO_VERSION}: building from source (cached in ~/.cache/fedfeat; minutes the first time)`);
+        calicoBinDir = ensureCalicoBinaries();
+        state.calico = {
+          version: CALICO_VERSION, manifest: calicoManifestPath(calicoBinDir), imageRegistry: CALICO_IMAGE_REGISTRY,
+          images: (['node', 'cni', 'kube-controllers'] as const).map(calicoImage),
+        };
+      }
+    }
     progress.step(`real node network: bridge ${network.bridge} (${network.subnet}, host ${network.hostIP}), nodes ${network.nodes.map((n) => n.nodeIP).join(', ')}`);
   }
 
@@ -241,6 +257,9 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     const work: Array<Promise<void>> = members.map(async (p, idx) => {
       const client = clients.get(p.name)!;
       const cluster = state.clusters.find((c) => c.name === p.name)!;
+      // The controller-manager runs as a host process, so its --cluster-cidr is not readable through the API;
+      // the member publishes it where kubeadm clusters do, which is where the Calico tactic reads its pool.
+      await client.applyObject(kubeadmConfig(p.name === memberName(1) && network ? network.clusterCidr : CLUSTER_CIDR), 'fedfeat-local-federation');
       for (let n = 1; n <= opts.nodesPerMember; n++) {
         await createNode(client, kwokNode(p.name, n, version, !!state.realNetwork && p.name === state.realNetwork.member));
         cluster.kwokNodes.push(kwokNodeName(p.name, n));
@@ -262,7 +281,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
       work.push(startRealNodes({
         instance: opts.instance, fedDir: state.dir, logDir, binDir: state.binDir, memberName: m1.name,
         memberServer: m1.server, memberCA: m1.pki.ca, plan: network, member: clients.get(m1.name)!, progress, onProcess: record,
-        onUpdate: () => writeState(state),
+        onUpdate: () => writeState(state), calicoBinDir,
       }, state.realNodes));
     }
     // Every start finishes (or fails) before a failure tears down: a node still starting would launch its kubelet after the teardown.

@@ -71,6 +71,12 @@ export interface FederationState {
   realNetwork?: RealNetworkState;
   /** Why the real nodes were skipped, when they were. */
   realNodeSkipped?: string;
+  /**
+   * Calico built from source (calico-build/build.sh) with its images imported into the real nodes: the manifest
+   * (the official release one from the source) and the registry that names the imported images. Absent with
+   * FEDFEAT_CALICO=off or without real nodes.
+   */
+  calico?: { version: string; manifest: string; imageRegistry: string; images: string[] };
   binDir: string;
   startupSeconds?: number;
   memoryMiB?: number;

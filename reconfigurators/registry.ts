@@ -28,8 +28,10 @@ export class ReconfiguratorRegistry {
 export interface RegistryOptions {
   /** Calico manifest for FeatureConfigs that name none: a mirror, for fleets without internet access. */
   calicoManifestURL?: string;
+  /** Registry replacing docker.io in Calico's images for FeatureConfigs that name none (a mirror, or images imported on the nodes). */
+  calicoImageRegistry?: string;
 }
 
 export function defaultRegistry(o: RegistryOptions = {}): ReconfiguratorRegistry {
-  return new ReconfiguratorRegistry([new PodPresetReconfigurator(), new KubeletConfigReconfigurator(), new CalicoReconfigurator({ defaultManifestURL: o.calicoManifestURL })]);
+  return new ReconfiguratorRegistry([new PodPresetReconfigurator(), new KubeletConfigReconfigurator(), new CalicoReconfigurator({ defaultManifestURL: o.calicoManifestURL, defaultImageRegistry: o.calicoImageRegistry })]);
 }

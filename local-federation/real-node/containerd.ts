@@ -68,9 +68,11 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         BinaryName = "/usr/sbin/runc"
         SystemdCgroup = false
+  # Paths as the node's mount namespace shows them (real-node/mount-ns.ts): its own folders, where a CNI's
+  # DaemonSet installs through hostPath volumes as on any node.
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "${p.cniConfDir}"
+    bin_dir = "/opt/cni/bin"
+    conf_dir = "/etc/cni/net.d"
 `;
 }
 
@@ -86,7 +88,9 @@ export function writeContainerdConfig(p: ContainerdPaths, sandboxImage: string):
 export function renderCniConfig(podCidr: string): string {
   return JSON.stringify({
     cniVersion: '0.4.0',
-    name: 'fedfeat-bridge',
+    // Calico's network name: a CNI installed later with host-local IPAM on the same podCIDR (fedfeat's Calico mode)
+    // then shares host-local's records with the bridge, so it never hands out an address a running pod holds.
+    name: 'k8s-pod-network',
     plugins: [
       {
         type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, hairpinMode: true,

@@ -195,8 +195,9 @@ export function deleteNetwork(instance: string, plan: Pick<NetworkPlan, 'bridge'
 }
 
 /** A command prefix that runs a program in a namespace's network but the host's mount namespace. */
-export function inNodeNetns(netns: string, command: string[]): string[] {
-  // `ip netns exec` would also make a private mount namespace, hiding the
-  // kubelet's volume mounts from containerd; nsenter --net joins only the network.
-  return ['nsenter', `--net=${netnsPath(netns)}`, '--', ...command];
+export function inNodeNetns(netns: string, command: string[], mountNs?: string): string[] {
+  // `ip netns exec` would also make a private mount namespace per command, hiding the kubelet's volume mounts
+  // from containerd; nsenter --net joins only the network, and --mount the node's own mount namespace
+  // (real-node/mount-ns.ts) that containerd and the kubelet share.
+  return ['nsenter', `--net=${netnsPath(netns)}`, ...(mountNs ? [`--mount=${mountNs}`] : []), '--', ...command];
 }

@@ -9,6 +9,7 @@ import { binary } from '../binaries.js';
 import { launch, SERVICE_IP } from '../control-plane.js';
 import { treeRssKiB, rssKiB } from '../proc-stats.js';
 import { buildImages, FEDFEAT_IMAGE, PAUSE_IMAGE } from '../images/build-images.js';
+import { buildCalicoImages } from '../images/calico-images.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import { issueCert, readPem, type CertPair } from '../pki.js';
 import { isRunning, logTail, stopProcess, type ProcessRecord } from '../processes.js';
@@ -21,6 +22,7 @@ import { kubeletArgs, renderKubeletConfig } from './kubelet.js';
 import { repoRoot } from '../repo-root.js';
 import { addRoutes, deleteNetwork, inNodeNetns, podRoutes, type NetworkPlan, type NodeNetwork } from './network.js';
 import { kubeProxyArgs, renderKubeProxyConfig } from './kube-proxy.js';
+import { createNodeMountNs, mountNsFile } from './mount-ns.js';
 import { sleep } from '../../kube-client/wait.js';
 
 export interface RealNodesInput {
@@ -36,6 +38,8 @@ export interface RealNodesInput {
   progress: Progress;
   /** Called with every process as soon as it starts, so a failed `up` can still be cleaned. */
   onProcess: (p: ProcessRecord) => void;
+  /** Calico's binaries (ensureCalicoBinaries()): its images are built and imported into every node too. */
+  calicoBinDir?: string;
   /** Called whenever a node's record gains something (its podCIDR), to keep the state file current. */
   onUpdate?: () => void;
 }
@@ -90,7 +94,13 @@ export async function startRealNodes(input: RealNodesInput, nodes: RealNodeState
   const { plan, progress } = input;
   await input.member.applyObject(kubernetesEndpointSlice(input.memberServer), 'fedfeat-local-federation');
   progress.step(`real nodes: building images ${PAUSE_IMAGE}, tools and ${FEDFEAT_IMAGE}`);
-  const images = buildImages(path.join(input.fedDir, 'real-node', 'images'));
+  const imageDir = path.join(input.fedDir, 'real-node', 'images');
+  const images = buildImages(imageDir);
+  if (input.calicoBinDir) {
+    const calico = buildCalicoImages(input.calicoBinDir, imageDir);
+    images.push(...calico);
+    progress.step(`real nodes: built ${calico.map((i) => i.reference).join(', ')} from Calico's source`);
+  }
   const started = await Promise.all(nodes.map((node, i) => startNode(input, node, plan.nodes[i]!, images)));
   addRoutes(podRoutes(plan, nodes.map((n) => n.podCidr!)), plan.bridge);
   progress.step(`real nodes: routes between podCIDRs ${nodes.map((n) => `${n.podCidr} via ${n.nodeIP}`).join(', ')}`);
@@ -127,7 +137,8 @@ async function startNode(input: RealNodesInput, node: RealNodeState, net: NodeNe
   createCgroup(`${cgroupRoot}/runtime`);
   const cp = containerdPaths(node.dir, `${instance}/node${node.ordinal}`);
   writeContainerdConfig(cp, PAUSE_IMAGE);
-  const containerd = launch(realNodeProcess(input.memberName, node.ordinal, 'containerd'), inNodeNetns(net.netns, ['containerd', '--config', cp.configFile]), input.logDir);
+  const mnt = createNodeMountNs(instance, node.ordinal, node.dir);
+  const containerd = launch(realNodeProcess(input.memberName, node.ordinal, 'containerd'), inNodeNetns(net.netns, ['containerd', '--config', cp.configFile], mnt), input.logDir);
   input.onProcess(containerd);
   // Before containerd starts any shim: shims and pods inherit this cgroup, so teardown finds them all.
   movePid(`${cgroupRoot}/runtime`, containerd.pid);
@@ -167,7 +178,7 @@ async function startNode(input: RealNodesInput, node: RealNodeState, net: NodeNe
   // Under a supervisor that starts it again when it exits: the restart method this node declares
   // (annotation fedfeat.io/kubelet-restart=signal) for the kubelet tactic's agent.
   const supervise = path.join(repoRoot, 'local-federation', 'real-node', 'supervise.sh');
-  const kubelet = launch(realNodeProcess(input.memberName, node.ordinal, 'kubelet'), inNodeNetns(net.netns, ['sh', supervise, binary(input.binDir, 'kubelet'), ...kubeletArgs(setup)]), input.logDir);
+  const kubelet = launch(realNodeProcess(input.memberName, node.ordinal, 'kubelet'), inNodeNetns(net.netns, ['sh', supervise, binary(input.binDir, 'kubelet'), ...kubeletArgs(setup)], mnt), input.logDir);
   input.onProcess(kubelet);
 
   // The node's podCIDR comes from the member's controller-manager after registration.
@@ -196,7 +207,7 @@ async function finishNode(input: RealNodesInput, node: RealNodeState, s: Started
   }), { mode: 0o600 });
   writeFileSync(proxyConfig, renderKubeProxyConfig({ nodeName, kubeconfig: proxyKubeconfig, clusterCidr: input.plan.clusterCidr }));
   const proxy = launch(realNodeProcess(input.memberName, node.ordinal, 'kube-proxy'),
-    inNodeNetns(node.netns, [binary(input.binDir, 'kube-proxy'), ...kubeProxyArgs(proxyConfig)]), input.logDir);
+    inNodeNetns(node.netns, [binary(input.binDir, 'kube-proxy'), ...kubeProxyArgs(proxyConfig)], mountNsFile(input.instance, node.ordinal)), input.logDir);
   input.onProcess(proxy);
 
   await waitFor(`node ${nodeName} Ready`, async () => {

@@ -11,7 +11,7 @@ export const CALICO_CRDS = [
   'globalnetworkpolicies', 'globalnetworksets', 'hostendpoints', 'ipamblocks', 'ipamconfigs', 'ipamhandles', 'ippools', 'ipreservations',
   'kubecontrollersconfigurations', 'networkpolicies', 'networksets', 'tiers',
 ].map((p) => `${p}.crd.projectcalico.org`).concat(['adminnetworkpolicies.policy.networking.k8s.io', 'baselineadminnetworkpolicies.policy.networking.k8s.io']);
-export const CALICO_NAMES = ['calico-node', 'calico-kube-controllers', 'calico-cni-plugin', 'calico-typha', 'calico-config'];
+export const CALICO_NAMES = ['calico-node', 'calico-kube-controllers', 'calico-cni-plugin', 'calico-typha', 'calico-config', 'calico-cni-cleanup'];
 
 const WRITE = ['get', 'create', 'patch', 'delete'];
 
@@ -37,6 +37,9 @@ export const CALICO_ACCESS: TacticAccess = {
         { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: WRITE, resourceNames: CALICO_NAMES },
         { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: [...WRITE, 'escalate', 'bind'], resourceNames: CALICO_NAMES },
         { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: WRITE, resourceNames: CALICO_NAMES },
+        // The cluster pod CIDR for Calico's pool: the controller-manager's flags, kubeadm's configuration.
+        { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['kubeadm-config'] },
         { apiGroups: ['', 'apps', 'policy', 'rbac.authorization.k8s.io'], resources: ['serviceaccounts', 'configmaps', 'services', 'daemonsets', 'deployments', 'poddisruptionbudgets', 'roles', 'rolebindings'], verbs: ['list'] },
       ],
     },

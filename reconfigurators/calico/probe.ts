@@ -64,7 +64,7 @@ export function detectCnis(daemonSets: DaemonSet[]): DetectedCni[] {
   return found;
 }
 
-export type Node = KubeObject & { spec?: { podCIDR?: string } };
+export type Node = KubeObject & { spec?: { podCIDR?: string; podCIDRs?: string[] } };
 
 export interface CalicoObserved {
   daemonSets: DaemonSet[];

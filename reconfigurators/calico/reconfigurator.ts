@@ -8,10 +8,12 @@ import { UnknownKind } from '../../kube-client/rest-mapper.js';
 import { decide } from '../decision.js';
 import { probeUntilSupported } from '../run.js';
 import type { MemberContext, ProbeResult, Reconfigurator, ReconfigureOutcome } from '../types.js';
-import { calicoManifestURL, coveringCidr, DEFAULT_CALICO_VERSION, MANAGED_BY, parseManifest, rewriteCalicoManifest } from './manifest.js';
+import { calicoManifestURL, DEFAULT_CALICO_VERSION, DEFAULT_ROUTING, MANAGED_BY, parseManifest, rewriteCalicoManifest } from './manifest.js';
+import { choosePool, clusterCidrFrom, type Pod } from './pool.js';
 import { gather, NETWORKPOLICY_RULES, type CalicoObserved, type Node } from './probe.js';
 import { fetchManifest } from './source.js';
 import { CALICO_NAMESPACE } from './access.js';
+import { cniCleanupDaemonSet, CLEANUP_NAME } from './cleanup.js';
 
 export const FIELD_MANAGER = 'fedfeat-calico';
 
@@ -50,22 +52,38 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
   readonly name = 'calico-installer';
   readonly features = ['networkpolicy'] as const;
 
-  constructor(private readonly o: { defaultManifestURL?: string } = {}) {}
+  constructor(private readonly o: { defaultManifestURL?: string; defaultImageRegistry?: string } = {}) {}
 
   async probe(ctx: MemberContext): Promise<ProbeResult<CalicoObserved>> {
     const observed = await gather(ctx.client, ctx.options.requestTimeoutMs);
     return { ...decide(observed, NETWORKPOLICY_RULES), observed };
   }
 
-  /** The rewritten objects for this member (fetches the manifest; the default pool covers the nodes' podCIDRs). */
-  async render(s: CalicoSettings, nodes: Node[] | undefined): Promise<{ objects: KubeObject[]; url: string; poolCIDR: string; version: string }> {
+  /**
+   * The rewritten objects for this member (fetches the manifest). Without a pool (revert) only which objects the
+   * manifest holds matters.
+   */
+  async render(s: CalicoSettings, pool: { poolCIDR: string; source: string } | undefined): Promise<{ objects: KubeObject[]; url: string; version: string }> {
     const version = s.version ?? DEFAULT_CALICO_VERSION;
     const url = s.manifestURL ?? this.o.defaultManifestURL ?? calicoManifestURL(version);
-    // Without nodes (revert) the pool does not matter: only which objects the manifest holds.
-    const poolCIDR = s.poolCIDR ?? (nodes ? coveringCidr(nodes.map((n) => n.spec?.podCIDR ?? '').filter(Boolean)) : '0.0.0.0/0');
-    if (!poolCIDR) throw new Error('no node has a spec.podCIDR (node IPAM off?): set spec.calico.poolCIDR to the cluster pod CIDR');
-    const objects = rewriteCalicoManifest(parseManifest(await fetchManifest(url)), { poolCIDR, version });
-    return { objects, url, poolCIDR, version };
+    const objects = rewriteCalicoManifest(parseManifest(await fetchManifest(url)), {
+      poolCIDR: pool?.poolCIDR, version, routing: s.routing ?? DEFAULT_ROUTING, imageRegistry: s.imageRegistry ?? this.o.defaultImageRegistry,
+    });
+    return { objects, url, version };
+  }
+
+  /** The cluster pod CIDR as the member shows it: its controller-manager's flags, or kubeadm's configuration. */
+  private async clusterCidr(c: KubeClient, timeoutMs: number): Promise<{ cidr: string; source: string } | undefined> {
+    const readable = async <T>(f: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await f();
+      } catch {
+        return undefined; // not there, or not readable with fedfeat's access: as if absent
+      }
+    };
+    const pods = await readable(async () => (await c.list<Pod>(`/api/v1/namespaces/${CALICO_NAMESPACE}/pods`, { query: { labelSelector: 'component=kube-controller-manager' }, timeoutMs })).items);
+    const kubeadm = await readable(async () => (await c.getOptional<{ data?: Record<string, string> }>(`/api/v1/namespaces/${CALICO_NAMESPACE}/configmaps/kubeadm-config`))?.data?.ClusterConfiguration);
+    return clusterCidrFrom({ controllerManagerPods: pods, kubeadmClusterConfiguration: kubeadm });
   }
 
   async reconfigure(ctx: MemberContext, feature: DesiredFeature, probe: ProbeResult<CalicoObserved>): Promise<ReconfigureOutcome> {
@@ -77,10 +95,14 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
       throw new Error(`member runs ${others.map((d) => `${d.cni} (${d.namespace}/${d.daemonSet})`).join(', ')}; fedfeat does not install Calico over another CNI`);
     }
     const nodes = probe.observed.nodes ?? (await c.list<Node>('/api/v1/nodes', { timeoutMs: ctx.options.requestTimeoutMs })).items;
-    const r = await this.render(settingsOf(feature), nodes);
+    const s = settingsOf(feature);
+    const pool = choosePool(s.poolCIDR, s.poolCIDR ? undefined : await this.clusterCidr(c, ctx.options.requestTimeoutMs), nodes);
+    const r = await this.render(s, pool);
+    const routing = s.routing ?? DEFAULT_ROUTING;
     for (const obj of r.objects) await c.applyObject(obj, FIELD_MANAGER);
-    ctx.event('Normal', 'CalicoApplied', `applied ${r.objects.length} objects of Calico ${r.version} from ${r.url}: IP-in-IP and VXLAN off, host-local IPAM on node podCIDRs, pool ${r.poolCIDR}`);
-    return { changed: true, message: `Calico ${r.version} applied (${r.objects.length} objects, pool ${r.poolCIDR}, no overlay, host-local IPAM)` };
+    const mode = routing === 'cloud' ? 'policy only (no BGP)' : 'BGP';
+    ctx.event('Normal', 'CalicoApplied', `applied ${r.objects.length} objects of Calico ${r.version} from ${r.url}: ${mode}, IP-in-IP and VXLAN off, host-local IPAM on node podCIDRs, pool ${pool.poolCIDR} (from ${pool.source})`);
+    return { changed: true, message: `Calico ${r.version} applied (${r.objects.length} objects, routing ${routing}, pool ${pool.poolCIDR}, no overlay, host-local IPAM)` };
   }
 
   private isOurs(dss: KubeObject[], namespace: string): boolean {
@@ -89,6 +111,25 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
 
   verify(ctx: MemberContext, feature: DesiredFeature, timeoutMs: number): Promise<ProbeResult<CalicoObserved>> {
     return probeUntilSupported(this, ctx, feature, timeoutMs, 2000);
+  }
+
+  /** Runs the cleanup DaemonSet until it has run on every node, then removes it (see cleanup.ts). */
+  private async removeCniConfig(ctx: MemberContext, cleanup: KubeObject, path: string): Promise<void> {
+    const c = ctx.client;
+    await c.applyObject(cleanup, FIELD_MANAGER);
+    type Status = KubeObject & { metadata: { generation?: number }; status?: { observedGeneration?: number; desiredNumberScheduled?: number; numberReady?: number } };
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const ds = await c.get<Status>(path);
+      const s = ds.status ?? {};
+      if ((s.observedGeneration ?? 0) >= (ds.metadata.generation ?? 1) && (s.desiredNumberScheduled ?? 0) > 0 && (s.numberReady ?? 0) >= s.desiredNumberScheduled!) break;
+      if (Date.now() > deadline) throw new Error(`${CLEANUP_NAME} ran on ${s.numberReady ?? 0} of ${s.desiredNumberScheduled ?? '?'} nodes in 180 s; Calico's CNI configuration is left where it did not run (revert again to retry)`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await c.delete(path, { query: { propagationPolicy: KubeClient.propagationFor('DaemonSet') } });
+    const left = await c.waitGone([path], 120_000, 250);
+    if (left.length) throw new Error(`${CLEANUP_NAME} still there after 120 s`);
+    ctx.event('Normal', 'CalicoCniConfigRemoved', 'removed Calico\'s CNI configuration from every node: new pods get the network the nodes had before Calico');
   }
 
   async revert(ctx: MemberContext, feature: DesiredFeature): Promise<ReconfigureOutcome> {
@@ -102,27 +143,43 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
       ctx.event('Normal', 'RevertByLabel', `the Calico manifest is not available (${(e as Error).message}); removing the ${objects.length} objects labelled as fedfeat's Calico instead`);
     }
     const removed: string[] = [];
-    const deleted: string[] = [];
-    // Reverse order: workloads before their RBAC and config, CRDs last.
-    for (const obj of [...objects].reverse()) {
-      let path: string;
-      try {
-        path = await c.pathOf(obj);
-      } catch (e) {
-        if (e instanceof UnknownKind) continue; // its CRD is gone already, and with it every object of the kind
-        throw e;
-      }
-      const live = await c.getOptional<KubeObject>(path);
-      if (!live || live.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'fedfeat') continue;
-      if (await c.delete(path, { query: { propagationPolicy: KubeClient.propagationFor(obj.kind) } })) {
-        deleted.push(path);
-        removed.push(`${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`);
-      }
+    // 1. Calico's CNI configuration off the nodes while Calico still runs: new pods get the nodes' previous network.
+    const cleanupPath = `/apis/apps/v1/namespaces/${CALICO_NAMESPACE}/daemonsets/${CLEANUP_NAME}`;
+    const cleanup = cniCleanupDaemonSet(objects);
+    const calicoNode = await c.getOptional<KubeObject>(`/apis/apps/v1/namespaces/${CALICO_NAMESPACE}/daemonsets/calico-node`);
+    const ours = calicoNode?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'fedfeat';
+    // A revert interrupted during the cleanup finds its DaemonSet and runs it again.
+    if (cleanup && (ours || (await c.getOptional(cleanupPath)))) {
+      await this.removeCniConfig(ctx, cleanup, cleanupPath);
+      removed.push('Calico\'s CNI configuration on every node');
     }
-    // Done means gone: CRDs finalize their objects and workloads their pods before they disappear
-    // (a loaded API server can take minutes to finalize a CRD).
-    const left = await c.waitGone(deleted, 300_000, 250);
-    if (left.length) throw new Error(`revert still waiting for ${left.length} objects to go: ${left.slice(0, 3).join(', ')}`);
+    // 2. Workloads, then everything else (reverse manifest order, CRDs last). Calico's CNI plugin tears a pod's
+    // network down through Calico's API objects (ClusterInformation, its service account): the pods Calico
+    // networked (calico-kube-controllers among them) must be gone before those are.
+    const reversed = [...objects].reverse();
+    const isWorkload = (o: KubeObject) => o.kind === 'DaemonSet' || o.kind === 'Deployment';
+    for (const phase of [reversed.filter(isWorkload), reversed.filter((o) => !isWorkload(o))]) {
+      const deleted: string[] = [];
+      for (const obj of phase) {
+        let path: string;
+        try {
+          path = await c.pathOf(obj);
+        } catch (e) {
+          if (e instanceof UnknownKind) continue; // its CRD is gone already, and with it every object of the kind
+          throw e;
+        }
+        const live = await c.getOptional<KubeObject>(path);
+        if (!live || live.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'fedfeat') continue;
+        if (await c.delete(path, { query: { propagationPolicy: KubeClient.propagationFor(obj.kind) } })) {
+          deleted.push(path);
+          removed.push(`${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`);
+        }
+      }
+      // Done means gone: CRDs finalize their objects and workloads their pods before they disappear
+      // (a loaded API server can take minutes to finalize a CRD).
+      const left = await c.waitGone(deleted, 300_000, 250);
+      if (left.length) throw new Error(`revert still waiting for ${left.length} objects to go: ${left.slice(0, 3).join(', ')}`);
+    }
     return { changed: removed.length > 0, message: removed.length ? `removed ${removed.length} Calico objects` : 'nothing of fedfeat on the member' };
   }
 }

@@ -1,8 +1,10 @@
 // The Calico tactic on a real member API server with KWOK nodes: the rewritten
 // manifest (served from a local URL, as a mirror would) is applied, calico-node
 // gets a Running pod on every node, the feature turns Supported, and revert
-// removes everything. Real Calico images cannot run here: the pods exist and
-// are Running only as KWOK simulates them.
+// removes everything. KWOK nodes run no containers, so this file uses the
+// stand-in manifest (local-federation/calico-standin.ts) on member-2/3; real
+// Calico built from source runs on member-1's real nodes in
+// calico-real-nodes.test.ts.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../controller/logger.js';
@@ -26,6 +28,10 @@ async function expectNoCalicoLeft(m: KubeClient, lists: string[]): Promise<void>
     expect((await m.list(list, { query: { labelSelector: 'app.kubernetes.io/part-of=fedfeat-calico' } })).items).toEqual([]);
   }
 }
+
+// The pool comes from the member: the local federation publishes each member's --cluster-cidr in
+// kube-system/kubeadm-config, as kubeadm clusters do.
+const POOL = '10.244.0.0/16';
 
 describe('Calico tactic', () => {
   let server: http.Server;
@@ -60,7 +66,7 @@ describe('Calico tactic', () => {
       const ds = await m.get<{ spec: { template: { spec: { containers: Array<{ name: string; env: Array<{ name: string; value?: string }> }> } } } }>('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
       const env = Object.fromEntries(ds.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
       expect(env).toMatchObject({ CALICO_IPV4POOL_IPIP: 'Never', CALICO_IPV4POOL_VXLAN: 'Never', USE_POD_CIDR: 'true' });
-      expect(env.CALICO_IPV4POOL_CIDR).toMatch(/^10\.\d+\.\d+\.\d+\/\d+$/); // covers the nodes' podCIDRs
+      expect(env.CALICO_IPV4POOL_CIDR).toBe(POOL);
       const cm = await m.get<{ data: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/calico-config');
       expect(cm.data.cni_network_config).toContain('"subnet": "usePodCidr"');
       // Idempotent.
@@ -124,6 +130,21 @@ describe('Calico tactic', () => {
       expect(ready.message).toContain('cilium enforces NetworkPolicy');
     } finally {
       await m.delete(dsPath);
+      m.close();
+    }
+  });
+
+  it('refuses to guess the pool when the member does not say its cluster pod CIDR', async () => {
+    const m = await adminClient('member-2');
+    const cmPath = '/api/v1/namespaces/kube-system/configmaps/kubeadm-config';
+    const kubeadm = await m.get<KubeObject>(cmPath);
+    try {
+      await m.delete(cmPath);
+      await expect(probeThenReconfigure(r, ctxFor('member-2', m, []), { name: 'networkpolicy', calico: { manifestURL: url } }))
+        .rejects.toThrow(/cluster pod CIDR cannot be read .*set spec.calico.poolCIDR/);
+      expect(await m.getOptional('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node')).toBeUndefined();
+    } finally {
+      await m.post('/api/v1/namespaces/kube-system/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubeadm-config', namespace: 'kube-system' }, data: (kubeadm as unknown as { data: Record<string, string> }).data });
       m.close();
     }
   });

@@ -37,6 +37,8 @@ describe('FeatureConfig API', () => {
     ['the two forms disagreeing', '  cpumanagementpolicy: static\n  kubelet:\n    cpuManagerPolicy: none\n', /spec.kubelet.cpuManagerPolicy: Invalid value.*disagree/],
     ['no feature at all', '  mode: inform\n', /spec: Invalid value.*at least one feature/],
     ['a pool that is not a CIDR', '  networkpolicy: true\n  calico:\n    poolCIDR: 10.0.0.0/33\n', /spec.calico.poolCIDR: Invalid value.*IPv4 CIDR/],
+    ['a pool covering every address', '  networkpolicy: true\n  calico:\n    poolCIDR: 0.0.0.0/0\n', /spec.calico.poolCIDR: Invalid value.*must not cover every address/],
+    ['an unknown Calico routing mode', '  networkpolicy: true\n  calico:\n    routing: overlay\n', /spec.calico.routing: Unsupported value: "overlay"/],
     ['calico settings without networkpolicy', '  podpreset: true\n  calico:\n    version: v3.28.0\n', /spec.calico: Invalid value.*networkpolicy: true/],
     ['an unknown mode', '  podpreset: true\n  mode: yolo\n', /spec.mode: Unsupported value: "yolo"/],
     ['a drainNodes that is not a boolean', '  cpumanagementpolicy: static\n  rollout:\n    drainNodes: "maybe"\n', /spec.rollout.drainNodes: Invalid value: "string": spec.rollout.drainNodes in body must be of type boolean/],

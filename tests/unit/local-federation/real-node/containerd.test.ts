@@ -7,7 +7,8 @@ describe('real node configuration', () => {
     expect(toml).toContain('address = "/run/fedfeat/test/containerd.sock"');
     expect(toml).toContain('sandbox_image = "fedfeat.local/pause:3.10"');
     expect(toml).toContain('SystemdCgroup = false');
-    expect(toml).toContain(`conf_dir = "${p.cniConfDir}"`);
+    expect(toml).toContain('conf_dir = "/etc/cni/net.d"');
+    expect(toml).toContain('bin_dir = "/opt/cni/bin"');
   });
 
   it('gives pods a bridge network on the node podCIDR', () => {

@@ -60,5 +60,6 @@ describe('real nodes network plan', () => {
 
   it('enters only the network namespace, so mounts stay visible to containerd', () => {
     expect(inNodeNetns('ns1', ['kubelet', '--v=1'])).toEqual(['nsenter', '--net=/run/netns/ns1', '--', 'kubelet', '--v=1']);
+    expect(inNodeNetns('ns1', ['kubelet'], '/run/fedfeat/x/mntns/node1')).toEqual(['nsenter', '--net=/run/netns/ns1', '--mount=/run/fedfeat/x/mntns/node1', '--', 'kubelet']);
   });
 });
