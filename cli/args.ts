@@ -40,7 +40,7 @@ export const COMMANDS = {
   status: { args: 1, options: { kubeconfig: STR, watch: BOOL } }, // a FeatureConfig name
   join: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, access: STR, features: STR, 'dry-run': BOOL, 'service-account': STR } }, // the member
   unjoin: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR } }, // the member
-  'dev up': { args: 0, options: { members: STR, nodes: STR, name: STR, 'real-node': STR, 'real-nodes': STR, 'keep-on-failure': BOOL } },
+  'dev up': { args: 0, options: { members: STR, nodes: STR, name: STR, 'real-node': STR, 'real-nodes': STR, 'host-node': STR, 'keep-on-failure': BOOL } },
   'dev down': { args: 0, options: { name: STR, purge: BOOL } },
   'dev status': { args: 0, options: { name: STR } },
   'dev demo': { args: 0, options: { name: STR } },

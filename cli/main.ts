@@ -37,10 +37,11 @@ Usage:
         Remove what join created, on the member and on the host.
   fedfeat status [NAME] [--kubeconfig PATH] [--watch]
         The per-cluster, per-feature state of FeatureConfigs on the host.
-  fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--keep-on-failure]
+  fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--host-node on|off] [--keep-on-failure]
         Start a local federation of real Kubernetes processes (default: 3 members, 5 KWOK nodes each,
         and K=3 real nodes in member-1 when running as root: each containerd, kubelet and kube-proxy
-        in its own network namespace, pods routed between nodes without overlay, about 185 MiB each).
+        in its own network namespace, pods routed between nodes without overlay, about 185 MiB each;
+        with them, one real node in the host cluster for the controller's Deployment unless --host-node off).
   fedfeat dev down [--name NAME] [--purge]
         Stop exactly the processes "up" started and remove its network namespaces, bridge and cgroups.
   fedfeat dev status [--name NAME]
