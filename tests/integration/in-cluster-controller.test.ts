@@ -188,7 +188,12 @@ describeHostNode('the controller installed in-cluster with kubectl apply -k', (h
     expect(after.spec.leaseTransitions).toBe((before.spec.leaseTransitions ?? 0) + 1);
     // The deleted leader released the lease on SIGTERM: the standby did not wait out the 15 s lease.
     expect(leaseTakenMs).toBeLessThan(15_000);
-    // The new leader did the work.
+    // The new leader did the work: its work items ran, and it announced member-2 Supported (Events name the pod).
+    const announced = (await host.list<KubeObject & { reason: string; message: string; reportingInstance?: string }>('/api/v1/namespaces/default/events', {
+      // This object's Events only (an earlier run's FeatureConfig of the same name left its own).
+      query: { fieldSelector: `involvedObject.name=${ENFORCED},involvedObject.uid=${enforced.metadata.uid}` },
+    })).items.filter((e) => e.reason === 'Ready' && e.message.includes('cluster=member-2 feature=podpreset'));
+    expect(announced.map((e) => e.reportingInstance)).toEqual([standby.metadata.name]);
     expect(metricSum((await podGet(standby.status!.podIP!, '/metrics')).body, 'fedfeat_reconcile_duration_seconds_count')).toBeGreaterThan(0);
     expect(feature(enforced, 'member-2', 'podpreset')!.reason).toBe('APIServedAndWebhookAnswering');
     const m2 = await adminClient('member-2');
