@@ -47,8 +47,8 @@ Usage:
   fedfeat dev status [--name NAME]
         Show the federation's clusters, processes and the members registered on the host.
   fedfeat dev demo [--name NAME]
-        On a running federation: install fedfeat on the host from manifests/, start the controller,
-        apply the paper's Listing 1 FeatureConfig and show its status.
+        On a running federation: install fedfeat on the host from manifests/ (the controller's Deployment
+        on the host's real node, else a host process), apply the paper's Listing 1 FeatureConfig and show its status.
   fedfeat dev env [--name NAME]
         Print shell exports (KUBECONFIG, PATH with the matching kubectl).
 

@@ -249,6 +249,9 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     await ensureNamespace(host, KUBEFED_NAMESPACE);
     progress.step(`host: KubeFedCluster CRD ${crd}, namespace ${KUBEFED_NAMESPACE} ready`);
 
+    // Built (synchronously, tens of seconds) before any request is in flight: a blocked event loop lets the
+    // API servers drop TLS handshakes that are under way.
+    const images = network && state.realNodes ? buildRealNodeImages(state.dir, progress) : undefined;
     const members = plans.filter((p) => p.name !== 'host');
     const work: Array<Promise<void>> = members.map(async (p, idx) => {
       const client = clients.get(p.name)!;
@@ -270,7 +273,6 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
       progress.step(`${p.name}: joined to the host (fedfeat join, enforce access) as KubeFedCluster (${opts.nodesPerMember} KWOK nodes created)`);
     });
     if (network && state.realNodes) {
-      const images = buildRealNodeImages(state.dir, progress);
       const nodesOf = (p: (typeof plans)[number], plan: typeof network, nodes: NonNullable<typeof state.realNodes>) => startRealNodes({
         instance: opts.instance, fedDir: state.dir, logDir, binDir: state.binDir, memberName: p.name,
         memberServer: p.server, memberCA: p.pki.ca, plan, member: clients.get(p.name)!, progress, onProcess: record,

@@ -143,7 +143,7 @@ async function startNode(input: RealNodesInput, node: RealNodeState, net: NodeNe
     ctr(cp.socket, ['version']);
     return true;
   }, { timeoutMs: 30_000, describe: () => logTail(containerd.logFile) });
-  for (const img of images) importImage(cp.socket, img.archive);
+  for (const img of images) await importImage(cp.socket, img.archive);
   progress.step(`${input.memberName} real node ${node.ordinal}: containerd ready, imported ${images.map((i) => i.reference).join(', ')}`);
 
   const pki = path.join(node.dir, 'pki');
