@@ -25,7 +25,7 @@ const arg = (name: string, dflt: number) => {
 const fake = arg('fake-nodes', 20);
 const maxUnavailable = arg('max-unavailable', 1);
 
-const state = await up({ instance: 'benchkl', members: 1, nodesPerMember: fake, realNode: 'on', realNodes: 1, quiet: true });
+const state = await up({ instance: 'benchkl', members: 1, nodesPerMember: fake, realNode: 'on', realNodes: 1, hostNode: false, quiet: true });
 const host = await KubeClient.fromKubeConfig(state.clusters.find((c) => c.role === 'host')!.kubeconfig);
 const member = await KubeClient.fromKubeConfig(state.clusters.find((c) => c.name === 'member-1')!.kubeconfig);
 try {

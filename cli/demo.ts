@@ -1,14 +1,15 @@
 // `fedfeat dev demo`: the main job on the embedded default. On a running local
-// federation: install fedfeat on the host from manifests/, start the
-// controller (attached to the federation, so `dev down` stops it), apply the
-// paper's Listing 1 and show the status converge.
+// federation: install fedfeat on the host from manifests/, run the controller
+// (its Deployment on the host's real node, else a host process attached to the
+// federation, so `dev down` stops it), apply the paper's Listing 1 and show
+// the status converge.
 import http from 'node:http';
 import path from 'node:path';
 import type { FeatureConfig } from '../api/featureconfig.js';
 import { KubeClient } from '../kube-client/client.js';
 import { attachProcess } from '../local-federation/components.js';
 import { freePort } from '../local-federation/free-port.js';
-import { controllerCommand, controllerKubeconfig, installHostManifests, kubectl } from '../local-federation/host-install.js';
+import { controllerCommand, controllerKubeconfig, installHostManifests, installInCluster, kubectl } from '../local-federation/host-install.js';
 import { isRunning } from '../local-federation/processes.js';
 import { waitFor } from '../kube-client/wait.js';
 import { Progress } from '../local-federation/progress.js';
@@ -77,8 +78,17 @@ export async function demo(instance: string, out: NodeJS.WritableStream = proces
   }
 }
 
-/** Starts the controller once per federation; a second demo reuses it. */
+/**
+ * The controller as users run it where the host has a real node: its Deployment (2 replicas, leader election)
+ * from the locally built image; otherwise a host process with the same ServiceAccount. A second demo reuses either.
+ */
 async function ensureController(state: FederationState, host: KubeClient, progress: Progress): Promise<string> {
+  if (state.hostNode) {
+    const { leader, podIP } = await installInCluster(state, host);
+    progress.step(`controller Deployment kube-federation-system/fedfeat-controller running on ${state.hostNode.nodeName} ` +
+      `(kubectl apply -k local-federation/in-cluster: manifests/ with the local image), 2 replicas Ready, leader ${leader}`);
+    return `http://${podIP}:8080/metrics`;
+  }
   const existing = state.processes.find((p) => p.name === CONTROLLER);
   const portOf = (cmd: string[]) => cmd[cmd.indexOf('--listen') + 1]!;
   if (existing && isRunning(existing)) {

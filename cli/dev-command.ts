@@ -6,7 +6,7 @@ import { isRunning } from '../local-federation/processes.js';
 import { instanceDir } from '../local-federation/state.js';
 import { demo } from './demo.js';
 import { printFederationSummary } from './federation-summary.js';
-import { CommandFailed, wholeNumber, type Command } from './args.js';
+import { CommandFailed, UsageError, wholeNumber, type Command } from './args.js';
 
 type DevCommand = Command<'dev up' | 'dev down' | 'dev status' | 'dev demo' | 'dev env'>;
 
@@ -17,6 +17,12 @@ export async function devCommand(c: DevCommand): Promise<number> {
     if (e instanceof FederationAlreadyRunning) throw new CommandFailed(e.message, 3, { cause: e });
     throw e;
   }
+}
+
+function onOff(v: string | undefined, flag: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (v !== 'on' && v !== 'off') throw new UsageError(`--${flag} must be on or off (got "${v}")`);
+  return v === 'on';
 }
 
 async function run(c: DevCommand): Promise<number> {
@@ -30,6 +36,7 @@ async function run(c: DevCommand): Promise<number> {
         nodesPerMember: wholeNumber(v.nodes, 'nodes', 5),
         realNode: (v['real-node'] ?? 'auto') as UpOptions['realNode'], // up() refuses anything but auto, on, off
         realNodes: wholeNumber(v['real-nodes'], 'real-nodes', DEFAULT_REAL_NODES), // up() refuses 0 and more than 8
+        hostNode: onOff(v['host-node'], 'host-node', true),
         keepOnFailure: v['keep-on-failure'] === true,
       };
       const state = await up(opts);

@@ -20,7 +20,8 @@ export async function printFederationSummary(state: FederationState): Promise<vo
   for (const c of state.clusters) {
     const real = state.realNodes?.length && state.realNodes[0]!.member === c.name
       ? ` + ${state.realNodes.length} real (${state.realNodes.map((n) => n.nodeName).join(', ')})` : '';
-    rows.push([c.name, c.role, c.server, c.role === 'host' ? '-' : `${c.kwokNodes.length} kwok${real}`]);
+    const hostNode = c.role === 'host' && state.hostNode ? `1 real (${state.hostNode.nodeName})` : '-';
+    rows.push([c.name, c.role, c.server, c.role === 'host' ? hostNode : `${c.kwokNodes.length} kwok${real}`]);
   }
   out.write('\n' + table(rows));
   const hostState = state.clusters.find((c) => c.role === 'host');
@@ -38,7 +39,7 @@ export async function printFederationSummary(state: FederationState): Promise<vo
     }
   }
   if (state.realNodeSkipped) out.write(`\nreal nodes: skipped (${state.realNodeSkipped})\n`);
-  for (const n of state.realNodes ?? []) {
+  for (const n of [...state.realNodes ?? [], ...(state.hostNode ? [state.hostNode] : [])]) {
     if (n.memory) out.write(`${n.nodeName}: ${n.nodeIP}, podCIDR ${n.podCidr}, ${n.memory.totalMiB} MiB RSS (containerd ${n.memory.containerdMiB}, kubelet ${n.memory.kubeletMiB}, kube-proxy ${n.memory.kubeProxyMiB})\n`);
   }
   if (state.startupSeconds !== undefined) {

@@ -47,11 +47,12 @@ Usage:
   fedfeat agent revoke MEMBER --as NAME --tls-dir DIR --peers NAME=HOST:PORT,...
         Remove MEMBER from the fleet (run as another member, with its agent certificate): every agent then
         refuses MEMBER's certificate.
-  fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--keep-on-failure]
-        [--decentralized]
+  fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--host-node on|off]
+        [--keep-on-failure] [--decentralized]
         Start a local federation of real Kubernetes processes (default: 3 members, 5 KWOK nodes each,
         and K=3 real nodes in member-1 when running as root: each containerd, kubelet and kube-proxy
-        in its own network namespace, pods routed between nodes without overlay, about 185 MiB each).
+        in its own network namespace, pods routed between nodes without overlay, about 185 MiB each;
+        with them, one real node in the host cluster for the controller's Deployment unless --host-node off).
         --decentralized also starts a \`fedfeat agent\` process per member (fleet CA and certificates issued
         under the federation's directory); no host controller is started.
   fedfeat dev down [--name NAME] [--purge]
@@ -59,8 +60,8 @@ Usage:
   fedfeat dev status [--name NAME]
         Show the federation's clusters, processes and the members registered on the host.
   fedfeat dev demo [--name NAME]
-        On a running federation: install fedfeat on the host from manifests/, start the controller,
-        apply the paper's Listing 1 FeatureConfig and show its status.
+        On a running federation: install fedfeat on the host from manifests/ (the controller's Deployment
+        on the host's real node, else a host process), apply the paper's Listing 1 FeatureConfig and show its status.
   fedfeat dev env [--name NAME]
         Print shell exports (KUBECONFIG, PATH with the matching kubectl).
 

@@ -65,7 +65,7 @@ export async function runEval(o: EvalOptions): Promise<string> {
   try {
     if (needsFederation) {
       bar.note('starting the evaluation federation (3 members, 3 real nodes in member-1 when root)');
-      const state = await up({ instance: INSTANCE, members: 3, nodesPerMember: 5, realNode: 'auto', quiet: true });
+      const state = await up({ instance: INSTANCE, members: 3, nodesPerMember: 5, realNode: 'auto', hostNode: false, quiet: true }); // the harness runs its controller as a host process
       bar.step(`federation up in ${state.startupSeconds}s`);
       results.target.clusters = state.clusters.filter((c) => c.role === 'member').map((c) => ({ name: c.name, server: c.server }));
       // The local federation's roles: member-1 has the real node, member-2 gets PodPreset, member-3 Calico (stand-in).

@@ -7,6 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { KubeClient } from '../kube-client/client.js';
 import { repoRoot } from './repo-root.js';
+import { waitFor } from '../kube-client/wait.js';
 import type { FederationState } from './state.js';
 
 export const CONTROLLER_SA = { namespace: 'kube-federation-system', name: 'fedfeat-controller' };
@@ -32,6 +33,30 @@ export function installHostManifests(state: FederationState, parts: string[] = [
     kubectl(state, ['apply', '--server-side', '--field-manager=fedfeat-install', '--force-conflicts', '-k', path.join(repoRoot, 'manifests', part)]);
   }
   kubectl(state, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/featureconfigs.feature.kubefed.io']);
+}
+
+/** The overlay of manifests/ that runs the controller's Deployment from the locally built image (see its kustomization.yaml). */
+export const IN_CLUSTER_OVERLAY = path.join(repoRoot, 'local-federation', 'in-cluster');
+const CONTROLLER_DEPLOYMENT = `/apis/apps/v1/namespaces/${CONTROLLER_SA.namespace}/deployments/${CONTROLLER_SA.name}`;
+const CONTROLLER_LEASE = `/apis/coordination.k8s.io/v1/namespaces/${CONTROLLER_SA.namespace}/leases/${CONTROLLER_SA.name}`;
+
+/**
+ * `kubectl apply -k local-federation/in-cluster` (everything in manifests/, the Deployment from the local image)
+ * on a host with a real node; waits for every replica Ready and a leader among them. Returns the leader pod's IP.
+ */
+export async function installInCluster(state: FederationState, host: KubeClient, timeoutMs = 180_000): Promise<{ leader: string; podIP: string }> {
+  if (!state.hostNode) throw new Error(`federation "${state.instance}" has no host node to run the controller's Deployment (started with --host-node off, or without real nodes)`);
+  kubectl(state, ['apply', '--server-side', '--field-manager=fedfeat-install', '--force-conflicts', '-k', IN_CLUSTER_OVERLAY]);
+  type Pod = { metadata: { name: string; deletionTimestamp?: string }; status?: { podIP?: string; conditions?: Array<{ type: string; status: string }> } };
+  return waitFor('the controller Deployment Ready with a leader', async () => {
+    const d = await host.get<{ spec: { replicas: number }; status?: { readyReplicas?: number } }>(CONTROLLER_DEPLOYMENT);
+    if ((d.status?.readyReplicas ?? 0) < d.spec.replicas) return undefined;
+    const holder = (await host.getOptional<{ spec: { holderIdentity?: string } }>(CONTROLLER_LEASE))?.spec.holderIdentity;
+    const pods = await host.list<Pod>(`/api/v1/namespaces/${CONTROLLER_SA.namespace}/pods`, { query: { labelSelector: `app.kubernetes.io/name=${CONTROLLER_SA.name}` } });
+    // The controller's identity is `<hostname>_<pid>`, and a pod's hostname is its name.
+    const leader = pods.items.find((p) => !p.metadata.deletionTimestamp && holder?.replace(/_\d+$/, '') === p.metadata.name);
+    return leader?.status?.podIP ? { leader: leader.metadata.name, podIP: leader.status.podIP } : undefined;
+  }, { timeoutMs, intervalMs: 500 });
 }
 
 /** A kubeconfig for the controller's ServiceAccount on the host (a TokenRequest token). */

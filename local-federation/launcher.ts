@@ -23,9 +23,9 @@ import { Progress } from './progress.js';
 import { rssKiB } from './proc-stats.js';
 import { readPem } from './pki.js';
 import { NODE_AGENT_IMAGE } from './images/build-images.js';
-import { createNetwork, deleteNamespace, freeSubnetIndex, MAX_REAL_NODES, planNetwork } from './real-node/network.js';
+import { createNetwork, deleteNamespace, freeSubnetIndex, hostNodePlan, MAX_REAL_NODES, planNetwork } from './real-node/network.js';
 import {
-  plannedRealNodes, realNetworkState, realNodeMemory, realNodeUnavailableReason, removeRealNetwork, startRealNodes, teardownRealNodes,
+  buildRealNodeImages, plannedRealNodes, realNetworkState, realNodeMemory, realNodeUnavailableReason, removeRealNetwork, startRealNodes, teardownRealNodes,
 } from './real-node/real-node.js';
 import { ensureKubeFedCrd, ensureNamespace, joinMember } from './registration.js';
 import { repoRoot } from './repo-root.js';
@@ -39,6 +39,11 @@ export interface UpOptions {
   realNode: 'auto' | 'on' | 'off';
   /** How many real nodes member-1 gets when it has them (default DEFAULT_REAL_NODES). */
   realNodes?: number;
+  /**
+   * A real node in the host cluster too (with a scheduler), so the controller's Deployment can run there
+   * (`kubectl apply -k local-federation/in-cluster`). Default true; only where the real nodes run.
+   */
+  hostNode?: boolean;
   /** Leave processes running after a failed `up`, for debugging. */
   keepOnFailure?: boolean;
   quiet?: boolean;
@@ -166,11 +171,12 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     state.realNodeSkipped = skip;
     progress.step(`real nodes skipped: ${skip}`);
   } else {
-    network = planNetwork(opts.instance, freeSubnetIndex(), opts.realNodes ?? DEFAULT_REAL_NODES);
+    network = planNetwork(opts.instance, freeSubnetIndex(), opts.realNodes ?? DEFAULT_REAL_NODES, { hostNode: opts.hostNode ?? true });
     const first = memberName(1);
     // Recorded before anything is made, so a failed `up` or a later `down` removes a half-made network.
     state.realNetwork = realNetworkState(first, network);
     state.realNodes = plannedRealNodes(opts.instance, state.dir, first, network);
+    if (network.hostNode) state.hostNode = plannedRealNodes(opts.instance, state.dir, 'host', hostNodePlan(network))[0];
     writeState(state);
     createNetwork(network);
     // Calico from its source for the real nodes (cached after the first build, which takes minutes).
@@ -186,13 +192,17 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
         };
       }
     }
-    progress.step(`real node network: bridge ${network.bridge} (${network.subnet}, host ${network.hostIP}), nodes ${network.nodes.map((n) => n.nodeIP).join(', ')}`);
+    progress.step(`real node network: bridge ${network.bridge} (${network.subnet}, host ${network.hostIP}), nodes ${network.nodes.map((n) => n.nodeIP).join(', ')}` +
+      (network.hostNode ? `, host cluster's node ${network.hostNode.nodeIP}` : ''));
   }
 
   // PKI for every cluster, then all API servers at once (the CPU, not the order, bounds their start).
   const names = ['host', ...Array.from({ length: opts.members }, (_, i) => memberName(i + 1))];
   const plans = await Promise.all(names.map(async (name) => {
-    const bindAddress = network && name === memberName(1) ? network.hostIP : '127.0.0.1';
+    // With real nodes, every API server listens on the node subnet's gateway address (like a control plane on
+    // the VPC): the kubelets reach theirs there, and so do pods (the in-cluster controller reaches every member).
+    // The KubeFedClusters name this address, which works from host processes and from pods alike.
+    const bindAddress = network ? network.hostIP : '127.0.0.1';
     const port = await freePort();
     const paths = clusterPaths(state.dir, name);
     const pki = await createClusterPki(paths, name, bindAddress);
@@ -233,15 +243,17 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     for (const p of plans) {
       const kcmPort = await freePort();
       // The real nodes' pod CIDRs are routed from the host, so they must not overlap another instance's.
-      const clusterCidr = network && p.name === memberName(1) ? network.clusterCidr : undefined;
+      const clusterCidr = network && p.name === memberName(1) ? network.clusterCidr
+        : network?.hostNode && p.name === 'host' ? network.hostClusterCidr : undefined;
       const kcm = launch(`${p.name}/kube-controller-manager`, [binary(state.binDir, 'kube-controller-manager'), ...controllerManagerArgs(p.paths, p.pki, kcmPort, clusterCidr)], logDir);
       record(kcm);
       health.push(waitHealthy(kcm, `https://127.0.0.1:${kcmPort}/healthz`, 120_000));
-      if (p.name === 'host') continue;
+      if (p.name === 'host' && !state.hostNode) continue;
       const schedPort = await freePort();
       const sched = launch(`${p.name}/kube-scheduler`, [binary(state.binDir, 'kube-scheduler'), ...schedulerArgs(p.paths, schedPort)], logDir);
       record(sched);
       health.push(waitHealthy(sched, `https://127.0.0.1:${schedPort}/healthz`, 120_000));
+      if (p.name === 'host') continue;
       writeFileSync(path.join(p.paths.dir, 'kwok.yaml'), 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n');
       record(launch(`${p.name}/kwok`, [binary(state.binDir, 'kwok'), ...kwokArgs(p.paths, await freePort())], logDir));
     }
@@ -253,6 +265,9 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     await ensureNamespace(host, KUBEFED_NAMESPACE);
     progress.step(`host: KubeFedCluster CRD ${crd}, namespace ${KUBEFED_NAMESPACE} ready`);
 
+    // Built (synchronously, tens of seconds) before any request is in flight: a blocked event loop lets the
+    // API servers drop TLS handshakes that are under way.
+    const images = network && state.realNodes ? buildRealNodeImages(state.dir, progress, calicoBinDir) : undefined;
     const members = plans.filter((p) => p.name !== 'host');
     const work: Array<Promise<void>> = members.map(async (p, idx) => {
       const client = clients.get(p.name)!;
@@ -277,12 +292,13 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
       progress.step(`${p.name}: joined to the host (fedfeat join, enforce access) as KubeFedCluster (${opts.nodesPerMember} KWOK nodes created)`);
     });
     if (network && state.realNodes) {
-      const m1 = plans.find((p) => p.name === memberName(1))!;
-      work.push(startRealNodes({
-        instance: opts.instance, fedDir: state.dir, logDir, binDir: state.binDir, memberName: m1.name,
-        memberServer: m1.server, memberCA: m1.pki.ca, plan: network, member: clients.get(m1.name)!, progress, onProcess: record,
-        onUpdate: () => writeState(state), calicoBinDir,
-      }, state.realNodes));
+      const nodesOf = (p: (typeof plans)[number], plan: typeof network, nodes: NonNullable<typeof state.realNodes>) => startRealNodes({
+        instance: opts.instance, fedDir: state.dir, logDir, binDir: state.binDir, memberName: p.name,
+        memberServer: p.server, memberCA: p.pki.ca, plan, member: clients.get(p.name)!, progress, onProcess: record,
+        onUpdate: () => writeState(state), images,
+      }, nodes);
+      work.push(nodesOf(plans.find((p) => p.name === memberName(1))!, network, state.realNodes));
+      if (state.hostNode) work.push(nodesOf(plans.find((p) => p.name === 'host')!, hostNodePlan(network), [state.hostNode]));
     }
     // Every start finishes (or fails) before a failure tears down: a node still starting would launch its kubelet after the teardown.
     const results = await Promise.allSettled(work);
@@ -311,13 +327,14 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
 
     state.phase = 'running';
     state.startupSeconds = Math.round(progress.elapsed() * 10) / 10;
-    for (const n of state.realNodes ?? []) n.memory = realNodeMemory(n, state.processes);
+    const allReal = [...state.realNodes ?? [], ...(state.hostNode ? [state.hostNode] : [])];
+    for (const n of allReal) n.memory = realNodeMemory(n, state.processes);
     // A real node's kubelet runs under a supervisor and containerd has shims: counted per node, with their children.
     const realNodeProcs = new Set(['kubelet', 'kube-proxy', 'containerd']);
     state.memoryMiB = memoryMiB(state.processes.filter((p) => !realNodeProcs.has(p.name.split('/').pop()!))) +
-      (state.realNodes ?? []).reduce((mib, n) => mib + n.memory!.totalMiB, 0);
-    if (state.realNodes?.length) {
-      progress.step(`real nodes' memory (RSS): ${state.realNodes.map((n) => `${n.nodeName} ${n.memory!.totalMiB} MiB ` +
+      allReal.reduce((mib, n) => mib + n.memory!.totalMiB, 0);
+    if (allReal.length) {
+      progress.step(`real nodes' memory (RSS): ${allReal.map((n) => `${n.nodeName} ${n.memory!.totalMiB} MiB ` +
         `(containerd ${n.memory!.containerdMiB}, kubelet ${n.memory!.kubeletMiB}, kube-proxy ${n.memory!.kubeProxyMiB})`).join('; ')}`);
     }
     writeState(state);
@@ -357,7 +374,9 @@ async function teardown(state: FederationState, progress: Progress): Promise<str
   // A state file written before several real nodes existed names one node as `realNode`.
   const legacy = (state as { realNode?: { netns: string; hostVeth: string; cgroupRoot: string } }).realNode;
   if (state.realNetwork || state.realNodes || legacy) {
-    done.push(...await teardownRealNodes({ instance: state.instance, fedDir: state.dir, binDir: state.binDir, nodes: state.realNodes ?? [], processes: state.processes }));
+    done.push(...await teardownRealNodes({
+      instance: state.instance, fedDir: state.dir, binDir: state.binDir, nodes: [...state.realNodes ?? [], ...(state.hostNode ? [state.hostNode] : [])], processes: state.processes,
+    }));
   }
   const tiers = [['podpreset-webhook', 'kwok', 'kube-scheduler', 'kube-controller-manager'], ['kube-apiserver'], ['etcd']];
   // Processes attached after `up` (the demo's controller) go first: they use the API servers.

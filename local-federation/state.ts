@@ -69,6 +69,8 @@ export interface FederationState {
   /** member-1's real nodes, in order; recorded before they start, so `down` can remove half-made ones. */
   realNodes?: RealNodeState[];
   realNetwork?: RealNetworkState;
+  /** The host cluster's real node (the controller's Deployment runs there); recorded before it starts. */
+  hostNode?: RealNodeState;
   /** Why the real nodes were skipped, when they were. */
   realNodeSkipped?: string;
   /**

@@ -1,6 +1,7 @@
 // containerd for the real node: its own root, state, socket and CNI config
 // folder, so it never touches a containerd the machine may already run.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -11,6 +12,8 @@ export interface ContainerdPaths {
   socket: string;
   cniConfDir: string;
 }
+
+const execFileAsync = promisify(execFile);
 
 export function containerdPaths(nodeDir: string, instance: string): ContainerdPaths {
   const run = `/run/fedfeat/${instance}`;
@@ -109,6 +112,10 @@ export function ctr(socket: string, args: string[]): string {
   return execFileSync('ctr', ['--address', socket, '--namespace', 'k8s.io', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export function importImage(socket: string, archive: string): void {
-  ctr(socket, ['images', 'import', '--no-unpack=false', archive]);
+/**
+ * Imports an image archive without blocking the event loop: an import takes seconds per node, and a
+ * blocked loop lets the API servers drop the TLS handshakes the launcher has in flight meanwhile.
+ */
+export async function importImage(socket: string, archive: string): Promise<void> {
+  await execFileAsync('ctr', ['--address', socket, '--namespace', 'k8s.io', 'images', 'import', '--no-unpack=false', archive]);
 }

@@ -16,8 +16,10 @@ export const MAX_REAL_NODES = 8;
 const FIRST_CLIENT_HOST = 200;
 
 export interface NodeNetwork {
-  /** 1-based position of the node in its member. */
+  /** 1-based position of the node in its cluster. */
   ordinal: number;
+  /** Unique within the instance: names the node's namespace, folder, containerd state and cgroup (`node<k>`, the host's `host<k>`). */
+  key: string;
   netns: string;
   hostVeth: string;
   nodeVeth: string;
@@ -35,6 +37,10 @@ export interface NetworkPlan {
   /** member-1's cluster CIDR, from which its controller-manager hands each node a /24 podCIDR. */
   clusterCidr: string;
   nodes: NodeNetwork[];
+  /** The host cluster's one real node (where the controller's Deployment runs), on the same subnet, when asked for. */
+  hostNode?: NodeNetwork;
+  /** The host cluster's cluster CIDR: one /24, its node's podCIDR, apart from every member's and every other instance's. */
+  hostClusterCidr: string;
 }
 
 export interface Route {
@@ -48,8 +54,14 @@ const shortHash = (s: string, n = 8) => createHash('sha256').update(s).digest('h
 /** Namespace names put a '.' after the instance (which has none), so one instance's names never match another's prefix. */
 export const netnsPrefix = (instance: string) => `fedfeat-${instance}.`;
 
-/** Addresses and names for `nodes` real nodes of one instance (pure). Interface names fit the kernel's 15 bytes. */
-export function planNetwork(instance: string, index: number, nodes: number): NetworkPlan {
+/** The host's node takes .2, below the members' nodes (.10 and up). */
+const HOST_NODE_HOST = 2;
+
+/**
+ * Addresses and names for `nodes` real nodes of one instance, and optionally the host cluster's node (pure).
+ * Interface names fit the kernel's 15 bytes.
+ */
+export function planNetwork(instance: string, index: number, nodes: number, opts: { hostNode?: boolean } = {}): NetworkPlan {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_REAL_NODES) throw new Error(`real nodes must be 1 to ${MAX_REAL_NODES} (got ${nodes})`);
   if (!Number.isInteger(index) || index < 0 || index > 154) throw new Error(`subnet index must be 0 to 154 (got ${index})`);
   const h = shortHash(instance);
@@ -59,14 +71,29 @@ export function planNetwork(instance: string, index: number, nodes: number): Net
     hostIP: `10.213.${index}.1`,
     subnet: `10.213.${index}.0/24`,
     clusterCidr: `10.${100 + index}.0.0/16`,
+    // Outside every member's 10.100-10.254 range, the Service CIDR (10.96/16) and the default cluster CIDR (10.244/16).
+    hostClusterCidr: `10.99.${index}.0/24`,
+    ...(opts.hostNode ? {
+      hostNode: {
+        ordinal: 1, key: 'host1', netns: `${netnsPrefix(instance)}host1`, hostVeth: `ffh${h}h1`, nodeVeth: `ffn${h}h1`,
+        nodeIP: `10.213.${index}.${HOST_NODE_HOST}`,
+      },
+    } : {}),
     nodes: Array.from({ length: nodes }, (_, i) => ({
       ordinal: i + 1,
+      key: `node${i + 1}`,
       netns: `${netnsPrefix(instance)}node${i + 1}`,
       hostVeth: `ffh${h}n${i + 1}`,
       nodeVeth: `ffn${h}n${i + 1}`,
       nodeIP: `10.213.${index}.${10 + i}`,
     })),
   };
+}
+
+/** The plan of the host's node alone, with the host's cluster CIDR (pure): what startRealNodes needs for the host. */
+export function hostNodePlan(plan: NetworkPlan): NetworkPlan {
+  if (!plan.hostNode) throw new Error('the network plan has no host node');
+  return { ...plan, clusterCidr: plan.hostClusterCidr, nodes: [plan.hostNode], hostNode: undefined };
 }
 
 /**
@@ -139,7 +166,7 @@ export function createNetwork(plan: NetworkPlan): void {
   ip('link', 'add', plan.bridge, 'type', 'bridge');
   ip('addr', 'add', `${plan.hostIP}/24`, 'dev', plan.bridge);
   ip('link', 'set', plan.bridge, 'up');
-  for (const n of plan.nodes) {
+  for (const n of [...plan.nodes, ...(plan.hostNode ? [plan.hostNode] : [])]) {
     attach(plan, n.netns, n.hostVeth, n.nodeVeth, n.nodeIP);
     // Pods and host-network processes reach the host (the API server) through the node's default route.
     ip('-n', n.netns, 'route', 'add', 'default', 'via', plan.hostIP);
@@ -174,7 +201,7 @@ export function instanceNamespaces(instance: string): string[] {
 }
 
 /** Removes every namespace of the instance, their veths and the bridge (and with it the host routes); safe on a partial network. */
-export function deleteNetwork(instance: string, plan: Pick<NetworkPlan, 'bridge' | 'nodes'>): string[] {
+export function deleteNetwork(instance: string, plan: { bridge: string; nodes: Array<Pick<NodeNetwork, 'hostVeth'>> }): string[] {
   const done: string[] = [];
   for (const ns of instanceNamespaces(instance)) if (deleteNamespace(ns)) done.push(`netns ${ns}`);
   for (const veth of plan.nodes.map((n) => n.hostVeth)) {

@@ -8,7 +8,7 @@ import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { binary } from '../binaries.js';
 import { launch, SERVICE_IP } from '../control-plane.js';
 import { treeRssKiB, rssKiB } from '../proc-stats.js';
-import { buildImages, FEDFEAT_IMAGE, PAUSE_IMAGE } from '../images/build-images.js';
+import { buildImages, FEDFEAT_IMAGE, PAUSE_IMAGE, type BuiltImage } from '../images/build-images.js';
 import { buildCalicoImages } from '../images/calico-images.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import { issueCert, readPem, type CertPair } from '../pki.js';
@@ -42,6 +42,8 @@ export interface RealNodesInput {
   calicoBinDir?: string;
   /** Called whenever a node's record gains something (its podCIDR), to keep the state file current. */
   onUpdate?: () => void;
+  /** Images already built (several clusters' nodes share one build); built here when absent. */
+  images?: BuiltImage[];
 }
 
 /** What the real nodes need from the machine; undefined when all is there, else why not. */
@@ -64,19 +66,20 @@ export function realNodeUnavailableReason(): string | undefined {
 export const realNodeName = (instance: string, member: string, ordinal: number) => `${instance}-${member}-real-${ordinal}`;
 /** The instance's cgroup subtree; each node has its own below it. */
 export const cgroupRootFor = (instance: string) => `/fedfeat-${instance}`;
-export const nodeCgroupRoot = (instance: string, ordinal: number) => `${cgroupRootFor(instance)}/node${ordinal}`;
-export const realNodeDir = (fedDir: string, ordinal: number) => path.join(fedDir, 'real-node', `node${ordinal}`);
+/** `key` is the node's NodeNetwork key: `node<k>` for member-1's nodes, `host1` for the host's. */
+export const nodeCgroupRoot = (instance: string, key: string) => `${cgroupRootFor(instance)}/${key}`;
+export const realNodeDir = (fedDir: string, key: string) => path.join(fedDir, 'real-node', key);
 /** Process names: `<member>/real-<k>/<program>`. */
 export const realNodeProcess = (member: string, ordinal: number, program: 'containerd' | 'kubelet' | 'kube-proxy') => `${member}/real-${ordinal}/${program}`;
 
 /** The records of the planned nodes (pure), written to the state file before anything starts. */
 export function plannedRealNodes(instance: string, fedDir: string, member: string, plan: NetworkPlan): RealNodeState[] {
   return plan.nodes.map((n) => {
-    const dir = realNodeDir(fedDir, n.ordinal);
+    const dir = realNodeDir(fedDir, n.key);
     return {
       member, nodeName: realNodeName(instance, member, n.ordinal), ordinal: n.ordinal, netns: n.netns, hostVeth: n.hostVeth,
       hostIP: plan.hostIP, nodeIP: n.nodeIP, subnet: plan.subnet, dir, kubeletConfig: path.join(dir, 'kubelet-config.yaml'),
-      containerdSocket: containerdPaths(dir, `${instance}/node${n.ordinal}`).socket, cgroupRoot: nodeCgroupRoot(instance, n.ordinal),
+      containerdSocket: containerdPaths(dir, `${instance}/${n.key}`).socket, cgroupRoot: nodeCgroupRoot(instance, n.key),
     };
   });
 }
@@ -93,18 +96,24 @@ export function realNetworkState(member: string, plan: NetworkPlan): RealNetwork
 export async function startRealNodes(input: RealNodesInput, nodes: RealNodeState[]): Promise<void> {
   const { plan, progress } = input;
   await input.member.applyObject(kubernetesEndpointSlice(input.memberServer), 'fedfeat-local-federation');
-  progress.step(`real nodes: building images ${PAUSE_IMAGE}, tools and ${FEDFEAT_IMAGE}`);
-  const imageDir = path.join(input.fedDir, 'real-node', 'images');
-  const images = buildImages(imageDir);
-  if (input.calicoBinDir) {
-    const calico = buildCalicoImages(input.calicoBinDir, imageDir);
-    images.push(...calico);
-    progress.step(`real nodes: built ${calico.map((i) => i.reference).join(', ')} from Calico's source`);
-  }
+  const images = input.images ?? buildRealNodeImages(input.fedDir, progress, input.calicoBinDir);
   const started = await Promise.all(nodes.map((node, i) => startNode(input, node, plan.nodes[i]!, images)));
   addRoutes(podRoutes(plan, nodes.map((n) => n.podCidr!)), plan.bridge);
   progress.step(`real nodes: routes between podCIDRs ${nodes.map((n) => `${n.podCidr} via ${n.nodeIP}`).join(', ')}`);
   await Promise.all(nodes.map((node, i) => finishNode(input, node, started[i]!)));
+}
+
+/** The images every real node imports, built once per `up`. */
+export function buildRealNodeImages(fedDir: string, progress: Progress, calicoBinDir?: string): BuiltImage[] {
+  progress.step(`real nodes: building images ${PAUSE_IMAGE}, tools and ${FEDFEAT_IMAGE}`);
+  const imageDir = path.join(fedDir, 'real-node', 'images');
+  const images = buildImages(imageDir);
+  if (calicoBinDir) {
+    const calico = buildCalicoImages(calicoBinDir, imageDir);
+    images.push(...calico);
+    progress.step(`real nodes: built ${calico.map((i) => i.reference).join(', ')} from Calico's source`);
+  }
+  return images;
 }
 
 /**
@@ -135,7 +144,7 @@ async function startNode(input: RealNodesInput, node: RealNodeState, net: NodeNe
   const { progress, instance } = input;
   const { nodeName, cgroupRoot } = node;
   createCgroup(`${cgroupRoot}/runtime`);
-  const cp = containerdPaths(node.dir, `${instance}/node${node.ordinal}`);
+  const cp = containerdPaths(node.dir, `${instance}/${net.key}`);
   writeContainerdConfig(cp, PAUSE_IMAGE);
   const mnt = createNodeMountNs(instance, node.ordinal, node.dir);
   const containerd = launch(realNodeProcess(input.memberName, node.ordinal, 'containerd'), inNodeNetns(net.netns, ['containerd', '--config', cp.configFile], mnt), input.logDir);
@@ -146,8 +155,8 @@ async function startNode(input: RealNodesInput, node: RealNodeState, net: NodeNe
     ctr(cp.socket, ['version']);
     return true;
   }, { timeoutMs: 30_000, describe: () => logTail(containerd.logFile) });
-  for (const img of images) importImage(cp.socket, img.archive);
-  progress.step(`real node ${node.ordinal}: containerd ready, imported ${images.map((i) => i.reference).join(', ')}`);
+  for (const img of images) await importImage(cp.socket, img.archive);
+  progress.step(`${input.memberName} real node ${node.ordinal}: containerd ready, imported ${images.map((i) => i.reference).join(', ')}`);
 
   const pki = path.join(node.dir, 'pki');
   const [client, serving] = await Promise.all([
@@ -219,7 +228,7 @@ async function finishNode(input: RealNodesInput, node: RealNodeState, s: Started
     if (!isRunning(proxy)) throw new Error('kube-proxy exited');
     return natRules(node.netns).includes(`${SERVICE_IP}/32`);
   }, { timeoutMs: 60_000, describe: () => `kube-proxy log tail:\n${logTail(proxy.logFile)}` });
-  input.progress.step(`real node ${node.ordinal}: ${nodeName} Ready (node IP ${node.nodeIP}, podCIDR ${node.podCidr}, kube-proxy in iptables mode)`);
+  input.progress.step(`${input.memberName} real node ${node.ordinal}: ${nodeName} Ready (node IP ${node.nodeIP}, podCIDR ${node.podCidr}, kube-proxy in iptables mode)`);
 }
 
 /** The nat table of a node's network namespace, as iptables-save prints it. */

@@ -78,8 +78,8 @@ describe('local federation', () => {
   it('records every started process and reports the startup figures', () => {
     const state = federation();
     // etcd + host (apiserver, controller-manager) + per member (apiserver, controller-manager, scheduler, kwok, podpreset webhook)
-    // + per real node (containerd, kubelet, kube-proxy)
-    const expected = 1 + 2 + TEST_MEMBERS * 5 + (state.realNodes?.length ?? 0) * 3;
+    // + per real node (containerd, kubelet, kube-proxy); the host's real node brings a scheduler to the host too
+    const expected = 1 + 2 + TEST_MEMBERS * 5 + (state.realNodes?.length ?? 0) * 3 + (state.hostNode ? 1 + 3 : 0);
     expect(state.processes).toHaveLength(expected);
     expect(state.startupSeconds).toBeGreaterThan(0);
     expect(state.memoryMiB).toBeGreaterThan(0);

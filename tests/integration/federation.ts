@@ -86,6 +86,25 @@ export function describeRealNode(name: string, fn: (node: RealNodeState, nodes: 
   else describe(name, () => it('has the real node it needs', () => { throw new Error(need.fail); }));
 }
 
+/**
+ * describe() for tests that need the host cluster's real node (the controller's Deployment runs there): skipped
+ * or failed as realNodeNeed says, and failed when the real nodes run but the host has none (started with --host-node off).
+ */
+export function describeHostNode(name: string, fn: (hostNode: RealNodeState) => void): void {
+  const state = federation();
+  const need = realNodeNeed(state);
+  if ('skip' in need) describe.skip(skipNote(name, need.skip), () => it('needs the host node', () => undefined));
+  else if ('fail' in need) describe(name, () => it('has the host node it needs', () => { throw new Error(need.fail); }));
+  else if (!state.hostNode) {
+    describe(name, () => it('has the host node it needs', () => {
+      throw new Error(`federation "${state.instance}" has real nodes but no host node (started with --host-node off?); start it again with the host node`);
+    }));
+  } else {
+    const hostNode = state.hostNode;
+    describe(name, () => fn(hostNode));
+  }
+}
+
 /** it() for one test that needs the real nodes, among tests that do not; `fn` gets the first and all of them. */
 export function itRealNode(name: string, fn: (node: RealNodeState, nodes: RealNodeState[]) => Promise<void>, timeoutMs?: number): void {
   const need = realNodeNeed(federation());

@@ -46,13 +46,16 @@ describe('launcher lifecycle', () => {
   });
 
   it('down stops exactly the recorded processes and removes namespaces, veths, bridge, routes and cgroups', async () => {
-    const nodes = state.realNodes ?? [];
+    const nodes = [...state.realNodes ?? []];
     const net = state.realNetwork;
     // The real nodes' teardown is checked only with real nodes; as root missing ones fail rather than skipping those checks.
     const need = realNodeNeed(state);
     if ('fail' in need) throw new Error(need.fail);
     if (net) {
       expect(nodes).toHaveLength(2);
+      // The host cluster's node (on by default) goes the same way.
+      expect(state.hostNode).toBeDefined();
+      nodes.push(state.hostNode!);
       // A client namespace a test made and did not remove (an aborted run): down removes it too.
       const client = planClient(INSTANCE, net as unknown as NetworkPlan, 'leftover', 0, SERVICE_CIDR);
       createClient(net as unknown as NetworkPlan, client);

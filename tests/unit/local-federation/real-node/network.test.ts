@@ -12,6 +12,17 @@ describe('real nodes network plan', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it("puts the host cluster's node on the same subnet at .2, with its own names and a cluster CIDR no member or other instance uses", () => {
+    const p = planNetwork('a-sixteen-chars1', 7, 3, { hostNode: true });
+    expect(p.hostNode).toMatchObject({ ordinal: 1, key: 'host1', netns: 'fedfeat-a-sixteen-chars1.host1', nodeIP: '10.213.7.2' });
+    expect(p.hostClusterCidr).toBe('10.99.7.0/24');
+    const names = [p.bridge, ...[...p.nodes, p.hostNode!].flatMap((n) => [n.hostVeth, n.nodeVeth])];
+    for (const name of names) expect(name.length).toBeLessThanOrEqual(15);
+    expect(new Set(names).size).toBe(names.length);
+    expect(planNetwork('x', 7, 3).hostNode).toBeUndefined();
+    expect(planNetwork('x', 8, 1, { hostNode: true }).hostClusterCidr).not.toBe(p.hostClusterCidr);
+  });
+
   it('keeps two instances apart: names, and namespace prefixes that never match the other instance', () => {
     const a = planNetwork('n1', 0, 2);
     const b = planNetwork('n1-node', 1, 2);

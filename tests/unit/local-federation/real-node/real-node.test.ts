@@ -1,4 +1,4 @@
-import { planNetwork } from '../../../../local-federation/real-node/network.js';
+import { hostNodePlan, planNetwork } from '../../../../local-federation/real-node/network.js';
 import { kubernetesEndpointSlice, nodeCgroupRoot, plannedRealNodes, realNetworkState, realNodeProcess } from '../../../../local-federation/real-node/real-node.js';
 
 describe('real nodes of a federation', () => {
@@ -12,10 +12,24 @@ describe('real nodes of a federation', () => {
       dir: '/f/real-node/node2', kubeletConfig: '/f/real-node/node2/kubelet-config.yaml',
       containerdSocket: '/run/fedfeat/n13/node2/containerd.sock', cgroupRoot: '/fedfeat-n13/node2',
     });
-    expect(nodeCgroupRoot('n13', 3).startsWith('/fedfeat-n13/')).toBe(true);
+    expect(nodeCgroupRoot('n13', 'node3').startsWith('/fedfeat-n13/')).toBe(true);
     expect(realNodeProcess('member-1', 2, 'kube-proxy')).toBe('member-1/real-2/kube-proxy');
     // The containerd socket path must fit a sockaddr_un (108 bytes) with its ".ttrpc" sibling.
     expect(`${nodes[0]!.containerdSocket}.ttrpc`.length).toBeLessThan(108);
+  });
+
+  it("keeps the host cluster's node apart from member-1's: its own name, folder, socket, cgroup and cluster CIDR", () => {
+    const withHost = planNetwork('n13', 2, 3, { hostNode: true });
+    const [host] = plannedRealNodes('n13', '/f', 'host', hostNodePlan(withHost));
+    expect(host).toMatchObject({
+      member: 'host', nodeName: 'n13-host-real-1', ordinal: 1, netns: 'fedfeat-n13.host1', nodeIP: '10.213.2.2',
+      dir: '/f/real-node/host1', containerdSocket: '/run/fedfeat/n13/host1/containerd.sock', cgroupRoot: '/fedfeat-n13/host1',
+    });
+    expect(hostNodePlan(withHost)).toMatchObject({ clusterCidr: '10.99.2.0/24', nodes: [withHost.hostNode] });
+    expect(realNodeProcess('host', 1, 'kubelet')).toBe('host/real-1/kubelet');
+    // The members' nodes are planned as without it.
+    expect(plannedRealNodes('n13', '/f', 'member-1', withHost)).toEqual(nodes);
+    expect(() => hostNodePlan(plan)).toThrow(/no host node/);
   });
 
   it('records the network with the member that owns it, for down', () => {
