@@ -8,6 +8,7 @@ import path from 'node:path';
 import { KubeClient, KubeApiError } from '../kube-client/client.js';
 import { KUBEFED_NAMESPACE } from '../api/kubefed.js';
 import { binary, ensureBinaries } from './binaries.js';
+import { ensureInotifyInstances } from './real-node/inotify.js';
 import { calicoManifestPath, CALICO_VERSION, ensureCalicoBinaries } from './calico-build.js';
 import { CALICO_IMAGE_REGISTRY, calicoImage, calicoImagesUnavailableReason } from './images/calico-images.js';
 import {
@@ -178,6 +179,8 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     state.realNodes = plannedRealNodes(opts.instance, state.dir, first, network);
     if (network.hostNode) state.hostNode = plannedRealNodes(opts.instance, state.dir, 'host', hostNodePlan(network))[0];
     writeState(state);
+    const inotify = ensureInotifyInstances();
+    if (inotify) progress.step(inotify);
     createNetwork(network);
     // Calico from its source for the real nodes (cached after the first build, which takes minutes).
     if (process.env.FEDFEAT_CALICO !== 'off') {
