@@ -27,7 +27,8 @@ export const NODE_LOCAL_DIRS: ReadonlyArray<{ host: string; own: string }> = [
 export const SYSTEM_CNI_DIR = '/usr/lib/cni';
 
 /** Where the node's mount namespace is kept open: a file under the instance's /run folder (removed by teardown's unmount sweep). */
-export const mountNsFile = (instance: string, ordinal: number) => `/run/fedfeat/${instance}/mntns/node${ordinal}`;
+/** Named by member too: the host cluster's node and member-1's first node are both ordinal 1. */
+export const mountNsFile = (instance: string, member: string, ordinal: number) => `/run/fedfeat/${instance}/mntns/${member}-node${ordinal}`;
 
 /** The shell script that sets up the namespace from inside (pure). */
 export function mountNsScript(nodeDir: string): string {
@@ -37,14 +38,14 @@ export function mountNsScript(nodeDir: string): string {
 }
 
 /** Creates the node's folders and its mount namespace; returns the namespace file for nsenter --mount. */
-export function createNodeMountNs(instance: string, ordinal: number, nodeDir: string): string {
+export function createNodeMountNs(instance: string, member: string, ordinal: number, nodeDir: string): string {
   for (const d of NODE_LOCAL_DIRS) {
     mkdirSync(path.join(nodeDir, d.own), { recursive: true });
     mkdirSync(d.host, { recursive: true }); // empty mount points on the host; the host's own use of them is unchanged
   }
   const bin = path.join(nodeDir, 'cni', 'bin');
   for (const p of readdirSync(SYSTEM_CNI_DIR)) if (!existsSync(path.join(bin, p))) copyFileSync(path.join(SYSTEM_CNI_DIR, p), path.join(bin, p));
-  const file = mountNsFile(instance, ordinal);
+  const file = mountNsFile(instance, member, ordinal);
   const dir = path.dirname(file);
   mkdirSync(dir, { recursive: true });
   // A namespace can be kept open only on a private mount (else the kernel sees a propagation loop).

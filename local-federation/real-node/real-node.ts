@@ -146,7 +146,7 @@ async function startNode(input: RealNodesInput, node: RealNodeState, net: NodeNe
   createCgroup(`${cgroupRoot}/runtime`);
   const cp = containerdPaths(node.dir, `${instance}/${net.key}`);
   writeContainerdConfig(cp, PAUSE_IMAGE);
-  const mnt = createNodeMountNs(instance, node.ordinal, node.dir);
+  const mnt = createNodeMountNs(instance, node.member, node.ordinal, node.dir);
   const containerd = launch(realNodeProcess(input.memberName, node.ordinal, 'containerd'), inNodeNetns(net.netns, ['containerd', '--config', cp.configFile], mnt), input.logDir);
   input.onProcess(containerd);
   // Before containerd starts any shim: shims and pods inherit this cgroup, so teardown finds them all.
@@ -216,7 +216,7 @@ async function finishNode(input: RealNodesInput, node: RealNodeState, s: Started
   }), { mode: 0o600 });
   writeFileSync(proxyConfig, renderKubeProxyConfig({ nodeName, kubeconfig: proxyKubeconfig, clusterCidr: input.plan.clusterCidr }));
   const proxy = launch(realNodeProcess(input.memberName, node.ordinal, 'kube-proxy'),
-    inNodeNetns(node.netns, [binary(input.binDir, 'kube-proxy'), ...kubeProxyArgs(proxyConfig)], mountNsFile(input.instance, node.ordinal)), input.logDir);
+    inNodeNetns(node.netns, [binary(input.binDir, 'kube-proxy'), ...kubeProxyArgs(proxyConfig)], mountNsFile(input.instance, node.member, node.ordinal)), input.logDir);
   input.onProcess(proxy);
 
   await waitFor(`node ${nodeName} Ready`, async () => {

@@ -11,6 +11,7 @@ describe('a real node\'s mount namespace', () => {
   });
 
   it('keeps each namespace under the instance\'s /run folder (swept by teardown)', () => {
-    expect(mountNsFile('dev', 3)).toBe('/run/fedfeat/dev/mntns/node3');
+    expect(mountNsFile('dev', 'member-1', 3)).toBe('/run/fedfeat/dev/mntns/member-1-node3');
+    expect(mountNsFile('dev', 'host', 1)).not.toBe(mountNsFile('dev', 'member-1', 1));
   });
 });
