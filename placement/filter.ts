@@ -20,7 +20,7 @@ export interface FeatureEvidence {
 export interface FeatureConfigView {
   fc: FeatureConfig;
   /** Per member: the features' states, with per-node results for node-level features when known. */
-  results: Map<string, ClusterFeatureStatus & { nodes?: Record<string, string[]> }>;
+  results: Map<string, ClusterFeatureStatus>;
 }
 
 /** Supported beats every other state; then the state closest to becoming Supported explains the exclusion. */

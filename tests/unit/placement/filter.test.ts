@@ -2,7 +2,7 @@ import type { ClusterFeatureStatus, FeatureConfig } from '../../../api/featureco
 import { featureEvidence, qualify, type FeatureConfigView, type MemberFacts } from '../../../placement/filter.js';
 
 const fc = (name: string, spec: FeatureConfig['spec']): FeatureConfig => ({ apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name }, spec });
-const result = (name: string, features: ClusterFeatureStatus['features'], nodes?: Record<string, string[]>) => [name, { name, features, ...(nodes ? { nodes } : {}) }] as const;
+const result = (name: string, features: ClusterFeatureStatus['features'], nodes?: ClusterFeatureStatus['nodes']) => [name, { name, features, ...(nodes ? { nodes } : {}) }] as const;
 const hello = { cpu: 1000, memory: 2 ** 30 };
 const free = (...names: string[]) => names.map((name) => ({ name, cpu: 4000, memory: 16 * 2 ** 30, pods: 110 }));
 
