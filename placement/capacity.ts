@@ -27,7 +27,7 @@ export type NodeObject = KubeObject & {
 
 export type PodObject = KubeObject & {
   spec?: PodSpec & { nodeName?: string; tolerations?: Toleration[] };
-  status?: { phase?: string };
+  status?: { phase?: string; conditions?: Array<{ type: string; status: string; reason?: string; lastTransitionTime?: string }> };
 };
 
 const cpuOf = (q: string | undefined) => Math.round((parseQuantity(q) ?? 0) * 1000);

@@ -56,6 +56,8 @@ export interface MemberFacts {
   /** fedfeat's health view (hysteresis: Offline after 3 failed probes). */
   ready: boolean;
   notReadyMessage?: string;
+  /** Left out before anything else, e.g. the member was not joined for the placement's namespace. */
+  blocked?: { reason: string; message: string };
   features: Map<string, FeatureEvidence>;
   /** Free resources per usable node (from the member's caches); undefined while they are not synced. */
   free?: NodeFree[];
@@ -78,6 +80,10 @@ export function qualify(required: RequiredFeature[], req: Resources, members: Me
   const qualified: Qualified[] = [];
   const excluded: ExcludedMember[] = [];
   for (const m of members) {
+    if (m.blocked) {
+      excluded.push({ name: m.name, ...m.blocked });
+      continue;
+    }
     if (!m.ready) {
       excluded.push({ name: m.name, reason: 'ClusterNotReady', message: m.notReadyMessage ?? 'fedfeat reports the member Offline' });
       continue;
@@ -94,7 +100,7 @@ export function qualify(required: RequiredFeature[], req: Resources, members: Me
       continue;
     }
     if (!m.free) {
-      excluded.push({ name: m.name, reason: 'CapacityUnknown', message: 'the member\'s nodes and pods are not cached yet' });
+      excluded.push({ name: m.name, reason: 'CapacityUnknown', message: 'the member\'s nodes and pods are not cached yet (its join must grant reading pods: fedfeat join --placement-namespaces)' });
       continue;
     }
     // Node-level features: only nodes whose kubelet shows every one of them.
