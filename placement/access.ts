@@ -1,7 +1,8 @@
 // The RBAC placement needs on a member (pure data, like the tactics'
 // reconfigurators/<tactic>/access.ts): read every pod (capacity counts the
-// requests of all non-terminated pods; Nodes are read by the common piece),
-// and write Deployments only in the namespaces the member is joined for
+// requests of all non-terminated pods; Nodes are read by the common piece)
+// and Deployments (one cluster-wide watch of those labelled as placed, rather
+// than one per namespace; read only), and write Deployments only in the namespaces the member is joined for
 // (`fedfeat join --placement-namespaces`), where join also creates and holds
 // the namespace. Deployment names are the placements' own, unknown at join
 // time, so they cannot be narrowed by resourceNames.
@@ -13,7 +14,10 @@ export const PLACEMENT_NAMESPACES_ANNOTATION = 'fedfeat.io/placement-namespaces'
 
 export function placementAccess(namespaces: readonly string[]): AccessRules {
   return {
-    cluster: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+    cluster: [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
+    ],
     namespaced: Object.fromEntries(namespaces.map((ns) => [ns, [
       { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
     ]])),

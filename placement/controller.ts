@@ -256,7 +256,7 @@ export class PlacementController {
     const gen = fp.metadata.generation ?? 0;
     const conditions: PlacementCondition[] = [
       condition(prev, gen, now, 'Scheduled', ...scheduled(assigned, decision.unschedulable, filtered.excluded.length, selected.length)),
-      condition(prev, gen, now, 'Ready', ...readiness(errors, tr.held, readyOnPlanned, assigned)),
+      condition(prev, gen, now, 'Ready', ...readiness(spec.replicas, errors, tr.held, readyOnPlanned, assigned)),
       ...(ensured ? [condition(prev, gen, now, 'FeaturesEnsured', 'True', 'FeatureConfigApplied', `FeatureConfig ${ensured} enforces ${(spec.requiredFeatures ?? []).map((f) => f.name).join(', ')} on the selected members`)] : []),
     ];
     const status: FeaturePlacementStatus = {
@@ -276,12 +276,14 @@ export class PlacementController {
       const where = Object.entries(decision.assignments).map(([m, n]) => `${m}=${n}`).join(', ') || 'no member';
       this.events.record(fp, { type: 'Normal', reason: 'Placed', message: `${spec.policy} ${spec.replicaScheduling.type}: ${where}${tr.held ? `; ${tr.held} replicas kept where they run until replacements are Ready` : ''}` });
     }
-    if (decision.unschedulable > 0) {
+    const cachesPending = selected.some((m) => m.ready && m.client && !caches.has(m.name));
+    // Before every member's cache has synced, a shortfall says nothing yet.
+    if (decision.unschedulable > 0 && !cachesPending) {
       this.events.record(fp, { type: 'Warning', reason: 'Unschedulable', message: `${decision.unschedulable} replicas fit no qualifying member${filtered.excluded.length ? ` (${filtered.excluded.length} members excluded, e.g. ${filtered.excluded[0]!.name}: ${filtered.excluded[0]!.reason})` : ''}` });
     }
     this.log.debug('placement decided', { placement: key, assignments: decision.assignments, unschedulable: decision.unschedulable, held: tr.held, excluded: filtered.excluded.length });
     // Not every selected member answers yet, a move waits for Ready replicas, or pods may pass unschedulableSeconds.
-    const waiting = tr.held > 0 || selected.some((m) => m.ready && m.client && !caches.has(m.name));
+    const waiting = tr.held > 0 || cachesPending;
     return { requeueAfterMs: Math.min(waiting ? 2000 : this.opts.resyncMs, nextStuckCheckMs) };
   }
 
@@ -358,7 +360,8 @@ function scheduled(assigned: number, unschedulable: number, excluded: number, se
   return ['False', 'InsufficientCapacity', `${unschedulable} of ${assigned + unschedulable} replicas fit no qualifying member`];
 }
 
-function readiness(errors: string[], held: number, ready: number, assigned: number): CondArgs {
+function readiness(wanted: number, errors: string[], held: number, ready: number, assigned: number): CondArgs {
+  if (assigned === 0) return wanted === 0 ? ['True', 'NoReplicas', 'spec.replicas is 0'] : ['False', 'NothingPlaced', 'no replica is assigned to any member'];
   if (errors.length) return ['False', 'ApplyFailed', errors.join('; ').slice(0, 4096)];
   if (held > 0) return ['False', 'Moving', `${held} replicas kept on members being left until their replacements are Ready`];
   if (ready < assigned) return ['False', 'ReplicasNotReady', `${ready}/${assigned} replicas Ready`];

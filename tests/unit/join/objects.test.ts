@@ -42,7 +42,7 @@ describe('fedfeat join objects', () => {
     const role = m.objects.find((o) => o.kind === 'Role') as unknown as { rules: Array<{ resources: string[]; verbs: string[] }> };
     expect(role.rules).toEqual([expect.objectContaining({ resources: ['deployments'], verbs: expect.arrayContaining(['create', 'patch', 'delete']) })]);
     const cr = m.objects.find((o) => o.metadata.name === 'fedfeat-host:placement' && o.kind === 'ClusterRole') as unknown as { rules: Array<{ resources: string[]; verbs: string[] }> };
-    expect(cr.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
+    expect(cr.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] }]);
     const { cluster } = hostObjects({ member: 'm1', access: 'inform', features: [], apiEndpoint: 'https://x', placementNamespaces: ['shop', 'web'] }, 't');
     expect(cluster.metadata.annotations?.['fedfeat.io/placement-namespaces']).toBe('shop,web');
     expect(memberObjects({ access: 'inform', features: [] }).objects.some((o) => o.metadata.name === 'fedfeat-host:placement')).toBe(false);
