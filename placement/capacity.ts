@@ -81,20 +81,68 @@ export interface NodeFree extends Resources {
   pods: number;
 }
 
+/** Requests summed over pods, and how many pods: what a node's free resources are reduced by. */
+export interface Usage extends Resources {
+  pods: number;
+}
+
+const requestsCache = new WeakMap<object, Resources>();
+/** podRequests, parsed once per pod object (cache objects are replaced, never changed, on update). */
+export function cachedPodRequests(p: PodObject): Resources {
+  let r = requestsCache.get(p);
+  if (!r) requestsCache.set(p, (r = podRequests(p.spec)));
+  return r;
+}
+
+const allocatableCache = new WeakMap<object, Usage>();
+function allocatable(n: NodeObject): Usage {
+  let a = allocatableCache.get(n);
+  if (!a) {
+    const x = n.status?.allocatable ?? {};
+    allocatableCache.set(n, (a = { cpu: cpuOf(x.cpu), memory: memOf(x.memory), pods: Math.floor(parseQuantity(x.pods) ?? 110) }));
+  }
+  return a;
+}
+
+/** Adds (sign 1) or removes (sign -1) a pod's requests to its node's usage; terminated and unscheduled pods count nowhere. */
+export function addUsage(usage: Map<string, Usage>, p: PodObject, sign: 1 | -1): void {
+  const node = p.spec?.nodeName;
+  if (!node || isTerminated(p)) return;
+  const r = cachedPodRequests(p);
+  const u = usage.get(node) ?? { cpu: 0, memory: 0, pods: 0 };
+  u.cpu += sign * r.cpu;
+  u.memory += sign * r.memory;
+  u.pods += sign;
+  if (u.pods === 0) usage.delete(node);
+  else usage.set(node, u);
+}
+
+/** Free resources of each node from per-node usage (kept by the member cache), giving back the `own` usage. */
+export function nodesFreeFromUsage(nodes: NodeObject[], used: Map<string, Usage>, own: Map<string, Usage> = new Map()): NodeFree[] {
+  return nodes.map((n) => {
+    const a = allocatable(n);
+    const u = used.get(n.metadata.name);
+    const o = own.get(n.metadata.name);
+    return {
+      name: n.metadata.name,
+      cpu: a.cpu - (u?.cpu ?? 0) + (o?.cpu ?? 0),
+      memory: a.memory - (u?.memory ?? 0) + (o?.memory ?? 0),
+      pods: a.pods - (u?.pods ?? 0) + (o?.pods ?? 0),
+    };
+  });
+}
+
+/** Per-node usage of a list of pods. */
+export function usageByNode(pods: Iterable<PodObject>): Map<string, Usage> {
+  const m = new Map<string, Usage>();
+  for (const p of pods) addUsage(m, p, 1);
+  return m;
+}
+
 /** Free resources of each node: allocatable minus the requests of its non-terminated pods, except those `own` says to keep. */
 export function nodesFree(nodes: NodeObject[], podsByNode: Map<string, PodObject[]>, own: (p: PodObject) => boolean = () => false): NodeFree[] {
-  return nodes.map((n) => {
-    const a = n.status?.allocatable ?? {};
-    const free: NodeFree = { name: n.metadata.name, cpu: cpuOf(a.cpu), memory: memOf(a.memory), pods: Math.floor(parseQuantity(a.pods) ?? 110) };
-    for (const p of podsByNode.get(n.metadata.name) ?? []) {
-      if (isTerminated(p) || own(p)) continue;
-      const r = podRequests(p.spec);
-      free.cpu -= r.cpu;
-      free.memory -= r.memory;
-      free.pods -= 1;
-    }
-    return free;
-  });
+  const all = [...podsByNode.values()].flat();
+  return nodesFreeFromUsage(nodes, usageByNode(all), usageByNode(all.filter(own)));
 }
 
 /** Replicas of a pod with `req` that fit one node: mck8s's min over CPU and memory, bounded by free pod slots. */

@@ -12,7 +12,7 @@ import { labelValue } from '../api/cluster-feature-status.js';
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig } from '../api/featureconfig.js';
 import {
   ensureSpec, FEATUREPLACEMENT_API_VERSION, FEATUREPLACEMENT_FINALIZER, FEATUREPLACEMENT_PLURAL, withDefaults,
-  type FeaturePlacement, type FeaturePlacementStatus, type PlacementCondition, type PlacementMemberStatus, type PodSpec,
+  type FeaturePlacement, type FeaturePlacementStatus, type PlacementCondition, type PlacementMemberStatus,
 } from '../api/featureplacement.js';
 import { matchesSelector } from '../api/label-selector.js';
 import { KubeApiError, type KubeClient, type KubeObject } from '../kube-client/client.js';
@@ -24,12 +24,10 @@ import type { Member, MemberRegistry } from '../controller/member-registry.js';
 import type { Metrics } from '../controller/metrics.js';
 import type { MemberResults } from '../controller/results.js';
 import { WorkQueue, type WorkResult } from '../controller/workqueue.js';
-import { PLACEMENT_NAMESPACES_ANNOTATION } from './access.js';
-import { nodesFree, nodeUsable, podRequests, type PodObject, type Toleration } from './capacity.js';
-import { featureEvidence, qualify, type MemberFacts } from './filter.js';
+import { filterMembers, type MemberView } from './decide.js';
 import { MemberCaches, type DeploymentObject, type MemberCache } from './member-caches.js';
 import { plan } from './plan.js';
-import { memberDeployment, PLACEMENT_FIELD_MANAGER, PLACEMENT_LABEL, PLACEMENT_UID_ANNOTATION, placementLabelValue, TEMPLATE_HASH_ANNOTATION } from './render.js';
+import { memberDeployment, PLACEMENT_FIELD_MANAGER, PLACEMENT_UID_ANNOTATION, placementLabelValue, TEMPLATE_HASH_ANNOTATION } from './render.js';
 import { transition, type MemberNow } from './transition.js';
 
 export interface PlacementDeps {
@@ -55,7 +53,6 @@ export const DEFAULT_PLACEMENT_OPTIONS: PlacementOptions = { workers: 4, resyncM
 /** Label on the FeatureConfig a placement owns (ensureFeatures): `<namespace>.<name>`. */
 export const OWNER_PLACEMENT_LABEL = 'feature.kubefed.io/owner-placement';
 const EXCLUDED_MAX = 50;
-const ACCESS_LABEL = 'fedfeat.io/access';
 
 export const ensuredFeatureConfigName = (fp: FeaturePlacement) => {
   const name = `fp-${fp.metadata.namespace}-${fp.metadata.name}`;
@@ -160,36 +157,23 @@ export class PlacementController {
     const spec = withDefaults(fp.spec);
     const ns = fp.metadata.namespace!;
     const label = placementLabelValue(fp);
-    const podSpec = (fp.spec.template.spec.template?.spec ?? {}) as PodSpec & { tolerations?: Toleration[] };
-    const req = podRequests(podSpec);
     const selected = this.selected(fp);
-    const required = spec.requiredFeatures ?? [];
     const now = this.d.now();
 
     // Decide from caches only.
     const started = performance.now();
     const views = this.d.featureConfigs.list().filter((fc) => !fc.metadata.deletionTimestamp).map((fc) => ({ fc, results: this.d.results.of(fc.metadata.name) }));
-    const evidence = featureEvidence(required, views, selected.map((m) => m.name));
-    const own = (p: PodObject) => p.metadata.namespace === ns && p.metadata.labels?.[PLACEMENT_LABEL] === label;
     const caches = new Map<string, MemberCache>();
-    const facts: MemberFacts[] = selected.map((m) => {
+    const memberViews: MemberView[] = selected.map((m) => {
       const c = this.caches.get(m.name);
       if (c?.synced()) caches.set(m.name, c);
-      const joinedNs = m.annotations[PLACEMENT_NAMESPACES_ANNOTATION];
-      // Members fedfeat join registered say which namespaces placement may use; others (kubefedctl) are tried.
-      const blocked = m.labels[ACCESS_LABEL] && !(joinedNs ?? '').split(',').includes(ns)
-        ? { reason: 'NamespaceNotJoined', message: `member not joined for namespace ${ns}: fedfeat join ${m.name} --placement-namespaces ${[joinedNs, ns].filter(Boolean).join(',')}` }
-        : undefined;
       return {
-        name: m.name,
-        ready: m.ready && !!m.client,
-        ...(m.ready ? {} : { notReadyMessage: `fedfeat reports the member Offline${m.lastError ? `: ${m.lastError}` : ''}` }),
-        ...(m.configError ? { blocked: { reason: 'ClusterConfigInvalid', message: m.configError } } : blocked ? { blocked } : {}),
-        features: evidence.get(m.name) ?? new Map(),
-        ...(c?.synced() ? { free: nodesFree(c.nodes.list().filter((n) => nodeUsable(n, podSpec.tolerations)), c.podsByNode(), own) } : {}),
+        name: m.name, labels: m.labels, annotations: m.annotations, ready: m.ready && !!m.client,
+        ...(m.lastError ? { lastError: m.lastError } : {}), ...(m.configError ? { configError: m.configError } : {}),
+        ...(c?.synced() ? { cache: { nodes: c.nodes.list(), used: c.used, ownPods: c.podsOf(fp.metadata.namespace!, placementLabelValue(fp)) } } : {}),
       };
     });
-    const filtered = qualify(required, req, facts);
+    const filtered = filterMembers(fp, memberViews, views);
     const qualified = new Set(filtered.qualified.map((q) => q.name));
 
     // What runs now, on members whose caches answer.

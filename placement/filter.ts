@@ -59,8 +59,8 @@ export interface MemberFacts {
   /** Left out before anything else, e.g. the member was not joined for the placement's namespace. */
   blocked?: { reason: string; message: string };
   features: Map<string, FeatureEvidence>;
-  /** Free resources per usable node (from the member's caches); undefined while they are not synced. */
-  free?: NodeFree[];
+  /** Free resources per usable node (from the member's caches; a function: computed only when needed); undefined while they are not synced. */
+  free?: NodeFree[] | (() => NodeFree[]);
 }
 
 export interface Qualified {
@@ -110,7 +110,8 @@ export function qualify(required: RequiredFeature[], req: Resources, members: Me
       if (!shown) continue;
       nodes = new Set(nodes ? shown.filter((n) => nodes!.has(n)) : shown);
     }
-    const free = nodes ? m.free.filter((n) => nodes!.has(n.name)) : m.free;
+    const all = typeof m.free === 'function' ? m.free() : m.free;
+    const free = nodes ? all.filter((n) => nodes!.has(n.name)) : all;
     const capacity = memberCapacity(free, req);
     if (capacity === 0) {
       excluded.push({ name: m.name, reason: nodes && nodes.size === 0 ? 'NoFeatureNodes' : 'NoCapacity', message: `no ${nodes ? 'feature ' : ''}node has room for a pod requesting ${req.cpu}m CPU and ${req.memory} bytes of memory` });

@@ -6,10 +6,10 @@
 // never the member.
 import type { Container } from '../api/featureplacement.js';
 import type { KubeClient, KubeObject } from '../kube-client/client.js';
-import { Informer, objectKey } from '../controller/informer.js';
+import { Informer } from '../controller/informer.js';
 import type { Logger } from '../controller/logger.js';
 import type { Member } from '../controller/member-registry.js';
-import type { NodeObject, PodObject } from './capacity.js';
+import { addUsage, type NodeObject, type PodObject, type Usage } from './capacity.js';
 import { PLACEMENT_LABEL } from './render.js';
 
 export type DeploymentObject = KubeObject & {
@@ -42,7 +42,8 @@ export class MemberCache {
   readonly nodes: Informer<NodeObject>;
   readonly pods: Informer<PodObject>;
   readonly deployments: Informer<DeploymentObject>;
-  private readonly byNode = new Map<string, Map<string, PodObject>>();
+  /** Requests of the non-terminated pods per node, kept up to date by the pod informer's events. */
+  readonly used = new Map<string, Usage>();
 
   constructor(readonly cluster: string, readonly client: KubeClient, log: Logger, onChange: () => void) {
     const l = log.child({ cluster });
@@ -52,18 +53,10 @@ export class MemberCache {
       transform: stripPod as (o: never) => unknown,
     });
     this.deployments = new Informer<DeploymentObject>(client, '/apis/apps/v1/deployments', l.child({ informer: 'placement-deployments' }), { labelSelector: PLACEMENT_LABEL });
-    const index = (p: PodObject, add: boolean) => {
-      const node = p.spec?.nodeName;
-      if (!node) return;
-      let m = this.byNode.get(node);
-      if (!m) this.byNode.set(node, (m = new Map()));
-      if (add) m.set(objectKey(p), p);
-      else m.delete(objectKey(p));
-    };
     this.pods.addHandlers({
-      onAdd: (p) => { index(p, true); onChange(); },
-      onUpdate: (a, b) => { index(a, false); index(b, true); onChange(); },
-      onDelete: (p) => { index(p, false); onChange(); },
+      onAdd: (p) => { addUsage(this.used, p, 1); onChange(); },
+      onUpdate: (a, b) => { addUsage(this.used, a, -1); addUsage(this.used, b, 1); onChange(); },
+      onDelete: (p) => { addUsage(this.used, p, -1); onChange(); },
     });
     for (const inf of [this.nodes, this.deployments] as Array<Informer<KubeObject>>) inf.addHandlers({ onAdd: onChange, onUpdate: onChange, onDelete: onChange });
   }
@@ -80,10 +73,6 @@ export class MemberCache {
 
   synced(): boolean {
     return this.nodes.hasSynced() && this.pods.hasSynced() && this.deployments.hasSynced();
-  }
-
-  podsByNode(): Map<string, PodObject[]> {
-    return new Map([...this.byNode].map(([n, m]) => [n, [...m.values()]]));
   }
 
   /** Pods of one placement (by its label value), in one namespace. */
