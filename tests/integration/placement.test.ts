@@ -13,7 +13,7 @@ import { startComponent, stopComponent } from '../../local-federation/components
 import { freePort } from '../../local-federation/free-port.js';
 import { PLACEMENT_NAMESPACE } from '../../local-federation/registration.js';
 import { listClusterFeatureStatuses } from '../../api/cluster-feature-status.js';
-import { controllerKubeconfig, installHostManifests, startController, type ControllerProcess } from './controller-process.js';
+import { controllerKubeconfig, installHostManifests, kubectl, kubectlResult, startController, type ControllerProcess } from './controller-process.js';
 import { adminClient, eventually, TEST_FEDERATION } from './federation.js';
 
 const NS = PLACEMENT_NAMESPACE;
@@ -140,6 +140,42 @@ describe('FeaturePlacement', () => {
     }, 90_000);
     expect((await memberDeployment('member-2'))!.spec.replicas).toBe(16);
   }, 180_000);
+
+  it('moves replicas Pending longer than unschedulableSeconds to another member', async () => {
+    // Only member-2's nodes carry the label the pods select: what lands on member-3 cannot be scheduled there
+    // (the capacity estimate does not read node selectors; the Pending rule catches it).
+    const nodes = (await members['member-2']!.list<KubeObject>('/api/v1/nodes')).items.map((n) => n.metadata.name);
+    for (const n of nodes) await members['member-2']!.mergePatch(`/api/v1/nodes/${n}`, { metadata: { labels: { 'placement-e2e': 'yes' } } });
+    try {
+      const template = deployment(FP_NAME, 1, '2');
+      (template.spec.template.spec as Record<string, unknown>).nodeSelector = { 'placement-e2e': 'yes' };
+      await host.apply(FP, {
+        apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeaturePlacement', metadata: { name: FP_NAME, namespace: NS },
+        spec: { replicas: 16, requiredFeatures: [{ name: 'networkpolicy' }], rebalance: true, unschedulableSeconds: 5, template: { spec: template.spec } },
+      } as KubeObject, MANAGER);
+      await eventually('some replicas on member-3', async () => ((await memberDeployment('member-3'))?.spec.replicas ?? 0) > 0, 30_000);
+      const moved = await eventually('all 16 Ready on member-2, none left on member-3', async () => {
+        const d = await memberDeployment('member-2');
+        return d?.status?.readyReplicas === 16 && !(await memberDeployment('member-3')) ? d : undefined;
+      }, 60_000);
+      expect(moved.spec.replicas).toBe(16);
+    } finally {
+      for (const n of nodes) await members['member-2']!.mergePatch(`/api/v1/nodes/${n}`, { metadata: { labels: { 'placement-e2e': null } } });
+    }
+  }, 120_000);
+
+  it('refuses invalid specs naming the field, and teaches the API through kubectl explain', () => {
+    const fp = (spec: string) => `apiVersion: feature.kubefed.io/v1alpha1\nkind: FeaturePlacement\nmetadata: {name: bad, namespace: ${NS}}\nspec:\n  replicas: 2\n  template: {spec: {selector: {matchLabels: {a: b}}, template: {}}}\n${spec}`;
+    const refused = (spec: string) => kubectlResult(['create', '--dry-run=server', '-f', '-'], { input: fp(spec) });
+    expect(refused('  requiredFeatures: [{name: cpumanagementpolicy}]\n').stderr).toMatch(/cpumanagementpolicy needs value none or static/);
+    expect(refused('  policy: Random\n').stderr).toMatch(/spec.policy: Unsupported value: "Random"/);
+    expect(refused('  replicaScheduling: {clusters: {"*": {minReplicas: 3, maxReplicas: 1}}}\n').stderr).toMatch(/minReplicas must not exceed maxReplicas/);
+    expect(refused('  replicaScheduling: {clusters: {m1: {minReplicas: 5}}}\n').stderr).toMatch(/minReplicas cannot exceed spec.replicas/);
+    const ok = kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], { input: fp('') });
+    expect(JSON.parse(ok).spec).toMatchObject({ policy: 'WorstFit', overflow: 'Next', ensureFeatures: false, unschedulableSeconds: 30, rebalance: false });
+    expect(kubectl(['explain', 'featureplacement.spec.policy'])).toMatch(/WorstFit:\s+members\s+with\s+the\s+most\s+free\s+capacity\s+first/);
+    expect(kubectl(['explain', 'featureplacement.status.excluded'])).toMatch(/NoFeatureConfig/);
+  });
 
   it('deleting the placement removes its Deployments from the members', async () => {
     await host.delete(FP);
