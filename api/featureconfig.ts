@@ -61,6 +61,11 @@ export interface ClusterFeatureStatus {
   name: string;
   reachable?: boolean;
   features: FeatureStatus[];
+  /**
+   * In memory only (never written to a ClusterFeatureStatus): per node-level feature, the nodes whose kubelet the
+   * last probe found running the desired settings. Placement counts only those nodes.
+   */
+  nodes?: Partial<Record<FeatureName, string[]>>;
 }
 
 export interface Condition {

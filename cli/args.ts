@@ -38,7 +38,7 @@ export const COMMANDS = {
   eval: { args: 1, options: { out: STR, repeats: STR, members: STR, nodes: STR, ...REMOTE } }, // the experiment
   'eval cleanup': { args: 0, options: REMOTE },
   status: { args: 1, options: { kubeconfig: STR, watch: BOOL } }, // a FeatureConfig name
-  join: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, access: STR, features: STR, 'dry-run': BOOL, 'service-account': STR } }, // the member
+  join: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, access: STR, features: STR, 'placement-namespaces': STR, 'dry-run': BOOL, 'service-account': STR } }, // the member
   unjoin: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR } }, // the member
   agent: {
     args: 0,

@@ -65,7 +65,13 @@ export async function joinCommand(c: Command<'join'> | Command<'unjoin'>): Promi
     } catch (e) {
       throw new UsageError(`--features: ${(e as Error).message}`);
     }
-    const spec: JoinSpec = { member: t.member, access, features, ...memberEndpoint(t), ...(serviceAccount ? { serviceAccount } : {}) };
+    const placementNamespaces = (c.values['placement-namespaces'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const badNs = placementNamespaces.filter((n) => !DNS_LABEL.test(n));
+    if (badNs.length) throw new UsageError(`--placement-namespaces: ${badNs.join(', ')} is not a namespace name (a DNS label)`);
+    const spec: JoinSpec = {
+      member: t.member, access, features, ...memberEndpoint(t), ...(serviceAccount ? { serviceAccount } : {}),
+      ...(placementNamespaces.length ? { placementNamespaces } : {}),
+    };
     if (c.values['dry-run']) {
       process.stdout.write(joinObjects(spec).map((o) => `---\n${stringify(o)}`).join(''));
       return 0;

@@ -27,10 +27,12 @@ Usage:
   fedfeat eval cleanup --kubeconfig PATH --context CTX[,CTX...] [--yes]
         Undo what an interrupted evaluation left on those clusters.
   fedfeat join MEMBER --context CTX [--kubeconfig PATH] [--host-context CTX] [--access inform|enforce]
-        [--features podpreset,cpumanagementpolicy,networkpolicy] [--service-account NAME] [--dry-run]
+        [--features podpreset,cpumanagementpolicy,networkpolicy] [--placement-namespaces NS,...]
+        [--service-account NAME] [--dry-run]
         Register a member on the host with least privilege: a ServiceAccount on the member with only the roles
         the access level and features need (default: inform, all features), its token and a KubeFedCluster on
         the host (--host-context, default the kubeconfig's current context). Run again to change access.
+        --placement-namespaces lets FeaturePlacements run Deployments in those namespaces (join creates them).
         --dry-run prints the objects and touches nothing. --service-account (default fedfeat-host) names the
         host's identity on the member.
   fedfeat unjoin MEMBER --context CTX [--kubeconfig PATH] [--host-context CTX] [--service-account NAME]

@@ -19,6 +19,7 @@ import { DEFAULT_HEALTH, MemberRegistry, type Member } from './member-registry.j
 import { DEFAULT_WRITER, MemberStatusWriter } from './member-status-writer.js';
 import { MemberWatch, planDriftWatches, watchKindsFor, type WatchKind } from './member-watch.js';
 import type { Metrics } from './metrics.js';
+import { DEFAULT_PLACEMENT_OPTIONS, PlacementController } from '../placement/controller.js';
 import { FIELD_MANAGER, type ControllerOptions, type ControllerParts } from './parts.js';
 import { finalize } from './reconcile-finalize.js';
 import { reconcileMemberItem } from './reconcile-member.js';
@@ -61,6 +62,8 @@ export class FeatureController {
   private watchSync?: NodeJS.Timeout;
   private readonly abort = new AbortController();
   private readonly parts: ControllerParts;
+  /** FeaturePlacements: their own informer, queue and member caches, started and stopped with this controller. */
+  readonly placement?: PlacementController;
 
   constructor(
     host: KubeClient,
@@ -102,6 +105,13 @@ export class FeatureController {
       recentChanges: (cluster) => this.watches.get(cluster)?.recentForeignChanges() ?? [],
     };
 
+    if (opts.placement !== false) {
+      this.placement = new PlacementController({ host, members: this.members, featureConfigs: this.featureConfigs, results: this.results, log, metrics, now }, { ...DEFAULT_PLACEMENT_OPTIONS, ...opts.placement });
+      // Placement decides on feature states: re-decide when a member's results or a FeatureConfig change.
+      const changed = () => this.placement?.featuresChanged();
+      this.memberStatuses.addHandlers({ onAdd: changed, onUpdate: changed, onDelete: changed });
+      this.featureConfigs.addHandlers({ onAdd: changed, onUpdate: (a, b) => a.metadata.generation !== b.metadata.generation && changed(), onDelete: changed });
+    }
     this.featureConfigs.addHandlers({
       onAdd: (fc) => this.enqueueFeatureConfig(fc),
       onUpdate: (a, b) => {
@@ -124,6 +134,7 @@ export class FeatureController {
       this.membersVersion++;
       this.syncWatches();
       for (const fc of this.featureConfigs.list()) this.queue.add(memberWork(fc.metadata.name, cluster));
+      this.placement?.membersChanged();
     });
   }
 
@@ -136,12 +147,15 @@ export class FeatureController {
     await this.coordinates.restore().catch((e: Error) => this.log.warn('could not read stored ClusterCoordinates', { error: e.message }));
     this.members.start();
     this.queue.start();
+    // Not awaited: a host without the FeaturePlacement CRD keeps the rest running (its informer retries).
+    void this.placement?.start().catch((e: Error) => this.log.error('placement failed to start', { error: e.message }));
     this.log.info('controller started', { featureconfigs: this.featureConfigs.list().length, members: this.members.list().length });
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
     clearTimeout(this.watchSync);
+    await this.placement?.stop();
     await this.queue.shutdown();
     this.members.stop();
     await Promise.all([...this.watches.values()].map((w) => w.stop()));

@@ -131,7 +131,7 @@ export class EventRecorder {
       prior.count++;
       this.stats.folded++;
       const count = prior.count;
-      this.send(() => this.host.mergePatch(`/api/v1/namespaces/${this.opts.namespace}/events/${prior.name}`, { count, lastTimestamp: now })
+      this.send(() => this.host.mergePatch(`/api/v1/namespaces/${fc.metadata.namespace ?? this.opts.namespace}/events/${prior.name}`, { count, lastTimestamp: now })
         .catch(() => this.recent.delete(foldKey)));
       return;
     }
@@ -149,10 +149,15 @@ export class EventRecorder {
     const now = new Date().toISOString();
     const name = `${fc.metadata.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
     this.stats.emitted++;
-    this.send(() => this.host.post(`/api/v1/namespaces/${this.opts.namespace}/events`, {
+    // A namespaced object's Events live in its namespace; a cluster-scoped one's in the configured namespace.
+    const namespace = fc.metadata.namespace ?? this.opts.namespace;
+    this.send(() => this.host.post(`/api/v1/namespaces/${namespace}/events`, {
       apiVersion: 'v1', kind: 'Event',
-      metadata: { name, namespace: this.opts.namespace },
-      involvedObject: { apiVersion: fc.apiVersion, kind: fc.kind, name: fc.metadata.name, uid: fc.metadata.uid, resourceVersion: fc.metadata.resourceVersion },
+      metadata: { name, namespace },
+      involvedObject: {
+        apiVersion: fc.apiVersion, kind: fc.kind, name: fc.metadata.name, uid: fc.metadata.uid, resourceVersion: fc.metadata.resourceVersion,
+        ...(fc.metadata.namespace ? { namespace: fc.metadata.namespace } : {}),
+      },
       type, reason, message: message.slice(0, 1024),
       source: { component: this.opts.component },
       reportingComponent: this.opts.component, reportingInstance: process.env.HOSTNAME ?? 'local',

@@ -20,6 +20,8 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** Objects' metadata only (PartialObjectMetadata): enough to notice changes, a fraction of the memory. */
   metadataOnly?: boolean;
+  /** Keeps only what the cache's users read (e.g. a pod's requests), so thousands of objects stay small. */
+  transform?: (obj: never) => unknown;
   /** Backoff after errors, doubling from min to max. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -147,7 +149,8 @@ export class Informer<T extends KubeObject> {
     return list.metadata.resourceVersion ?? '';
   }
 
-  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
+  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: T): void {
+    const obj = this.opts.transform ? (this.opts.transform(raw as never) as T) : raw;
     const key = objectKey(obj);
     const old = this.store.get(key);
     if (type === 'DELETED') {

@@ -4,6 +4,7 @@
 import type { FeatureConfig } from '../api/featureconfig.js';
 import type { KubeClient } from '../kube-client/client.js';
 import type { ReconfiguratorRegistry } from '../reconfigurators/registry.js';
+import type { PlacementOptions } from '../placement/controller.js';
 import type { ProbeOptions } from '../reconfigurators/types.js';
 import type { EventRecorder } from './events.js';
 import type { Informer } from './informer.js';
@@ -29,6 +30,8 @@ export interface ControllerOptions {
   driftWatches: boolean;
   /** Most members with drift watches (default 300); the others are re-probed by the periodic resync only. */
   driftWatchLimit?: number;
+  /** FeaturePlacement loop (placement/): its options, or false to run without it. */
+  placement?: Partial<PlacementOptions> | false;
 }
 
 export interface ControllerParts {

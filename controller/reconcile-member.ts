@@ -96,6 +96,8 @@ async function reconcileFeature(
     if (refused) return insufficientPermissions(refused, ctx.cluster, feature.name, 'probe');
     return { name: feature.name, state: 'Unknown', reason: 'ProbeFailed', message: `${r.name} probe failed: ${(e as Error).message}` };
   }
+  // Node-level features: which nodes show the feature, for placement (kept in memory with the result).
+  if (probe.nodes) partial.nodes = { ...partial.nodes, [feature.name]: probe.nodes.filter((n) => n.state === 'ok').map((n) => n.node) };
   if (probe.state !== 'Missing') return { name: feature.name, state: probe.state, reason: probe.reason, message: probe.message };
 
   if (before?.state === 'Supported') {

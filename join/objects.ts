@@ -7,6 +7,7 @@
 import type { FeatureName } from '../api/featureconfig.js';
 import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE, type KubeFedCluster } from '../api/kubefed.js';
 import type { KubeObject } from '../kube-client/client.js';
+import { PLACEMENT_ACCESS_NAME, PLACEMENT_NAMESPACES_ANNOTATION, placementAccess } from '../placement/access.js';
 import { accessPieces, FEATURES } from '../reconfigurators/access.js';
 import { joinLabel, type AccessLevel, type PolicyRule } from '../reconfigurators/rbac.js';
 
@@ -36,6 +37,8 @@ export interface JoinSpec {
   apiEndpoint: string;
   /** PEM of the member's CA (absent: the system's trust store). */
   caPem?: string;
+  /** Namespaces placed Deployments may run in on this member (FeaturePlacement); none: no placement access. */
+  placementNamespaces?: string[];
   /** Extra KubeFedCluster labels and annotations (e.g. per-member tactic settings). */
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
@@ -61,11 +64,12 @@ export interface MemberObjects {
   objects: KubeObject[];
 }
 
-export function memberObjects(spec: Pick<JoinSpec, 'access' | 'features' | 'serviceAccount'>): MemberObjects {
+export function memberObjects(spec: Pick<JoinSpec, 'access' | 'features' | 'serviceAccount' | 'placementNamespaces'>): MemberObjects {
   const sa = spec.serviceAccount ?? MEMBER_SERVICE_ACCOUNT;
   const roleName = (piece: string) => `${sa}:${piece}`;
   const subjects = [{ kind: 'ServiceAccount', name: sa, namespace: KUBEFED_NAMESPACE }];
   const pieces = accessPieces(spec.access, spec.features);
+  if (spec.placementNamespaces?.length) pieces.push({ name: PLACEMENT_ACCESS_NAME, rules: placementAccess(spec.placementNamespaces) });
   const annotations = { [ACCESS_LABEL]: spec.access };
   const namespaces = [KUBEFED_NAMESPACE];
   const roles: KubeObject[] = [];
@@ -135,7 +139,10 @@ export function hostObjects(spec: JoinSpec, token: string): { secret: KubeObject
   return hostRegistrationObjects({
     memberName: spec.member, apiEndpoint: spec.apiEndpoint, caPem: spec.caPem, token,
     labels: { ...spec.labels, [ACCESS_LABEL]: spec.access },
-    annotations: { ...spec.annotations, [FEATURES_ANNOTATION]: spec.features.join(',') },
+    annotations: {
+      ...spec.annotations, [FEATURES_ANNOTATION]: spec.features.join(','),
+      ...(spec.placementNamespaces?.length ? { [PLACEMENT_NAMESPACES_ANNOTATION]: spec.placementNamespaces.join(',') } : {}),
+    },
   });
 }
 

@@ -36,10 +36,13 @@ export async function ensureNamespace(client: KubeClient, name: string): Promise
   await client.apply(resourcePath('v1', 'namespaces', undefined, name), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, FIELD_MANAGER);
 }
 
+/** Where FeaturePlacements of the demo and the tests run Deployments on members (join grants placement access there). */
+export const PLACEMENT_NAMESPACE = 'fedfeat-placement';
+
 /**
  * Registers a member with `fedfeat join`'s own code: enforce access for the features the demo applies
  * (not cluster-admin), so every integration test that runs the controller proves those roles suffice.
  */
 export async function joinMember(host: KubeClient, member: KubeClient, r: Omit<JoinSpec, 'access' | 'features'>): Promise<string> {
-  return (await join({ member, host }, { ...r, access: 'enforce', features: DEFAULT_JOIN_FEATURES })).token;
+  return (await join({ member, host }, { placementNamespaces: [PLACEMENT_NAMESPACE], ...r, access: 'enforce', features: DEFAULT_JOIN_FEATURES })).token;
 }

@@ -34,6 +34,20 @@ describe('fedfeat join objects', () => {
     expect(joinedAccess({}, {})).toBeUndefined();
   });
 
+  it('placement namespaces: pods read cluster-wide, Deployments written only in those namespaces, which join holds', () => {
+    const m = memberObjects({ access: 'inform', features: [], placementNamespaces: ['shop', 'web'] });
+    expect(m.namespaces).toEqual(['kube-federation-system', 'shop', 'web']);
+    expect(names(m.objects, 'ClusterRole')).toEqual(['fedfeat-host:common', 'fedfeat-host:placement']);
+    expect(names(m.objects, 'Role')).toEqual(['shop/fedfeat-host:placement', 'web/fedfeat-host:placement']);
+    const role = m.objects.find((o) => o.kind === 'Role') as unknown as { rules: Array<{ resources: string[]; verbs: string[] }> };
+    expect(role.rules).toEqual([expect.objectContaining({ resources: ['deployments'], verbs: expect.arrayContaining(['create', 'patch', 'delete']) })]);
+    const cr = m.objects.find((o) => o.metadata.name === 'fedfeat-host:placement' && o.kind === 'ClusterRole') as unknown as { rules: Array<{ resources: string[]; verbs: string[] }> };
+    expect(cr.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] }]);
+    const { cluster } = hostObjects({ member: 'm1', access: 'inform', features: [], apiEndpoint: 'https://x', placementNamespaces: ['shop', 'web'] }, 't');
+    expect(cluster.metadata.annotations?.['fedfeat.io/placement-namespaces']).toBe('shop,web');
+    expect(memberObjects({ access: 'inform', features: [] }).objects.some((o) => o.metadata.name === 'fedfeat-host:placement')).toBe(false);
+  });
+
   it('refuses unknown features', () => {
     expect(() => parseFeatures('podpreset,gpu')).toThrow('unknown feature gpu');
   });
