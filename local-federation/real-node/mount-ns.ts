@@ -26,8 +26,10 @@ export const NODE_LOCAL_DIRS: ReadonlyArray<{ host: string; own: string }> = [
 /** The plugins a node's OS image carries in /opt/cni/bin (the bridge pods start on, and what CNIs chain). */
 export const SYSTEM_CNI_DIR = '/usr/lib/cni';
 
-/** Where the node's mount namespace is kept open: a file under the instance's /run folder (removed by teardown's unmount sweep). */
-/** Named by member too: the host cluster's node and member-1's first node are both ordinal 1. */
+/**
+ * Where the node's mount namespace is kept open: a file under the instance's /run folder (removed by teardown's
+ * unmount sweep), named by member too (the host cluster's node and member-1's first node are both ordinal 1).
+ */
 export const mountNsFile = (instance: string, member: string, ordinal: number) => `/run/fedfeat/${instance}/mntns/${member}-node${ordinal}`;
 
 /** The shell script that sets up the namespace from inside (pure). */
