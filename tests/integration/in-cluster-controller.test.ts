@@ -152,7 +152,7 @@ describeHostNode('the controller installed in-cluster with kubectl apply -k', (h
     expect(feature(fc, 'member-2', 'cpumanagementpolicy')).toMatchObject({ state: 'Unknown', reason: 'NoKubeletToProbe' });
   }, 120_000);
 
-  it('fails over when the leader pod is deleted: another replica takes the lease and reconciles changes made after the delete', async () => {
+  it('fails over when the leader pod is deleted: another replica takes the lease and reconciles changes made after the failover', async () => {
     const before = await host.get<Lease>(LEASE);
     const oldLeader = podOf(before.spec.holderIdentity)!;
     const standby = (await pods()).find((p) => ready(p) && p.metadata.name !== oldLeader)!;
@@ -163,16 +163,16 @@ describeHostNode('the controller installed in-cluster with kubectl apply -k', (h
 
     const deleted = Date.now();
     kubectl(['-n', NS, 'delete', 'pod', oldLeader, '--wait=false']);
-    // Changes made after the delete: one to the reported FeatureConfig, one that reconfigures a member.
-    await applyFc(REPORTED, { ...listing1, mode: 'inform', rollout: { maxConcurrentClusters: 2 } });
-    await applyFc(ENFORCED, { podpreset: true, deletionPolicy: 'Revert', clusterSelector: { matchLabels: { 'fedfeat.io/member-index': '2' } } });
-
     const newHolder = await waitFor('another pod holding the lease', async () => {
       const h = await holder();
       return h && podOf(h) !== oldLeader ? h : undefined;
     }, { timeoutMs: 60_000, intervalMs: 100 });
     const leaseTakenMs = Date.now() - deleted;
-    await waitFor('the change made after the delete reported', async () => reportedAt(await getFc(REPORTED), generation + 1), { timeoutMs: 60_000, intervalMs: 100 });
+    // Changes made once the lease moved (the deleted pod leads until its SIGTERM is handled, and a change made
+    // before that could be its work): one to the reported FeatureConfig, one that reconfigures a member.
+    await applyFc(REPORTED, { ...listing1, mode: 'inform', rollout: { maxConcurrentClusters: 2 } });
+    await applyFc(ENFORCED, { podpreset: true, deletionPolicy: 'Revert', clusterSelector: { matchLabels: { 'fedfeat.io/member-index': '2' } } });
+    await waitFor('the change made after the failover reported', async () => reportedAt(await getFc(REPORTED), generation + 1), { timeoutMs: 60_000, intervalMs: 100 });
     const resumedMs = Date.now() - deleted;
     const enforced = await eventually('member-2 reconfigured: podpreset Supported', async () => {
       const f = await getFc(ENFORCED);
@@ -180,7 +180,7 @@ describeHostNode('the controller installed in-cluster with kubectl apply -k', (h
     }, 90_000);
     const reconfiguredMs = Date.now() - deleted;
     process.stderr.write(`leader pod ${oldLeader} deleted: ${podOf(newHolder)} holds the lease after ${(leaseTakenMs / 1000).toFixed(1)} s, ` +
-      `a change made after the delete is reported after ${(resumedMs / 1000).toFixed(1)} s, member-2 reconfigured (podpreset Supported) after ${(reconfiguredMs / 1000).toFixed(1)} s\n`);
+      `a change made after the failover is reported after ${(resumedMs / 1000).toFixed(1)} s, member-2 reconfigured (podpreset Supported) after ${(reconfiguredMs / 1000).toFixed(1)} s\n`);
 
     // Another replica took over, one transition later: usually the standby, but the Deployment's replacement
     // pod (local image, nothing to pull) can start and try first; either is a correct failover.
