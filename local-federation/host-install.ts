@@ -47,6 +47,7 @@ const CONTROLLER_LEASE = `/apis/coordination.k8s.io/v1/namespaces/${CONTROLLER_S
 export async function installInCluster(state: FederationState, host: KubeClient, timeoutMs = 180_000): Promise<{ leader: string; podIP: string }> {
   if (!state.hostNode) throw new Error(`federation "${state.instance}" has no host node to run the controller's Deployment (started with --host-node off, or without real nodes)`);
   kubectl(state, ['apply', '--server-side', '--field-manager=fedfeat-install', '--force-conflicts', '-k', IN_CLUSTER_OVERLAY]);
+  if (state.calico) useLocalCalico(state, state.calico);
   type Pod = { metadata: { name: string; deletionTimestamp?: string }; status?: { podIP?: string; conditions?: Array<{ type: string; status: string }> } };
   return waitFor('the controller Deployment Ready with a leader', async () => {
     const d = await host.get<{ spec: { replicas: number }; status?: { readyReplicas?: number } }>(CONTROLLER_DEPLOYMENT);
@@ -57,6 +58,29 @@ export async function installInCluster(state: FederationState, host: KubeClient,
     const leader = pods.items.find((p) => !p.metadata.deletionTimestamp && holder?.replace(/_\d+$/, '') === p.metadata.name);
     return leader?.status?.podIP ? { leader: leader.metadata.name, podIP: leader.status.podIP } : undefined;
   }, { timeoutMs, intervalMs: 500 });
+}
+
+/** Where the controller's pods find Calico's manifest (a ConfigMap volume). */
+const CALICO_MANIFEST_DIR = '/etc/fedfeat/calico';
+
+/**
+ * Calico as this federation has it — the official manifest from the source the launcher built, and the images it
+ * imported into the real nodes — handed to the controller's pods: the manifest in a ConfigMap (254 KB, under the
+ * 1 MiB limit) mounted into the pod, and the two flags the host-process controller gets. A site would instead
+ * point --calico-manifest-url at its own mirror; this is that mirror for a federation with no network.
+ */
+function useLocalCalico(state: FederationState, calico: NonNullable<FederationState['calico']>): void {
+  const ns = CONTROLLER_SA.namespace;
+  const cm = kubectl(state, ['create', 'configmap', 'fedfeat-calico-manifest', '-n', ns, `--from-file=calico.yaml=${calico.manifest}`, '--dry-run=client', '-o', 'yaml']);
+  kubectl(state, ['apply', '--server-side', '--field-manager=fedfeat-install', '--force-conflicts', '-f', '-'], { input: cm });
+  const patch = [
+    // manifests/ gives the pod no volumes: these are its only ones.
+    { op: 'add', path: '/spec/template/spec/volumes', value: [{ name: 'calico-manifest', configMap: { name: 'fedfeat-calico-manifest' } }] },
+    { op: 'add', path: '/spec/template/spec/containers/0/volumeMounts', value: [{ name: 'calico-manifest', mountPath: CALICO_MANIFEST_DIR, readOnly: true }] },
+    { op: 'add', path: '/spec/template/spec/containers/0/args/-', value: `--calico-manifest-url=file://${CALICO_MANIFEST_DIR}/calico.yaml` },
+    { op: 'add', path: '/spec/template/spec/containers/0/args/-', value: `--calico-image-registry=${calico.imageRegistry}` },
+  ];
+  kubectl(state, ['-n', ns, 'patch', 'deployment', CONTROLLER_SA.name, '--type', 'json', '-p', JSON.stringify(patch)]);
 }
 
 /** A kubeconfig for the controller's ServiceAccount on the host (a TokenRequest token). */
