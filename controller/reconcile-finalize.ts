@@ -66,10 +66,16 @@ export async function finalize(p: ControllerParts, fcName: string): Promise<Work
       p.events.record(fc, { type: 'Warning', reason: 'RevertBlocked', cluster, message: `cannot revert while the member is unreachable: ${member.lastError ?? member.configError ?? 'not healthy'}` });
       return;
     }
-    for (const feature of desiredFeatures(fc.spec)) {
-      const problem = await revertFeature(p, fc, member.name, feature);
-      if (problem) problems.push(problem);
-    }
+    // Tactics of one member are reverted side by side: each owns its own objects (and its node pods use the host
+    // network), so deletion takes as long as the slowest tactic, not the sum of them all. Features of one tactic
+    // (cpumanagementpolicy and kubelet both restart kubelets) stay one after another.
+    const byTactic = groupBy(desiredFeatures(fc.spec), (f) => p.registry.for(f.name));
+    await Promise.all([...byTactic.values()].map(async (features) => {
+      for (const feature of features) {
+        const problem = await revertFeature(p, fc, member.name, feature);
+        if (problem) problems.push(problem);
+      }
+    }));
   }));
   if (problems.length) throw new Error(`revert incomplete, finalizer kept: ${problems.join('; ')}`);
   // Its per-member objects in one request: after the FeatureConfig is gone the garbage collector would
@@ -86,6 +92,18 @@ export async function finalize(p: ControllerParts, fcName: string): Promise<Work
   }
   p.results.drop(fcName);
   p.log.info('featureconfig finalized', { featureconfig: fcName, deletionPolicy: policy });
+}
+
+/** Items grouped by a key, in first-seen order (pure). */
+export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = out.get(k);
+    if (group) group.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
 }
 
 /** Reverts one feature on one member; returns what went wrong, if anything. */

@@ -356,8 +356,16 @@ describe('controller', () => {
   });
 
   it('reverts on delete with deletionPolicy Revert, leaving no fedfeat object on the members', async () => {
+    const started = Date.now();
     await host.delete(FC('cpumanagementpolicy'));
-    await eventually('cpumanagementpolicy deleted', async () => (await getFc('cpumanagementpolicy')) === undefined, 180_000);
+    // Member-1 reverts three tactics on real nodes (kubelet restarts one node at a time, Calico's cleanup on every
+    // node): about a minute on an idle machine; a slow CI machine gets room, and a timeout says what was happening.
+    await eventually('cpumanagementpolicy deleted', async () => (await getFc('cpumanagementpolicy')) === undefined, 330_000)
+      .catch(async (e: Error) => {
+        const seen = (await events('cpumanagementpolicy')).filter((ev) => /Revert|Node/.test(ev.reason)).map((ev) => `${ev.reason}: ${ev.message}`);
+        throw new Error(`${e.message}\nrevert Events so far:\n${seen.join('\n')}`);
+      });
+    process.stderr.write(`delete → finalized (3 members, 3 features each) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     for (const m of MEMBERS) {
       await onMember(m, async (c) => {
         expect(await tacticNamespace(c, 'fedfeat-system')).toBeUndefined();
@@ -376,5 +384,5 @@ describe('controller', () => {
       expect(cfg.kubeletconfig.cpuManagerPolicy).toBe('none');
     }
     await eventually('inform view sees the API gone', async () => feature(await getFc('inform-listing-1'), 'member-1', 'podpreset')?.reason === 'APINotServed', 90_000);
-  });
+  }, 480_000);
 });

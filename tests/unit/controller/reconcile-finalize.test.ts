@@ -1,5 +1,5 @@
 import type { FeatureConfig } from '../../../api/featureconfig.js';
-import { stillRequiredBy } from '../../../controller/reconcile-finalize.js';
+import { groupBy, stillRequiredBy } from '../../../controller/reconcile-finalize.js';
 
 const fc = (name: string, spec: FeatureConfig['spec'], extra: Partial<FeatureConfig['metadata']> = {}): FeatureConfig => ({
   apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name, uid: `uid-${name}`, ...extra }, spec,
@@ -30,5 +30,13 @@ describe('finalize: still required by another enforcing FeatureConfig', () => {
     const prodOnly = fc('prod', { cpumanagementpolicy: 'none', clusterSelector: { matchLabels: prod } });
     expect(stillRequiredBy(deleting, KUBELET_TACTIC, prod, [deleting, prodOnly])).toHaveLength(1);
     expect(stillRequiredBy(deleting, KUBELET_TACTIC, { env: 'dev' }, [deleting, prodOnly])).toHaveLength(0);
+  });
+});
+
+describe('finalize: tactics reverted side by side, features of one tactic in turn', () => {
+  it('groups features by tactic, keeping their order', () => {
+    const tactic: Record<string, string> = { podpreset: 'podpreset', cpumanagementpolicy: 'kubelet', networkpolicy: 'calico', kubelet: 'kubelet' };
+    const groups = groupBy(['podpreset', 'cpumanagementpolicy', 'networkpolicy', 'kubelet'], (f) => tactic[f]);
+    expect([...groups.entries()]).toEqual([['podpreset', ['podpreset']], ['kubelet', ['cpumanagementpolicy', 'kubelet']], ['calico', ['networkpolicy']]]);
   });
 });
