@@ -165,7 +165,8 @@ export class PlacementController {
     const views = this.d.featureConfigs.list().filter((fc) => !fc.metadata.deletionTimestamp).map((fc) => ({ fc, results: this.d.results.of(fc.metadata.name) }));
     const caches = new Map<string, MemberCache>();
     const memberViews: MemberView[] = selected.map((m) => {
-      const c = this.caches.get(m.name);
+      // An Offline member's cache lives on until the next cache sync: stale, and its member is not to be touched.
+      const c = m.ready && m.client ? this.caches.get(m.name) : undefined;
       if (c?.synced()) caches.set(m.name, c);
       return {
         name: m.name, labels: m.labels, annotations: m.annotations, ready: m.ready && !!m.client,
