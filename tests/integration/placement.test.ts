@@ -191,33 +191,53 @@ describe('FeaturePlacement', () => {
       const p = await fp();
       return p.status?.observedGeneration === p.metadata.generation && p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     }, 30_000);
-    const before2 = (await readyPods('member-2')).sort();
+    const before2 = await readyPods('member-2');
     expect(before2).toHaveLength(13);
 
-    // Drift: the member's policy-capable CNI is removed by hand.
+    // Every change to the placement's pods on members 2 and 3, from watches: the Ready total after each one.
+    const watching = new AbortController();
+    const readyNow: Record<string, Set<string>> = { 'member-2': new Set(), 'member-3': new Set() };
+    const totals: Array<{ t: number; total: number }> = [];
+    const replicas2 = new Set<number>();
+    let live = false; // totals are recorded once both members' lists are in
     const t0 = Date.now();
+    const watched = await Promise.all(['member-2', 'member-3'].map(async (m) => {
+      const selector = `feature.kubefed.io/placement=${NS}.${FP_NAME}`;
+      const list = await members[m]!.list<Pod>(`/api/v1/namespaces/${NS}/pods`, { query: { labelSelector: selector } });
+      const seen = (type: string, p: Pod) => {
+        const ready = type !== 'DELETED' && !p.metadata.deletionTimestamp && !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        if (ready) readyNow[m]!.add(p.metadata.name);
+        else readyNow[m]!.delete(p.metadata.name);
+        if (live) totals.push({ t: Date.now() - t0, total: readyNow['member-2']!.size + readyNow['member-3']!.size });
+      };
+      for (const p of list.items) seen('ADDED', p);
+      const pods = members[m]!.watch<Pod>(`/api/v1/namespaces/${NS}/pods`, { labelSelector: selector, resourceVersion: list.metadata.resourceVersion }, (e) => e.type !== 'BOOKMARK' && seen(e.type, e.object), watching.signal);
+      const deps = m === 'member-2'
+        ? members[m]!.watch<Deployment>(`/apis/apps/v1/namespaces/${NS}/deployments`, { fieldSelector: `metadata.name=${FP_NAME}` }, (e) => void replicas2.add(e.object.spec?.replicas), watching.signal)
+        : Promise.resolve();
+      return [pods, deps];
+    }));
+    live = true;
+    expect(readyNow['member-2']!.size + readyNow['member-3']!.size).toBe(16);
+
+    // Drift: the member's policy-capable CNI is removed by hand.
     await members['member-3']!.delete(CNI);
     try {
-      const samples: Array<{ t: number; ready3: number; ready2: number; replicas2?: number; dep3: boolean; excluded3?: string }> = [];
-      await eventually('member-3 Deployment gone, 16 Ready on member-2', async () => {
-        // member-3 first: member-2's Ready count only grows during the move, so the sum read this way is not flattered.
-        const ready3 = (await readyPods('member-3')).length;
-        const dep3 = !!(await memberDeployment('member-3'));
-        const d2 = await memberDeployment('member-2');
-        const ready2 = (await readyPods('member-2')).length;
-        const excluded3 = (await fp()).status?.excluded?.find((e) => e.name === 'member-3')?.reason;
-        samples.push({ t: Date.now() - t0, ready3, ready2, replicas2: d2?.spec.replicas, dep3, ...(excluded3 ? { excluded3 } : {}) });
-        return !dep3 && ready2 === 16 && ready3 === 0;
+      let excludedAt: number | undefined;
+      const doneAt = await eventually('member-3 Deployment gone, 16 Ready on member-2', async () => {
+        const excluded3 = (await fp()).status?.excluded?.find((e) => e.name === 'member-3');
+        if (excluded3 && excludedAt === undefined) excludedAt = Date.now() - t0;
+        return !(await memberDeployment('member-3')) && readyNow['member-2']!.size === 16 && readyNow['member-3']!.size === 0 ? Date.now() - t0 : undefined;
       }, 90_000);
-      const excludedAt = samples.find((x) => x.excluded3)?.t;
-      const doneAt = samples.at(-1)!.t;
-      process.stderr.write(`placement: networkpolicy lost on member-3 → excluded after ${((excludedAt ?? NaN) / 1000).toFixed(1)} s, its 3 replicas Ready on member-2 and its Deployment removed after ${(doneAt / 1000).toFixed(1)} s (${samples.length} samples)\n`);
-      // Never below the 16 Ready replicas that ran before the move.
-      expect(samples.filter((x) => x.ready2 + x.ready3 < 16)).toEqual([]);
+      watching.abort();
+      await Promise.all(watched.flat());
+      process.stderr.write(`placement: networkpolicy lost on member-3 → excluded after ${((excludedAt ?? NaN) / 1000).toFixed(1)} s, its 3 replicas Ready on member-2 and its Deployment removed after ${(doneAt / 1000).toFixed(1)} s; fewest Ready replicas during the move ${Math.min(...totals.map((x) => x.total))} (${totals.length} pod events)\n`);
+      // Never below the 16 Ready replicas that ran before the move (member-3's went only once member-2's were Ready).
+      expect(totals.filter((x) => x.total < 16)).toEqual([]);
+      expect(totals.length).toBeGreaterThanOrEqual(6); // the move was seen: 3 pods up on member-2, 3 down on member-3
       // Only member-3's 3 replicas moved: member-2 went 13 → 16 and its own pods were left alone.
-      expect(samples.map((x) => x.replicas2).every((n) => n === 13 || n === 16)).toBe(true);
-      const after2 = await readyPods('member-2');
-      expect(after2).toEqual(expect.arrayContaining(before2));
+      expect([...replicas2].sort((a, b) => a - b)).toEqual([13, 16]);
+      expect(await readyPods('member-2')).toEqual(expect.arrayContaining(before2));
       const p = await fp();
       expect(p.status!.excluded!.find((e) => e.name === 'member-3')).toMatchObject({ reason: 'FeatureMissing', message: expect.stringContaining('networkpolicy is Missing') });
       expect(Object.fromEntries(p.status!.clusters!.map((c) => [c.name, c.assigned]))).toEqual({ 'member-2': 16 });
@@ -349,6 +369,8 @@ describe('FeaturePlacement', () => {
       expect(pods.map((p) => p.spec.nodeName)).toEqual([target, target, target]);
       const st = (await listClusterFeatureStatuses(host, fcName)).find((o) => o.cluster === 'member-1');
       expect(st?.features.find((f) => f.name === 'cpumanagementpolicy')).toMatchObject({ state: 'Missing' });
+      // The node list is stored with the result (the CRD keeps the field), for a controller that restarts.
+      expect(st?.nodes).toEqual({ cpumanagementpolicy: [target] });
     } finally {
       await host.delete(path).catch(() => undefined);
       await eventually('placement gone', async () => !(await host.getOptional(path)), 60_000).catch(() => undefined);

@@ -59,7 +59,7 @@ class FakeApi {
     const k = this.key(p);
     const old = this.objects.get(k);
     const next = structuredClone(o);
-    next.metadata = { ...next.metadata, name: p.name, ...(p.ns ? { namespace: p.ns } : {}), resourceVersion: String(++this.rv) };
+    next.metadata = { ...next.metadata, name: p.name ?? next.metadata.name, ...(p.ns ? { namespace: p.ns } : {}), resourceVersion: String(++this.rv) };
     next.metadata.uid = old?.metadata.uid ?? next.metadata.uid ?? `uid-${this.uid++}`;
     next.metadata.creationTimestamp = old?.metadata.creationTimestamp ?? next.metadata.creationTimestamp ?? new Date().toISOString();
     const specChanged = JSON.stringify(old?.spec) !== JSON.stringify(next.spec);
@@ -213,7 +213,7 @@ describe('PlacementController', () => {
     const r: ClusterFeatureStatus = { name: member, features: [{ name: 'networkpolicy', state, ...(state === 'Missing' ? { reason: 'NoPolicyCNI' } : {}) }] };
     results.of('np').set(member, r);
   };
-  const fp = () => host.read(FP_PATH) as FeaturePlacement;
+  const fp = () => host.read(FP_PATH) as unknown as FeaturePlacement;
   const replicas = () => Object.fromEntries(MEMBERS.flatMap((m) => {
     const d = apis[m]!.read(DEP_PATH);
     return d ? [[m, d.spec!.replicas as number]] : [];
