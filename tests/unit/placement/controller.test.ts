@@ -42,6 +42,8 @@ class FakeApi {
   /** "VERB path" of every request. */
   readonly calls: string[] = [];
   events: Obj[] = [];
+  /** How long a LIST takes (a member far away, or large). */
+  listDelayMs = 0;
 
   private key(p: Parsed): string {
     return `${p.coll}|${p.ns ?? ''}|${p.name ?? ''}`;
@@ -96,6 +98,7 @@ class FakeApi {
     const api: Partial<Record<keyof KubeClient, unknown>> = {
       list: async (path: string, opts?: { query?: Record<string, unknown> }): Promise<KubeList> => {
         this.calls.push(`LIST ${path}`);
+        if (this.listDelayMs) await sleep(this.listDelayMs);
         const p = parse(path);
         return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(this.rv) }, items: this.of(p.coll, p.ns).filter((o) => matchesLabels(o, opts?.query?.labelSelector)) };
       },
@@ -189,10 +192,10 @@ function runDeployments(api: FakeApi, opts: { schedule: boolean; createdAt: stri
   }
 }
 
-const until = async <T>(what: string, fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> => {
+const until = async <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> => {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
@@ -207,6 +210,7 @@ describe('PlacementController', () => {
   let metrics: Metrics;
   let clock: number;
   let controller: PlacementController;
+  let makeController: () => PlacementController;
   const fc: FeatureConfig = { apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: 'np', uid: 'uid-np' }, spec: { networkpolicy: true, mode: 'inform' } };
 
   const setFeature = (member: string, state: 'Supported' | 'Missing') => {
@@ -239,10 +243,11 @@ describe('PlacementController', () => {
     metrics = new Metrics();
     const registry = { get: (n: string) => members.get(n), list: () => [...members.values()] } as unknown as MemberRegistry;
     const featureConfigs = { list: () => [fc], get: (n: string) => (n === 'np' ? fc : undefined) } as unknown as Informer<FeatureConfig>;
-    controller = new PlacementController(
+    makeController = () => new PlacementController(
       { host: host.client(), members: registry, featureConfigs, results, log: createLogger('error', true), metrics, now: () => new Date(clock) },
       { workers: 1, resyncMs: 60_000, debounceMs: 10 },
     );
+    controller = makeController();
     host.put(FP_PATH, {
       apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeaturePlacement', metadata: { name: 'web', namespace: NS },
       spec: {
@@ -325,6 +330,38 @@ describe('PlacementController', () => {
     runAll(false, ['m1']); // its Deployment controller takes the Pending pod away
     await until('Ready', () => condition('Ready')?.status === 'True');
     expect(fp().status!.clusters!.map((c) => [c.name, c.assigned, c.ready])).toEqual([['m1', 2, 2], ['m2', expect.any(Number), expect.any(Number)], ['m3', expect.any(Number), expect.any(Number)]]);
+  });
+
+  it('ensureFeatures: a (re)started controller creates no FeatureConfig while member caches are still syncing and every member qualifies', async () => {
+    await controller.stop();
+    const fpObj = host.read(FP_PATH)!;
+    host.put(FP_PATH, { ...fpObj, spec: { ...fpObj.spec, ensureFeatures: true } });
+    const before = await decisions();
+    for (const a of Object.values(apis)) a.listDelayMs = 300;
+    controller = makeController(); // a restart: its first decisions come before the member caches have synced
+    await controller.start();
+    await until('decided again', async () => (await decisions()) > before);
+    await until('Ready', () => condition('Ready')?.status === 'True' && fp().status?.observedGeneration === fp().metadata.generation);
+    await sleep(200);
+    expect(host.calls.filter((c) => c.includes('/featureconfigs'))).toEqual([]);
+    expect(condition('FeaturesEnsured')).toBeUndefined();
+    expect(replicas()).toEqual({ m1: 2, m2: 2, m3: 2 });
+  });
+
+  it('ensureFeatures: too few qualifying members → the FeatureConfig it owns, enforcing the required features on the selected members', async () => {
+    setFeature('m1', 'Missing');
+    const fpObj = host.read(FP_PATH)!;
+    // Three members wanted, two qualify.
+    host.put(FP_PATH, { ...fpObj, spec: { ...fpObj.spec, ensureFeatures: true, numberOfClusters: 3 } });
+    await until('FeatureConfig applied', () => host.read('/apis/feature.kubefed.io/v1alpha1/featureconfigs/fp-apps-web'));
+    expect(host.read('/apis/feature.kubefed.io/v1alpha1/featureconfigs/fp-apps-web')).toMatchObject({
+      metadata: { labels: { 'feature.kubefed.io/owner-placement': 'apps.web', 'app.kubernetes.io/managed-by': 'fedfeat' } },
+      spec: { mode: 'enforce', deletionPolicy: 'Retain', networkpolicy: true },
+    });
+    await until('FeaturesEnsured', () => condition('FeaturesEnsured')?.status === 'True');
+    // Meanwhile the two qualifying members take m1's replicas, which stay until those are Ready.
+    expect(replicas()).toEqual({ m1: 2, m2: 3, m3: 3 });
+    expect(fp().status!.excluded).toEqual([expect.objectContaining({ name: 'm1', reason: 'FeatureMissing' })]);
   });
 
   it('decides from its caches: no LIST per decision, only each informer\'s first', async () => {
