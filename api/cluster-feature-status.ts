@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
-import { FEATURECONFIG_API_VERSION, type ClusterFeatureStatus, type FeatureConfig, type FeatureState, type FeatureStatus } from './featureconfig.js';
+import { FEATURECONFIG_API_VERSION, type ClusterFeatureStatus, type FeatureConfig, type FeatureName, type FeatureState, type FeatureStatus } from './featureconfig.js';
 import { KUBEFED_NAMESPACE } from './kubefed.js';
 
 export const CFS_KIND = 'ClusterFeatureStatus';
@@ -23,6 +23,8 @@ export interface ClusterFeatureStatusObject extends KubeObject {
   summary?: string;
   state?: FeatureState;
   features: FeatureStatus[];
+  /** Per node-level feature, the nodes whose kubelet the last probe found running it (placement counts only those). */
+  nodes?: Partial<Record<FeatureName, string[]>>;
 }
 
 /** Kubernetes name limits: label values 63 characters, object names 253. */
@@ -67,12 +69,15 @@ export function renderClusterFeatureStatus(fc: FeatureConfig, r: ClusterFeatureS
     summary: `${supported}/${r.features.length}`,
     ...(worstState(r.features) ? { state: worstState(r.features) } : {}),
     features: r.features.map((f) => ({ ...f, ...(f.message ? { message: f.message.slice(0, 4096) } : {}) })),
+    // Stored, so a restarted controller pins placements to the right nodes before its first probe; sorted, so the
+    // order a probe lists nodes in never causes a write.
+    ...(r.nodes && Object.keys(r.nodes).length ? { nodes: Object.fromEntries(Object.entries(r.nodes).sort(([a], [b]) => a.localeCompare(b)).map(([f, ns]) => [f, [...(ns ?? [])].sort()])) } : {}),
   };
 }
 
 /** The in-memory result an object holds (what the controller rebuilds its view from after a restart). */
 export function toClusterResult(o: ClusterFeatureStatusObject): ClusterFeatureStatus {
-  return { name: o.cluster, ...(o.reachable !== undefined ? { reachable: o.reachable } : {}), features: o.features ?? [] };
+  return { name: o.cluster, ...(o.reachable !== undefined ? { reachable: o.reachable } : {}), features: o.features ?? [], ...(o.nodes ? { nodes: o.nodes } : {}) };
 }
 
 /** Every member's result for one FeatureConfig, by cluster name. */

@@ -62,8 +62,8 @@ export interface ClusterFeatureStatus {
   reachable?: boolean;
   features: FeatureStatus[];
   /**
-   * In memory only (never written to a ClusterFeatureStatus): per node-level feature, the nodes whose kubelet the
-   * last probe found running the desired settings. Placement counts only those nodes.
+   * Per node-level feature, the nodes whose kubelet the last probe found running the desired settings (stored in
+   * the ClusterFeatureStatus, restored after a restart). Placement counts only those nodes.
    */
   nodes?: Partial<Record<FeatureName, string[]>>;
 }

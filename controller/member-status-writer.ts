@@ -26,7 +26,7 @@ export function sameContent(a: ClusterFeatureStatusObject, b: ClusterFeatureStat
   if (!b) return false;
   const pick = (o: ClusterFeatureStatusObject) => ({
     featureConfig: o.featureConfig, cluster: o.cluster, observedGeneration: o.observedGeneration, reachable: o.reachable,
-    summary: o.summary, state: o.state, features: o.features, labels: o.metadata.labels, owners: o.metadata.ownerReferences?.map((r) => r.uid),
+    summary: o.summary, state: o.state, features: o.features, nodes: o.nodes, labels: o.metadata.labels, owners: o.metadata.ownerReferences?.map((r) => r.uid),
   });
   return isDeepStrictEqual(pick(a), pick(b));
 }

@@ -96,7 +96,7 @@ async function reconcileFeature(
     if (refused) return insufficientPermissions(refused, ctx.cluster, feature.name, 'probe');
     return { name: feature.name, state: 'Unknown', reason: 'ProbeFailed', message: `${r.name} probe failed: ${(e as Error).message}` };
   }
-  // Node-level features: which nodes show the feature, for placement (kept in memory with the result).
+  // Node-level features: which nodes show the feature, for placement (kept with the result, stored in its ClusterFeatureStatus).
   if (probe.nodes) partial.nodes = { ...partial.nodes, [feature.name]: probe.nodes.filter((n) => n.state === 'ok').map((n) => n.node) };
   if (probe.state !== 'Missing') return { name: feature.name, state: probe.state, reason: probe.reason, message: probe.message };
 

@@ -165,7 +165,8 @@ export class PlacementController {
     const views = this.d.featureConfigs.list().filter((fc) => !fc.metadata.deletionTimestamp).map((fc) => ({ fc, results: this.d.results.of(fc.metadata.name) }));
     const caches = new Map<string, MemberCache>();
     const memberViews: MemberView[] = selected.map((m) => {
-      const c = this.caches.get(m.name);
+      // An Offline member's cache lives on until the next cache sync: stale, and its member is not to be touched.
+      const c = m.ready && m.client ? this.caches.get(m.name) : undefined;
       if (c?.synced()) caches.set(m.name, c);
       return {
         name: m.name, labels: m.labels, annotations: m.annotations, ready: m.ready && !!m.client,
@@ -227,7 +228,10 @@ export class PlacementController {
     }
     for (const e of errors) this.events.record(fp, { type: 'Warning', reason: 'ApplyFailed', message: e });
 
-    const ensured = await this.ensureFeatures(fp, spec.ensureFeatures, filtered.qualified.length < (spec.numberOfClusters ?? 1) || decision.unschedulable > 0);
+    const cachesPending = selected.some((m) => m.ready && m.client && !caches.has(m.name));
+    // Members whose caches have not synced look unqualified (CapacityUnknown): not a reason to enforce anything.
+    const short = !cachesPending && (filtered.qualified.length < (spec.numberOfClusters ?? 1) || decision.unschedulable > 0);
+    const ensured = await this.ensureFeatures(fp, spec.ensureFeatures, short);
 
     // Status.
     const clusters: PlacementMemberStatus[] = [...new Set([...Object.keys(decision.assignments), ...Object.keys(running)])].sort().map((name) => ({
@@ -260,7 +264,6 @@ export class PlacementController {
       const where = Object.entries(decision.assignments).map(([m, n]) => `${m}=${n}`).join(', ') || 'no member';
       this.events.record(fp, { type: 'Normal', reason: 'Placed', message: `${spec.policy} ${spec.replicaScheduling.type}: ${where}${tr.held ? `; ${tr.held} replicas kept where they run until replacements are Ready` : ''}` });
     }
-    const cachesPending = selected.some((m) => m.ready && m.client && !caches.has(m.name));
     // Before every member's cache has synced, a shortfall says nothing yet.
     if (decision.unschedulable > 0 && !cachesPending) {
       this.events.record(fp, { type: 'Warning', reason: 'Unschedulable', message: `${decision.unschedulable} replicas fit no qualifying member${filtered.excluded.length ? ` (${filtered.excluded.length} members excluded, e.g. ${filtered.excluded[0]!.name}: ${filtered.excluded[0]!.reason})` : ''}` });

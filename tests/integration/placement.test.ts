@@ -5,7 +5,11 @@
 // moves a member's replicas elsewhere when the member goes Offline.
 // The feature is networkpolicy in inform mode: a policy-capable CNI
 // DaemonSet (named as Cilium's) Ready on members 2 and 3 makes it Supported
-// there; member-1 has none.
+// there; member-1 has none. Then: the feature lost on a member where
+// replicas run (its CNI DaemonSet deleted by hand) moves exactly those
+// replicas, never below the Ready count; ensureFeatures enforcing PodPreset
+// on a member through a FeatureConfig the placement owns; and the static CPU
+// manager policy on one of member-1's real nodes pinning the pods to it.
 import type { FeaturePlacement } from '../../api/featureplacement.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { resourcePath } from '../../kube-client/paths.js';
@@ -14,7 +18,10 @@ import { freePort } from '../../local-federation/free-port.js';
 import { PLACEMENT_NAMESPACE } from '../../local-federation/registration.js';
 import { listClusterFeatureStatuses } from '../../api/cluster-feature-status.js';
 import { controllerKubeconfig, installHostManifests, kubectl, kubectlResult, startController, type ControllerProcess } from './controller-process.js';
-import { adminClient, eventually, TEST_FEDERATION } from './federation.js';
+import { adminClient, eventually, itRealNode, memberContext, TEST_FEDERATION } from './federation.js';
+import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../../reconfigurators/podpreset/reconfigurator.js';
+import { KubeletConfigReconfigurator } from '../../reconfigurators/kubelet-config/reconfigurator.js';
+import type { MemberContext } from '../../reconfigurators/types.js';
 
 const NS = PLACEMENT_NAMESPACE;
 const FC_NAME = 'placement-e2e-networkpolicy';
@@ -27,6 +34,7 @@ const BALLAST = `/apis/apps/v1/namespaces/${NS}/deployments/placement-e2e-ballas
 const MANAGER = 'fedfeat-test';
 const TOOLS = 'fedfeat.local/tools:1.0';
 
+type Pod = KubeObject & { spec: { nodeName?: string }; status?: { phase?: string; conditions?: Array<{ type: string; status: string }> } };
 type Deployment = KubeObject & { spec: { replicas: number }; status?: { readyReplicas?: number } };
 
 const cniDaemonSet = {
@@ -56,6 +64,9 @@ describe('FeaturePlacement', () => {
 
   const fp = () => host.get<FeaturePlacement>(FP);
   const memberDeployment = (m: string) => members[m]!.getOptional<Deployment>(DEPLOYMENT);
+  /** The placement's pods that are Ready and not being deleted on a member. */
+  const readyPods = async (m: string, name = FP_NAME) => (await members[m]!.list<Pod>(`/api/v1/namespaces/${NS}/pods`, { query: { labelSelector: `feature.kubefed.io/placement=${NS}.${name}` } })).items
+    .filter((p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.metadata.name);
 
   beforeAll(async () => {
     installHostManifests();
@@ -164,6 +175,86 @@ describe('FeaturePlacement', () => {
     }
   }, 120_000);
 
+  it('moves exactly the replicas of a member that lost a required feature, never below the Ready count, and says why', async () => {
+    const spec = (rebalance: boolean) => ({
+      apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeaturePlacement', metadata: { name: FP_NAME, namespace: NS },
+      spec: { replicas: 16, requiredFeatures: [{ name: 'networkpolicy' }], rebalance, template: { spec: deployment(FP_NAME, 1, '2').spec } },
+    } as KubeObject);
+    // Back to 13/3 (rebalance), then the default (no rebalance): replicas stay where they run.
+    await host.apply(FP, spec(true), MANAGER);
+    await eventually('13/3 Ready again', async () => {
+      const [d2, d3] = [await memberDeployment('member-2'), await memberDeployment('member-3')];
+      return d2?.spec.replicas === 13 && d2.status?.readyReplicas === 13 && d3?.spec.replicas === 3 && d3.status?.readyReplicas === 3 && (await readyPods('member-2')).length === 13;
+    }, 90_000);
+    await host.apply(FP, spec(false), MANAGER);
+    await eventually('generation observed', async () => {
+      const p = await fp();
+      return p.status?.observedGeneration === p.metadata.generation && p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    }, 30_000);
+    const before2 = await readyPods('member-2');
+    expect(before2).toHaveLength(13);
+
+    // Every change to the placement's pods on members 2 and 3, from watches: the Ready total after each one.
+    const watching = new AbortController();
+    const readyNow: Record<string, Set<string>> = { 'member-2': new Set(), 'member-3': new Set() };
+    const totals: Array<{ t: number; total: number }> = [];
+    const replicas2 = new Set<number>();
+    let live = false; // totals are recorded once both members' lists are in
+    const t0 = Date.now();
+    const watched = await Promise.all(['member-2', 'member-3'].map(async (m) => {
+      const selector = `feature.kubefed.io/placement=${NS}.${FP_NAME}`;
+      const list = await members[m]!.list<Pod>(`/api/v1/namespaces/${NS}/pods`, { query: { labelSelector: selector } });
+      const seen = (type: string, p: Pod) => {
+        const ready = type !== 'DELETED' && !p.metadata.deletionTimestamp && !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        if (ready) readyNow[m]!.add(p.metadata.name);
+        else readyNow[m]!.delete(p.metadata.name);
+        if (live) totals.push({ t: Date.now() - t0, total: readyNow['member-2']!.size + readyNow['member-3']!.size });
+      };
+      for (const p of list.items) seen('ADDED', p);
+      const pods = members[m]!.watch<Pod>(`/api/v1/namespaces/${NS}/pods`, { labelSelector: selector, resourceVersion: list.metadata.resourceVersion }, (e) => e.type !== 'BOOKMARK' && seen(e.type, e.object), watching.signal);
+      const deps = m === 'member-2'
+        ? members[m]!.watch<Deployment>(`/apis/apps/v1/namespaces/${NS}/deployments`, { fieldSelector: `metadata.name=${FP_NAME}` }, (e) => void replicas2.add(e.object.spec?.replicas), watching.signal)
+        : Promise.resolve();
+      return [pods, deps];
+    }));
+    live = true;
+    expect(readyNow['member-2']!.size + readyNow['member-3']!.size).toBe(16);
+
+    // Drift: the member's policy-capable CNI is removed by hand.
+    await members['member-3']!.delete(CNI);
+    try {
+      let excludedAt: number | undefined;
+      const doneAt = await eventually('member-3 Deployment gone, 16 Ready on member-2', async () => {
+        const excluded3 = (await fp()).status?.excluded?.find((e) => e.name === 'member-3');
+        if (excluded3 && excludedAt === undefined) excludedAt = Date.now() - t0;
+        return !(await memberDeployment('member-3')) && readyNow['member-2']!.size === 16 && readyNow['member-3']!.size === 0 ? Date.now() - t0 : undefined;
+      }, 90_000);
+      watching.abort();
+      await Promise.all(watched.flat());
+      process.stderr.write(`placement: networkpolicy lost on member-3 → excluded after ${((excludedAt ?? NaN) / 1000).toFixed(1)} s, its 3 replicas Ready on member-2 and its Deployment removed after ${(doneAt / 1000).toFixed(1)} s; fewest Ready replicas during the move ${Math.min(...totals.map((x) => x.total))} (${totals.length} pod events)\n`);
+      // Never below the 16 Ready replicas that ran before the move (member-3's went only once member-2's were Ready).
+      expect(totals.filter((x) => x.total < 16)).toEqual([]);
+      expect(totals.length).toBeGreaterThanOrEqual(6); // the move was seen: 3 pods up on member-2, 3 down on member-3
+      // Only member-3's 3 replicas moved: member-2 went 13 → 16 and its own pods were left alone.
+      expect([...replicas2].sort((a, b) => a - b)).toEqual([13, 16]);
+      expect(await readyPods('member-2')).toEqual(expect.arrayContaining(before2));
+      // Status follows at the decision after the removal.
+      const p = await eventually('status lists member-2 only', async () => {
+        const x = await fp();
+        return x.status?.clusters?.length === 1 ? x : undefined;
+      }, 30_000);
+      expect(p.status!.clusters).toEqual([{ name: 'member-2', assigned: 16, ready: 16, pending: 0 }]);
+      expect(p.status!.excluded!.find((e) => e.name === 'member-3')).toMatchObject({ reason: 'FeatureMissing', message: expect.stringContaining('networkpolicy is Missing') });
+      expect(excludedAt).toBeDefined();
+    } finally {
+      await members['member-3']!.apply(CNI, cniDaemonSet as KubeObject, MANAGER);
+    }
+    await eventually('networkpolicy Supported on member-3 again', async () => {
+      const st = (await listClusterFeatureStatuses(host, FC_NAME)).find((o) => o.cluster === 'member-3');
+      return st?.features.find((f) => f.name === 'networkpolicy')?.state === 'Supported';
+    }, 60_000);
+  }, 240_000);
+
   it('refuses invalid specs naming the field, and teaches the API through kubectl explain', () => {
     const fp = (spec: string) => `apiVersion: feature.kubefed.io/v1alpha1\nkind: FeaturePlacement\nmetadata: {name: bad, namespace: ${NS}}\nspec:\n  replicas: 2\n  template: {spec: {selector: {matchLabels: {a: b}}, template: {}}}\n${spec}`;
     const refused = (spec: string) => kubectlResult(['create', '--dry-run=server', '-f', '-'], { input: fp(spec) });
@@ -182,4 +273,115 @@ describe('FeaturePlacement', () => {
     await eventually('placement gone', async () => !(await host.getOptional(FP)), 60_000);
     expect(await memberDeployment('member-2')).toBeUndefined();
   }, 90_000);
+
+  it('ensureFeatures: too few members qualify → a FeatureConfig it owns enforces PodPreset, the workload lands there once Supported; deletion removes that FeatureConfig (deletionPolicy Retain: the feature stays)', async () => {
+    const name = 'placement-e2e-ensure';
+    const path = resourcePath('feature.kubefed.io/v1alpha1', 'featureplacements', NS, name);
+    const owned = resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, `fp-${NS}-${name}`);
+    const depPath = `/apis/apps/v1/namespaces/${NS}/deployments/${name}`;
+    const member2 = members['member-2']!;
+    const ctx = await memberContext('member-2', member2);
+    const podpreset = new PodPresetReconfigurator({ ...DEFAULT_PODPRESET_OPTIONS, probeImage: 'fedfeat.local/pause:3.10' });
+    expect((await podpreset.probe(ctx)).reason).toBe('APINotServed'); // the member starts without the feature
+    const t0 = Date.now();
+    try {
+      await host.apply(path, {
+        apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeaturePlacement', metadata: { name, namespace: NS },
+        spec: {
+          replicas: 2, requiredFeatures: [{ name: 'podpreset' }], ensureFeatures: true,
+          clusterSelector: { matchLabels: { 'fedfeat.io/member-index': '2' } }, template: { spec: deployment(name, 1, '100m').spec },
+        },
+      } as KubeObject, MANAGER);
+      const fc = await eventually('owned FeatureConfig created', () => host.getOptional<KubeObject & { spec: Record<string, unknown> }>(owned), 30_000);
+      expect(fc.metadata.labels).toMatchObject({ 'feature.kubefed.io/owner-placement': `${NS}.${name}` });
+      expect(fc.spec).toMatchObject({ podpreset: true, mode: 'enforce', deletionPolicy: 'Retain', clusterSelector: { matchLabels: { 'fedfeat.io/member-index': '2' } } });
+      const placed = await eventually('placed on member-2 and Ready', async () => {
+        const p = await host.get<FeaturePlacement>(path);
+        return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+      }, 120_000);
+      process.stderr.write(`placement: ensureFeatures → PodPreset enforced on member-2 and 2 replicas Ready there after ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      expect(placed.status!.conditions!.find((c) => c.type === 'FeaturesEnsured')).toMatchObject({ status: 'True', reason: 'FeatureConfigApplied' });
+      expect(placed.status!.clusters).toEqual([{ name: 'member-2', assigned: 2, ready: 2, pending: 0 }]);
+      expect((await podpreset.probe(ctx)).state).toBe('Supported');
+      expect((await member2.get<Deployment>(depPath)).spec.replicas).toBe(2);
+      for (const m of ['member-1', 'member-3']) expect(await members[m]!.getOptional(depPath)).toBeUndefined();
+      const events = (await host.list<KubeObject & { reason: string }>(`/api/v1/namespaces/${NS}/events`, { query: { fieldSelector: `involvedObject.name=${name}` } })).items;
+      expect(events.map((e) => e.reason)).toContain('EnsuringFeatures');
+
+      await host.delete(path);
+      await eventually('placement gone', async () => !(await host.getOptional(path)), 60_000);
+      expect(await member2.getOptional(depPath)).toBeUndefined();
+      await eventually('owned FeatureConfig gone', async () => !(await host.getOptional(owned)), 60_000);
+      // deletionPolicy Retain: what was enforced stays on the member (other workloads may use it by now).
+      expect((await podpreset.probe(ctx)).state).toBe('Supported');
+    } finally {
+      await host.delete(path).catch(() => undefined);
+      await eventually('placement gone', async () => !(await host.getOptional(path)), 60_000).catch(() => undefined);
+      await host.delete(owned).catch(() => undefined);
+      await eventually('owned FeatureConfig gone', async () => !(await host.getOptional(owned)), 60_000).catch(() => undefined);
+      await podpreset.revert(ctx); // the federation as it was
+    }
+  }, 240_000);
+
+  itRealNode('pins the pods to the nodes whose kubelet runs the static CPU manager policy (one of member-1\'s real nodes)', async (_first, nodes) => {
+    const name = 'placement-e2e-cpu';
+    const fcName = 'placement-e2e-cpu-static';
+    const path = resourcePath('feature.kubefed.io/v1alpha1', 'featureplacements', NS, name);
+    const fcPath = resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, fcName);
+    const depPath = `/apis/apps/v1/namespaces/${NS}/deployments/${name}`;
+    const member1 = members['member-1']!;
+    // One real node only (a kubelet restart each way); the other two keep the policy none.
+    const target = nodes[nodes.length - 1]!.nodeName;
+    const ctx: MemberContext = { ...(await memberContext('member-1', member1)), options: { nodeProbeConcurrency: 4, requestTimeoutMs: 10_000, simulatedNodeAnnotation: 'kwok.x-k8s.io/node=fake' } };
+    const kubelet = new KubeletConfigReconfigurator({ agentTimeoutSeconds: 45, nodeReadyTimeoutSeconds: 120 });
+    const feature = { name: 'cpumanagementpolicy' as const, kubelet: { cpuManagerPolicy: 'static' as const } };
+    const configz = async (n: string) => (await member1.get<{ kubeletconfig: Record<string, unknown> }>(`/api/v1/nodes/${n}/proxy/configz`)).kubeletconfig.cpuManagerPolicy;
+    try {
+      const t0 = Date.now();
+      const probe = await kubelet.probe(ctx, feature);
+      await kubelet.reconfigure(ctx, feature, { ...probe, observed: { ...probe.observed, results: probe.observed.results.filter((r) => r.node === target) } });
+      process.stderr.write(`placement: ${target} reconfigured to the static CPU manager policy in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      expect(await configz(target)).toBe('static');
+      for (const n of nodes.filter((x) => x.nodeName !== target)) expect(await configz(n.nodeName)).toBe('none');
+
+      // fedfeat only observes (inform): member-1 stays Missing as a whole, but one node shows the policy.
+      await host.apply(fcPath, {
+        apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: fcName },
+        spec: { cpumanagementpolicy: 'static', mode: 'inform' },
+      } as KubeObject, MANAGER);
+      const t1 = Date.now();
+      await host.apply(path, {
+        apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeaturePlacement', metadata: { name, namespace: NS },
+        spec: {
+          replicas: 3, requiredFeatures: [{ name: 'cpumanagementpolicy', value: 'static' }],
+          template: { spec: { ...deployment(name, 1, '10m').spec, template: { metadata: { labels: { app: name } }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'fedfeat.local/pause:3.10', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } } } },
+        },
+      } as KubeObject, MANAGER);
+      const placed = await eventually('placed and Ready', async () => {
+        const p = await host.get<FeaturePlacement>(path);
+        return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+      }, 120_000);
+      process.stderr.write(`placement: 3 replicas Ready on ${target} ${((Date.now() - t1) / 1000).toFixed(1)} s after the FeatureConfig and placement were applied\n`);
+      expect(placed.status!.clusters).toEqual([{ name: 'member-1', assigned: 3, ready: 3, pending: 0 }]);
+      // Members 2 and 3 have KWOK nodes only: no kubelet to show the policy.
+      for (const m of ['member-2', 'member-3']) expect(placed.status!.excluded!.find((e) => e.name === m)).toMatchObject({ reason: 'FeatureUnknown', message: expect.stringContaining('NoKubeletToProbe') });
+      const dep = await member1.get<Deployment & { spec: { template: { spec: { affinity?: unknown } } } }>(depPath);
+      expect(dep.spec.template.spec.affinity).toEqual({
+        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [target] }] }] } },
+      });
+      const pods = (await member1.list<Pod>(`/api/v1/namespaces/${NS}/pods`, { query: { labelSelector: `feature.kubefed.io/placement=${NS}.${name}` } })).items;
+      expect(pods.map((p) => p.spec.nodeName)).toEqual([target, target, target]);
+      const st = (await listClusterFeatureStatuses(host, fcName)).find((o) => o.cluster === 'member-1');
+      expect(st?.features.find((f) => f.name === 'cpumanagementpolicy')).toMatchObject({ state: 'Missing' });
+      // The node list is stored with the result (the CRD keeps the field), for a controller that restarts.
+      expect(st?.nodes).toEqual({ cpumanagementpolicy: [target] });
+    } finally {
+      await host.delete(path).catch(() => undefined);
+      await eventually('placement gone', async () => !(await host.getOptional(path)), 60_000).catch(() => undefined);
+      await host.delete(fcPath).catch(() => undefined);
+      await eventually('FeatureConfig gone', async () => !(await host.getOptional(fcPath)), 60_000).catch(() => undefined);
+      await kubelet.revert(ctx);
+    }
+    await eventually(`${target} back to the policy none`, async () => (await configz(target).catch(() => undefined)) === 'none', 60_000);
+  }, 300_000);
 });

@@ -31,6 +31,19 @@ describe('ClusterFeatureStatus objects', () => {
     expect(back.features.map((f) => [f.name, f.state, f.reason])).toEqual([['podpreset', 'Supported', 'APIServedAndWebhookAnswering'], ['networkpolicy', 'Failed', 'ReconfigureFailed']]);
   });
 
+  it('store the nodes showing a node-level feature, so a restarted controller pins placements before its first probe', () => {
+    const withNodes = { ...result, nodes: { cpumanagementpolicy: ['n3', 'n1'] } };
+    const o = renderClusterFeatureStatus(fc, withNodes);
+    expect(o.nodes).toEqual({ cpumanagementpolicy: ['n1', 'n3'] });
+    expect(toClusterResult(o).nodes).toEqual({ cpumanagementpolicy: ['n1', 'n3'] });
+    // None known: no field at all (and none restored).
+    expect(renderClusterFeatureStatus(fc, result)).not.toHaveProperty('nodes');
+    expect(toClusterResult(renderClusterFeatureStatus(fc, result))).not.toHaveProperty('nodes');
+    // A node gained or lost is written; the same nodes listed in another order are not.
+    expect(sameContent(renderClusterFeatureStatus(fc, { ...result, nodes: { cpumanagementpolicy: ['n1'] } }), o)).toBe(false);
+    expect(sameContent(renderClusterFeatureStatus(fc, { ...result, nodes: { cpumanagementpolicy: ['n1', 'n3'] } }), o)).toBe(true);
+  });
+
   it('are rewritten only when their content changes', () => {
     const o = renderClusterFeatureStatus(fc, result);
     const stored = { ...o, metadata: { ...o.metadata, resourceVersion: '42', managedFields: [{}] } };
