@@ -126,10 +126,13 @@ async function main(): Promise<void> {
     if (!(await host.getOptional(`/api/v1/namespaces/${PLACEMENT_NAMESPACE}`))) {
       await host.apply(`/api/v1/namespaces/${PLACEMENT_NAMESPACE}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PLACEMENT_NAMESPACE } } as KubeObject, 'bench');
     }
-    await host.apply(fpPath('bench-latency'), placement('bench-latency', { policy: 'Latency', latency: { origins: origins.map((member) => ({ member, share: 1 })) } }), 'bench');
+    // One after the other, so each sees the members' capacity without the other's pods.
     await host.apply(fpPath('bench-worstfit'), placement('bench-worstfit', { policy: 'WorstFit' }), 'bench');
-    const latencyFp = await waitPlaced(host, 'bench-latency');
     const worstFp = await waitPlaced(host, 'bench-worstfit');
+    await host.delete(fpPath('bench-worstfit'));
+    await host.waitGone([fpPath('bench-worstfit')], 60_000);
+    await host.apply(fpPath('bench-latency'), placement('bench-latency', { policy: 'Latency', latency: { origins: origins.map((member) => ({ member, share: 1 })) } }), 'bench');
+    const latencyFp = await waitPlaced(host, 'bench-latency');
     const report = (label: string, coords: Map<string, ClusterCoordinateObject>, plans: Array<[string, FeaturePlacement | undefined]>) => {
       const c = new Map<string, Coordinate>([...coords].map(([k, o]) => [k, fromMilliseconds(o.coordinate)]));
       const o = origins.filter((m) => c.has(m)).map((m) => ({ name: m, coordinate: c.get(m)!, share: 1 }));
@@ -160,7 +163,8 @@ async function main(): Promise<void> {
         const o = last.get(changeMember);
         if (followedAt === undefined && o && o.predictedRTTMilliseconds >= 0.9 * o.measuredRTTMilliseconds && o.measuredRTTMilliseconds >= target) followedAt = (performance.now() - t1) / 1000;
         const p = await host.getOptional<FeaturePlacement>(fpPath('bench-latency'));
-        if (placedAt === undefined && p && (assignedOf(p).get(changeMember) ?? 0) !== held) {
+        // Followed: fewer replicas there, decided from a stored coordinate that shows the new delay (not from noise).
+        if (placedAt === undefined && p && o && o.predictedRTTMilliseconds >= target && (assignedOf(p).get(changeMember) ?? 0) < held) {
           placedAt = (performance.now() - t1) / 1000;
           after = p;
         }
@@ -172,9 +176,9 @@ async function main(): Promise<void> {
         `; Latency placement ${changeMember} ${held} → ${after ? assignedOf(after).get(changeMember) ?? 0 : held} replicas ` +
         (placedAt === undefined ? `(unchanged within ${timeoutMs / 1000} s)` : `${fmt(placedAt)} s after the change`));
       const latest = after ?? await host.getOptional<FeaturePlacement>(fpPath('bench-latency'));
-      report('placement after the change', last, [['Latency (α 0.8, β 0.1/ms)', latest], ['WorstFit (same members, equal capacity)', await host.getOptional<FeaturePlacement>(fpPath('bench-worstfit'))]]);
+      report('placement after the change', last, [['Latency (α 0.8, β 0.1/ms)', latest], ['WorstFit (same members, equal capacity; decided before the change)', worstFp]]);
     }
-    for (const n of ['bench-latency', 'bench-worstfit']) await host.delete(fpPath(n)).catch(() => undefined);
+    await host.delete(fpPath('bench-latency')).catch(() => undefined);
   } finally {
     child?.kill('SIGTERM');
     for (const p of proxies.values()) await p.close();
