@@ -38,6 +38,7 @@ export function resolveOrigins(spec: LatencySpec, coordinates: Map<string, Coord
     if (o.member !== undefined) {
       const c = coordinates.get(o.member);
       if (!c) unresolved.push(`${name}: member has no ClusterCoordinate yet`);
+      else if (!isValidCoordinate(c, DEFAULT_VIVALDI)) unresolved.push(`${name}: the member's ClusterCoordinate is not a usable ${DEFAULT_VIVALDI.dimensionality}-dimensional coordinate`);
       else origins.push({ name, coordinate: c, share });
       return;
     }

@@ -73,6 +73,14 @@ describe('decideLatency + plan (policy Latency)', () => {
     expect(p.assignments.cloud).toBeGreaterThan(6);
   });
 
+  it('a member whose stored coordinate is unusable is neither origin nor candidate', () => {
+    const c = coords();
+    c.set('edge-b', { ...at(4), vec: [0.004, 0] });
+    const d = decideLatency({ origins: [{ member: 'edge-b' }, { member: 'edge-a' }] }, roomy, c);
+    expect(d.unresolved).toEqual(['edge-b: the member\'s ClusterCoordinate is not a usable 8-dimensional coordinate']);
+    expect(d.excluded).toEqual([expect.objectContaining({ name: 'edge-b', reason: 'CoordinateUnknown' })]);
+  });
+
   it('an explicit coordinate of the wrong size is refused with why', () => {
     expect(resolveOrigins({ origins: [{ name: 'x', coordinate: { vec: [1, 2] } }] }, coords()).unresolved).toEqual(['x: coordinate must have 8 finite numbers in vec (got 2)']);
   });
