@@ -21,7 +21,7 @@ export interface RequiredFeature {
   value?: string;
 }
 
-export type PlacementPolicy = 'WorstFit' | 'BestFit' | 'Weighted';
+export type PlacementPolicy = 'WorstFit' | 'BestFit' | 'Weighted' | 'Latency';
 export type ReplicaSchedulingType = 'Divided' | 'Duplicated';
 export type Overflow = 'Next' | 'None';
 
@@ -62,12 +62,38 @@ export interface PodSpec {
   [k: string]: unknown;
 }
 
+/** Where users enter (policy Latency): a member, or a network coordinate (ms, as in a ClusterCoordinate). */
+export interface LatencyOriginSpec {
+  /** A member's KubeFedCluster name: its ClusterCoordinate is the origin's position. */
+  member?: string;
+  /** A position given directly (e.g. a site's coordinate); `name` labels it in status and events. */
+  coordinate?: { vec: number[]; height?: number; adjustment?: number };
+  name?: string;
+  /** Share of the traffic entering here (relative to the other origins); default 1. */
+  share?: number;
+}
+
+export interface LatencySpec {
+  origins: LatencyOriginSpec[];
+  /** Members predicted farther than this from every origin take no replicas. */
+  maxRttMs?: number;
+  /** Fraction of each origin's share spread by nearness, the rest evenly (proxy-mity's α); default 0.8. */
+  alpha?: number;
+  /** Decay of nearness per millisecond of RTT; default 0.1. */
+  beta?: number;
+}
+
+export const DEFAULT_LATENCY_ALPHA = 0.8;
+export const DEFAULT_LATENCY_BETA = 0.1;
+
 export interface FeaturePlacementSpec {
   template: DeploymentTemplate;
   replicas: number;
   requiredFeatures?: RequiredFeature[];
   clusterSelector?: LabelSelector;
   policy?: PlacementPolicy;
+  /** Policy Latency: where users enter and how replicas follow them. */
+  latency?: LatencySpec;
   numberOfClusters?: number;
   replicaScheduling?: ReplicaScheduling;
   overflow?: Overflow;
@@ -93,6 +119,8 @@ export interface PlacementMemberStatus {
   ready: number;
   /** Pods of the member's Deployment not yet scheduled or started. */
   pending: number;
+  /** Policy Latency: predicted round trip from the origins (traffic-weighted mean), ms. */
+  rttMs?: number;
 }
 
 export interface ExcludedMember {

@@ -3,13 +3,15 @@
 // (local-federation/delay-proxy.ts; this kernel has no netem) shaped like a
 // fog topology — edge sites a few ms from the controller and one cloud site
 // tens of ms away. The controller learns ClusterCoordinates from its health
-// probes; the script reports how fast and how well they settle, then weighs
-// placements with origins at two edge sites — the Latency policy's weights vs
-// an even split (what worst fit gives on equal capacity) — by mean
-// origin-to-replica RTT, and how fast the coordinates follow when one site's
-// delay changes. Prints figures; asserts nothing.
+// probes; the script reports how fast and how well they settle, then places
+// the same workload twice through the controller — a FeaturePlacement with
+// policy Latency (origins at the two nearest edge sites, equal traffic) and
+// one with WorstFit, on the same members and capacity — and compares them by
+// mean origin-to-replica RTT; then one site's delay changes and it times how
+// fast the stored coordinate and the Latency placement follow. Prints figures;
+// asserts nothing.
 //
-//   node dist/benchmarks/latency-placement.js [--delays 2,4,6,40] [--replicas 12] [--change member-2=30] [--timeout-seconds 240]
+//   node dist/benchmarks/latency-placement.js [--delays 2,4,6,40] [--replicas 12] [--change member-3=30] [--timeout-seconds 240]
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
@@ -24,13 +26,16 @@ import { freePort } from '../local-federation/free-port.js';
 import { controllerCommand, controllerKubeconfig, installHostManifests } from '../local-federation/host-install.js';
 import { down, up } from '../local-federation/launcher.js';
 import type { Coordinate } from '../coordinates/vivaldi.js';
-import { latencyWeights, meanOriginToReplicaRtt, meanOriginToReplicaRttSpread, proportional } from '../placement/latency.js';
+import type { FeaturePlacement } from '../api/featureplacement.js';
+import type { KubeObject } from '../kube-client/client.js';
+import { PLACEMENT_NAMESPACE } from '../local-federation/registration.js';
+import { meanOriginToReplicaRtt, meanOriginToReplicaRttSpread } from '../placement/latency.js';
 
 const { values } = parseArgs({
   options: {
     delays: { type: 'string', default: '2,4,6,40' },
     replicas: { type: 'string', default: '12' },
-    change: { type: 'string', default: 'member-2=30' },
+    change: { type: 'string', default: 'member-3=30' },
     'timeout-seconds': { type: 'string', default: '240' },
   },
 });
@@ -45,6 +50,30 @@ const fmt = (x: number) => x.toFixed(1);
 async function coordinates(host: KubeClient): Promise<Map<string, ClusterCoordinateObject>> {
   const items = (await host.list<ClusterCoordinateObject>(ccoordPath())).items;
   return new Map(items.map((o) => [o.cluster, o]));
+}
+
+const fpPath = (name: string) => resourcePath('feature.kubefed.io/v1alpha1', 'featureplacements', PLACEMENT_NAMESPACE, name);
+const assignedOf = (p: FeaturePlacement) => new Map((p.status?.clusters ?? []).filter((c) => c.assigned > 0).map((c) => [c.name, c.assigned]));
+
+/** A FeaturePlacement of `replicas` small pods (100m CPU, 64 MiB) with the given policy. */
+function placement(name: string, spec: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeaturePlacement', metadata: { name, namespace: PLACEMENT_NAMESPACE },
+    spec: {
+      replicas, rebalance: true, ...spec,
+      template: { spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'fedfeat.local/tools:1.0', command: ['sleep', '3600'], resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } } } },
+    },
+  } as KubeObject;
+}
+
+async function waitPlaced(host: KubeClient, name: string): Promise<FeaturePlacement | undefined> {
+  const t = performance.now();
+  while (performance.now() - t < timeoutMs) {
+    const p = await host.getOptional<FeaturePlacement>(fpPath(name));
+    if (p?.status?.summary === `${replicas}/${replicas}` && p.status.observedGeneration === p.metadata.generation) return p;
+    await sleep(500);
+  }
+  return undefined;
 }
 
 async function main(): Promise<void> {
@@ -92,40 +121,64 @@ async function main(): Promise<void> {
       console.log(`${m.name} | ${delays[i]} | ${o.measuredRTTMilliseconds} | ${o.predictedRTTMilliseconds} | ${fmt(100 * Math.abs(o.predictedRTTMilliseconds - o.measuredRTTMilliseconds) / o.measuredRTTMilliseconds)} % | ${o.coordinate.error} | ${o.samples}`);
     }
 
-    // 2. Placement with origins at the two nearest edge sites.
-    const report = (label: string, coords: Map<string, ClusterCoordinateObject>) => {
+    // 2. The same workload placed by the controller twice: Latency (origins at the two nearest edge sites) and WorstFit.
+    const origins = members.slice(0, 2).map((m) => m.name);
+    if (!(await host.getOptional(`/api/v1/namespaces/${PLACEMENT_NAMESPACE}`))) {
+      await host.apply(`/api/v1/namespaces/${PLACEMENT_NAMESPACE}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PLACEMENT_NAMESPACE } } as KubeObject, 'bench');
+    }
+    // One after the other, so each sees the members' capacity without the other's pods.
+    await host.apply(fpPath('bench-worstfit'), placement('bench-worstfit', { policy: 'WorstFit' }), 'bench');
+    const worstFp = await waitPlaced(host, 'bench-worstfit');
+    await host.delete(fpPath('bench-worstfit'));
+    await host.waitGone([fpPath('bench-worstfit')], 60_000);
+    await host.apply(fpPath('bench-latency'), placement('bench-latency', { policy: 'Latency', latency: { origins: origins.map((member) => ({ member, share: 1 })) } }), 'bench');
+    const latencyFp = await waitPlaced(host, 'bench-latency');
+    const report = (label: string, coords: Map<string, ClusterCoordinateObject>, plans: Array<[string, FeaturePlacement | undefined]>) => {
       const c = new Map<string, Coordinate>([...coords].map(([k, o]) => [k, fromMilliseconds(o.coordinate)]));
-      const origins = members.slice(0, 2).filter((m) => c.has(m.name)).map((m) => ({ name: m.name, coordinate: c.get(m.name)!, share: 1 }));
-      const w = latencyWeights(origins, members.filter((m) => c.has(m.name)).map((m) => ({ name: m.name, coordinate: c.get(m.name)! })));
-      const latency = proportional(replicas, w.weights);
-      const even = proportional(replicas, new Map(members.map((m) => [m.name, 1])));
-      console.log(`${label}: origins ${origins.map((o) => o.name).join(' + ')} (equal traffic), ${replicas} replicas`);
-      console.log('policy | replicas per member | mean origin→replica RTT, requests spread over replicas (ms) | to the nearest replica (ms)');
-      for (const [name, plan] of [['Latency (α 0.8, β 0.1/ms)', latency], ['even split (worst fit, equal capacity)', even]] as const) {
-        console.log(`${name} | ${members.map((m) => `${m.name}=${plan.get(m.name) ?? 0}`).join(' ')} | ${fmt(meanOriginToReplicaRttSpread(plan, origins, c))} | ${fmt(meanOriginToReplicaRtt(plan, origins, c))}`);
+      const o = origins.filter((m) => c.has(m)).map((m) => ({ name: m, coordinate: c.get(m)!, share: 1 }));
+      console.log(`${label}: origins ${origins.join(' + ')} (equal traffic), ${replicas} replicas, RTTs predicted by the stored coordinates`);
+      console.log('policy | replicas per member (the controller\'s decision) | mean origin→replica RTT, requests spread over replicas (ms) | to the nearest replica (ms)');
+      for (const [name, fp] of plans) {
+        if (!fp) { console.log(`${name} | not placed within ${timeoutMs / 1000} s | - | -`); continue; }
+        const plan = assignedOf(fp);
+        console.log(`${name} | ${members.map((m) => `${m.name}=${plan.get(m.name) ?? 0}`).join(' ')} | ${fmt(meanOriginToReplicaRttSpread(plan, o, c))} | ${fmt(meanOriginToReplicaRtt(plan, o, c))}`);
       }
     };
-    report('placement from the settled coordinates', last);
+    last = await coordinates(host);
+    report('placement from the settled coordinates', last, [['Latency (α 0.8, β 0.1/ms)', latencyFp], ['WorstFit (same members, equal capacity)', worstFp]]);
 
-    // 3. One site's delay changes: how fast the stored coordinate follows.
+    // 3. One site's delay changes: how fast the stored coordinate and the Latency placement follow.
     const proxy = proxies.get(changeMember);
-    if (proxy) {
+    if (proxy && latencyFp) {
       const before = last.get(changeMember)?.predictedRTTMilliseconds ?? Number.NaN;
+      const held = assignedOf(latencyFp).get(changeMember) ?? 0;
       const target = Number(changeMs);
       proxy.setRttMs(target);
       const t1 = performance.now();
       let followedAt: number | undefined;
-      while (performance.now() - t1 < timeoutMs) {
+      let placedAt: number | undefined;
+      let after: FeaturePlacement | undefined;
+      while (performance.now() - t1 < timeoutMs && (followedAt === undefined || placedAt === undefined)) {
         last = await coordinates(host);
         const o = last.get(changeMember);
-        if (o && o.predictedRTTMilliseconds >= 0.9 * o.measuredRTTMilliseconds && o.measuredRTTMilliseconds >= target) { followedAt = (performance.now() - t1) / 1000; break; }
-        await sleep(1000);
+        if (followedAt === undefined && o && o.predictedRTTMilliseconds >= 0.9 * o.measuredRTTMilliseconds && o.measuredRTTMilliseconds >= target) followedAt = (performance.now() - t1) / 1000;
+        const p = await host.getOptional<FeaturePlacement>(fpPath('bench-latency'));
+        // Followed: fewer replicas there, decided from a stored coordinate that shows the new delay (not from noise).
+        if (placedAt === undefined && p && o && o.predictedRTTMilliseconds >= target && (assignedOf(p).get(changeMember) ?? 0) < held) {
+          placedAt = (performance.now() - t1) / 1000;
+          after = p;
+        }
+        await sleep(500);
       }
       const o = last.get(changeMember);
-      console.log(`${changeMember}: delay ${proxy === undefined ? '?' : ''}changed to +${target} ms; stored prediction ${fmt(before)} → ${o ? fmt(o.predictedRTTMilliseconds) : '-'} ms ` +
-        (followedAt === undefined ? `not followed within ${timeoutMs / 1000} s` : `followed in ${fmt(followedAt)} s`));
-      report('placement after the change', last);
+      console.log(`${changeMember}: delay changed to +${target} ms; stored prediction ${fmt(before)} → ${o ? fmt(o.predictedRTTMilliseconds) : '-'} ms ` +
+        (followedAt === undefined ? `not followed within ${timeoutMs / 1000} s` : `followed in ${fmt(followedAt)} s`) +
+        `; Latency placement ${changeMember} ${held} → ${after ? assignedOf(after).get(changeMember) ?? 0 : held} replicas ` +
+        (placedAt === undefined ? `(unchanged within ${timeoutMs / 1000} s)` : `${fmt(placedAt)} s after the change`));
+      const latest = after ?? await host.getOptional<FeaturePlacement>(fpPath('bench-latency'));
+      report('placement after the change', last, [['Latency (α 0.8, β 0.1/ms)', latest], ['WorstFit (same members, equal capacity; decided before the change)', worstFp]]);
     }
+    await host.delete(fpPath('bench-latency')).catch(() => undefined);
   } finally {
     child?.kill('SIGTERM');
     for (const p of proxies.values()) await p.close();

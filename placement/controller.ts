@@ -9,6 +9,8 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { labelValue } from '../api/cluster-feature-status.js';
+import { ccoordPath, fromMilliseconds, type ClusterCoordinateObject } from '../api/cluster-coordinate.js';
+import type { Coordinate } from '../coordinates/vivaldi.js';
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig } from '../api/featureconfig.js';
 import {
   ensureSpec, FEATUREPLACEMENT_API_VERSION, FEATUREPLACEMENT_FINALIZER, FEATUREPLACEMENT_PLURAL, withDefaults,
@@ -25,6 +27,7 @@ import type { Metrics } from '../controller/metrics.js';
 import type { MemberResults } from '../controller/results.js';
 import { WorkQueue, type WorkResult } from '../controller/workqueue.js';
 import { filterMembers, type MemberView } from './decide.js';
+import { decideLatency } from './latency-decide.js';
 import { MemberCaches, type DeploymentObject, type MemberCache } from './member-caches.js';
 import { plan } from './plan.js';
 import { memberDeployment, PLACEMENT_FIELD_MANAGER, PLACEMENT_UID_ANNOTATION, placementLabelValue, TEMPLATE_HASH_ANNOTATION } from './render.js';
@@ -65,6 +68,8 @@ export class PlacementController {
   readonly placements: Informer<FeaturePlacement>;
   readonly queue: WorkQueue<string>;
   readonly caches: MemberCaches;
+  /** Members' network coordinates (policy Latency), from the ClusterCoordinate objects. */
+  readonly coordinates: Informer<ClusterCoordinateObject>;
   private readonly events: EventRecorder;
   private readonly log: Logger;
 
@@ -87,10 +92,15 @@ export class PlacementController {
       },
       onDelete: () => this.syncCaches(),
     });
+    this.coordinates = new Informer<ClusterCoordinateObject>(d.host, ccoordPath(), this.log.child({ informer: 'clustercoordinates' }));
+    // Objects are written only when a prediction moves by 10 % (coordinate-publisher.ts): each change is worth a decision.
+    const moved = () => { for (const fp of this.placements.list()) if (fp.spec.policy === 'Latency') this.queue.addAfter(objectKey(fp), this.opts.debounceMs); };
+    this.coordinates.addHandlers({ onAdd: moved, onUpdate: moved, onDelete: moved });
   }
 
   async start(): Promise<void> {
     this.placements.start();
+    this.coordinates.start();
     await this.placements.waitForSync();
     this.syncCachesNow();
     this.queue.start();
@@ -104,6 +114,7 @@ export class PlacementController {
     this.events.stop();
     await this.caches.stop();
     await this.placements.stop();
+    await this.coordinates.stop();
   }
 
   /** A member appeared, went, changed labels or health: caches follow, every placement decides again. */
@@ -175,6 +186,17 @@ export class PlacementController {
       };
     });
     const filtered = filterMembers(fp, memberViews, views);
+    let rttMs: Record<string, number> | undefined;
+    let latencyWeights: Record<string, number> | undefined;
+    if (spec.policy === 'Latency') {
+      if (!this.coordinates.hasSynced()) return { requeueAfterMs: 2000 };
+      const lat = decideLatency(spec.latency ?? { origins: [] }, filtered.qualified, this.memberCoordinates());
+      filtered.qualified = lat.qualified;
+      filtered.excluded.push(...lat.excluded);
+      ({ rttMs, weights: latencyWeights } = lat);
+      if (lat.unresolved.length) this.events.record(fp, { type: 'Warning', reason: 'OriginUnknown', message: `origins left out: ${lat.unresolved.join('; ')}`.slice(0, 1024) });
+      if (lat.unreached.length) this.events.record(fp, { type: 'Warning', reason: 'OriginOutOfReach', message: `no member within maxRttMs ${spec.latency?.maxRttMs} ms of ${lat.unreached.join(', ')}: served by its nearest member` });
+    }
     const qualified = new Set(filtered.qualified.map((q) => q.name));
 
     // What runs now, on members whose caches answer.
@@ -203,7 +225,7 @@ export class PlacementController {
     const decision = plan({
       replicas: spec.replicas, policy: spec.policy, type: spec.replicaScheduling.type, ...(spec.numberOfClusters ? { numberOfClusters: spec.numberOfClusters } : {}),
       overflow: spec.overflow, preferences: spec.replicaScheduling.clusters, qualified: filtered.qualified,
-      ...(spec.rebalance ? {} : { current }), stuck, key,
+      ...(spec.rebalance ? {} : { current }), stuck, key, ...(latencyWeights ? { latencyWeights } : {}),
     });
     this.d.metrics.observe('fedfeat_placement_decision_seconds', {}, (performance.now() - started) / 1000);
     this.d.metrics.set('fedfeat_placement_unschedulable_replicas', { namespace: ns, placement: fp.metadata.name }, decision.unschedulable);
@@ -236,6 +258,7 @@ export class PlacementController {
     // Status.
     const clusters: PlacementMemberStatus[] = [...new Set([...Object.keys(decision.assignments), ...Object.keys(running)])].sort().map((name) => ({
       name, assigned: decision.assignments[name] ?? 0, ready: running[name]?.ready ?? 0, pending: pending[name] ?? 0,
+      ...(rttMs?.[name] !== undefined ? { rttMs: rttMs[name] } : {}),
     }));
     const assigned = Object.values(decision.assignments).reduce((a, b) => a + b, 0);
     const readyOnPlanned = Object.keys(decision.assignments).reduce((a, m) => a + Math.min(running[m]?.ready ?? 0, decision.assignments[m]!), 0);
@@ -272,6 +295,13 @@ export class PlacementController {
     // Not every selected member answers yet, a move waits for Ready replicas, or pods may pass unschedulableSeconds.
     const waiting = tr.held > 0 || cachesPending;
     return { requeueAfterMs: Math.min(waiting ? 2000 : this.opts.resyncMs, nextStuckCheckMs) };
+  }
+
+  /** Member → coordinate from the informer's cache (no request per decision). */
+  private memberCoordinates(): Map<string, Coordinate> {
+    const out = new Map<string, Coordinate>();
+    for (const o of this.coordinates.list()) if (o.cluster && o.coordinate?.vec) out.set(o.cluster, fromMilliseconds(o.coordinate));
+    return out;
   }
 
   private path(fp: FeaturePlacement): string {

@@ -1,7 +1,8 @@
 // The placement decision (pure): from the qualifying members and their
 // capacity, which members get how many replicas.
 //  - Order: WorstFit most free capacity first, BestFit least first (mck8s's
-//    sort), Weighted heaviest weight first. Without rebalance, members that
+//    sort), Weighted heaviest weight first, Latency nearest to the origins
+//    first (the order of `qualified`, from latency-decide.ts). Without rebalance, members that
 //    already hold replicas come first, so a decision moves only what must move.
 //  - numberOfClusters members are chosen in that order (mck8s's
 //    numberOfLocations); the others only take overflow (overflow: Next).
@@ -9,13 +10,15 @@
 //    shortfall spills to the next members in order (mck8s).
 //  - Divided: replicas already placed stay (rebalance: false) up to the
 //    member's capacity; the rest is divided: WorstFit each replica where the
-//    most room is left, BestFit fill in order, Weighted by KubeFed's planner.
+//    most room is left, BestFit fill in order, Weighted by KubeFed's planner,
+//    Latency by the proxy-mity weights capped by room, excess to the nearest.
 // Per-member minReplicas/maxReplicas/weight come from replicaScheduling
 // (member name, else "*"; with any key present a member matching none gets
 // nothing, as in KubeFed).
 import type { ClusterPreferences, Overflow, PlacementPolicy, ReplicaSchedulingType } from '../api/featureplacement.js';
 import { fill, waterFill, weighted, type Slot } from './divide.js';
 import type { Qualified } from './filter.js';
+import { divideByShares } from './latency-decide.js';
 
 export interface PlanInput {
   replicas: number;
@@ -31,6 +34,8 @@ export interface PlanInput {
   stuck?: Record<string, number>;
   /** namespace/name: KubeFed-style tie-break between equal weights. */
   key: string;
+  /** Latency: each member's share of the replicas (latency-decide.ts). */
+  latencyWeights?: Record<string, number>;
 }
 
 export interface Plan {
@@ -76,6 +81,7 @@ function ordered(input: PlanInput, rs: Row[]): Row[] {
   const byPolicy = (a: Row, b: Row): number => {
     if (input.policy === 'WorstFit') return b.capacity - a.capacity || a.name.localeCompare(b.name);
     if (input.policy === 'BestFit') return a.capacity - b.capacity || a.name.localeCompare(b.name);
+    if (input.policy === 'Latency') return 0; // qualified comes nearest first; the sort is stable
     return (b.pref.weight ?? 1) - (a.pref.weight ?? 1) || a.name.localeCompare(b.name);
   };
   // Members holding replicas keep their place ahead of the others (stickiness), frozen ones too for what runs there.
@@ -116,7 +122,8 @@ export function plan(input: PlanInput): Plan {
       return { name: r.name, min: Math.max(0, (r.pref.minReplicas ?? 0) - k), max: Math.max(0, r.cap - k), weight: r.pref.weight ?? 1, room: r.capacity - k };
     });
     const missing = input.replicas - kept;
-    const div = input.policy === 'WorstFit' ? waterFill(missing, slots) : input.policy === 'BestFit' ? fill(missing, slots) : weighted(missing, slots, input.key);
+    const div = input.policy === 'WorstFit' ? waterFill(missing, slots) : input.policy === 'BestFit' ? fill(missing, slots)
+      : input.policy === 'Latency' ? divideByShares(missing, slots, input.latencyWeights ?? {}) : weighted(missing, slots, input.key);
     for (const [name, k] of div.plan) add(name, k);
     unschedulable = input.overflow === 'Next' ? spill(div.remaining, rest, assignments, add) : div.remaining;
   }
