@@ -120,7 +120,8 @@ ${latency}
       const c = new Map((await host.list<ClusterCoordinateObject>(ccoordPath())).items.map((o) => [o.cluster, o.predictedRTTMilliseconds]));
       seen = JSON.stringify(Object.fromEntries(c));
       return c.get('member-3')! > 50 && c.get('member-2')! < 25 && c.get('member-1')! < 25;
-    }, 90_000).catch((e: Error) => { throw new Error(`${e.message}; predicted RTTs: ${seen}`); });
+      // Vivaldi starts from the coordinates an earlier controller stored; on a loaded machine settling took up to ~100 s.
+    }, 150_000).catch((e: Error) => { throw new Error(`${e.message}; predicted RTTs: ${seen}`); });
     await host.apply(FP, {
       apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeaturePlacement', metadata: { name: FP_NAME, namespace: NS },
       spec: {
@@ -154,5 +155,5 @@ ${latency}
     process.stderr.write(`latency placement: delays ${JSON.stringify(BEFORE)} → ${JSON.stringify(AFTER)}: placement followed after ${((Date.now() - t0) / 1000).toFixed(1)} s (${JSON.stringify(assigned(followed))})\n`);
     expect(followed.status!.excluded).toEqual([expect.objectContaining({ name: 'member-2', reason: 'BeyondMaxRtt' })]);
     await eventually('member-2 Deployment removed', async () => !(await members['member-2']!.getOptional(DEPLOYMENT)), 60_000);
-  }, 240_000);
+  }, 360_000);
 });

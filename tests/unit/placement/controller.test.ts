@@ -376,11 +376,13 @@ describe('PlacementController', () => {
       await sleep(30);
     }
     expect(await decisions()).toBeGreaterThanOrEqual(before + 5);
-    // One LIST per informer: the host's FeaturePlacements; nodes, pods and Deployments per member.
+    // One LIST per informer: the host's FeaturePlacements and ClusterCoordinates (Latency policy); nodes, pods and
+    // Deployments per member.
     expect(lists().sort()).toEqual([
       'LIST /api/v1/nodes', 'LIST /api/v1/nodes', 'LIST /api/v1/nodes', 'LIST /api/v1/pods', 'LIST /api/v1/pods', 'LIST /api/v1/pods',
       'LIST /apis/apps/v1/deployments', 'LIST /apis/apps/v1/deployments', 'LIST /apis/apps/v1/deployments',
       'LIST /apis/feature.kubefed.io/v1alpha1/featureplacements',
+      'LIST /apis/feature.kubefed.io/v1alpha1/namespaces/kube-federation-system/clustercoordinates',
     ]);
     // Nor a GET of member objects: everything read comes from the caches.
     expect(Object.values(apis).flatMap((a) => a.calls.filter((c) => c.startsWith('GET ')))).toEqual([]);
