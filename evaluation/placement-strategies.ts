@@ -88,6 +88,8 @@ export interface Mck8sDecision {
 export function mck8sWorstFit(capacity: Record<string, number>, replicas: number, locations: number): Mck8sDecision {
   // Python's sorted() is stable: equal capacities keep the federation's order.
   const sorted = Object.entries(capacity).filter(([, c]) => c > 0).sort((a, b) => b[1] - a[1]);
+  // No eligible member (and no cloud member): "No clusters found at the fog level", retried in 30 s.
+  if (!sorted.length) return { assignments: {}, overflow: replicas * locations };
   const out: Record<string, number> = {};
   let overflow = 0;
   for (const [name, max] of sorted.slice(0, locations)) {
