@@ -41,6 +41,7 @@ export const STRATEGY_LABELS: Record<Strategy, string> = {
 
 const EVAL_NS = 'fedfeat-eval-placement';
 const FC_NAME = 'eval-placement-features';
+const FC_PATH = resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, FC_NAME);
 const EVAL_LABEL = 'fedfeat.io/eval';
 const MANAGER = 'fedfeat-eval';
 const CNI = '/apis/apps/v1/namespaces/kube-system/daemonsets/cilium';
@@ -212,9 +213,6 @@ export async function placementExperiment(state: FederationState, o: PlacementEx
     if (!(await fed.host.getOptional(`/api/v1/namespaces/${PLACEMENT_NAMESPACE}`))) {
       await fed.host.apply(`/api/v1/namespaces/${PLACEMENT_NAMESPACE}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PLACEMENT_NAMESPACE } } as KubeObject, MANAGER);
     }
-    await fed.host.apply(resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, FC_NAME), {
-      apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: FC_NAME }, spec: { [o.feature]: true, mode: 'inform' },
-    } as KubeObject, MANAGER);
     const port = await freePort();
     const logFile = path.join(state.dir, 'logs', 'eval-placement-controller.log');
     // Production defaults (health every 10 s, 3 failures → Offline); only the identity and port are the experiment's.
@@ -228,11 +226,19 @@ export async function placementExperiment(state: FederationState, o: PlacementEx
       }),
     };
     await waitFor('controller /healthz', async () => (await controllerHttpGet(port, '/healthz')).code === 200, { timeoutMs: 60_000, intervalMs: 500 });
+    // A FeatureConfig of an earlier run still being finalized would swallow this apply and then go: wait it out.
+    await waitFor(`an earlier ${FC_NAME} finalized`, async () => !(await fed.host.getOptional<KubeObject>(FC_PATH))?.metadata.deletionTimestamp, { timeoutMs: 120_000, intervalMs: 1000 });
+    await fed.host.apply(FC_PATH, {
+      apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: FC_NAME }, spec: { [o.feature]: true, mode: 'inform' },
+    } as KubeObject, MANAGER);
+    const fcUid = (await fed.host.get<KubeObject>(FC_PATH)).metadata.uid;
     await waitFor(`${o.feature} Supported on ${withFeature.join(', ')} and Missing on ${o.lacking}`, async () => {
+      if ((await fed.host.get<KubeObject>(FC_PATH)).metadata.uid !== fcUid) throw new Error(`${FC_NAME} was replaced`);
       const st = Object.fromEntries((await listClusterFeatureStatuses(fed.host, FC_NAME)).map((x) => [x.cluster, x.features.find((f) => f.name === o.feature)?.state]));
       return withFeature.every((m) => st[m] === 'Supported') && st[o.lacking] === 'Missing';
     }, { timeoutMs: 120_000, intervalMs: 1000 });
     o.note('feature states as expected; controller up');
+    await cleanup(fed, o); // leftovers of an interrupted run
 
     const runs: StrategyRun[] = [];
     for (const s of o.strategies) {
@@ -249,8 +255,10 @@ export async function placementExperiment(state: FederationState, o: PlacementEx
     return { members, workload: o.apps, runs, failover, decision };
   } finally {
     await cleanup(fed, o).catch((e: Error) => o.note(`cleanup: ${e.message}`));
+    // The FeatureConfig goes while the controller runs (its finalizer is the controller's).
+    await fed.host.delete(FC_PATH).catch(() => undefined);
+    await waitFor(`${FC_NAME} finalized`, async () => !(await fed.host.getOptional(FC_PATH)), { timeoutMs: 60_000, intervalMs: 1000 }).catch((e: Error) => o.note(e.message));
     await controller?.stop();
-    await fed.host.delete(resourcePath('feature.kubefed.io/v1alpha1', 'featureconfigs', undefined, FC_NAME)).catch(() => undefined);
     for (const m of withFeature) await fed.members.get(m)!.delete(CNI).catch(() => undefined);
     fed.close();
   }
