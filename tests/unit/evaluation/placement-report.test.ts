@@ -25,8 +25,8 @@ function result(): PlacementExperimentResult {
 describe('placement report', () => {
   it('tables every strategy and judges fedfeat against the targets as measured', () => {
     const md = renderPlacementReport(result(), { startedAt: 't', machine: 'm', command: 'c' }, {});
-    expect(md).toContain('| (a) even | 8 | 1 | 3 | 33.3 % | 11.1 % | 4 | — |');
-    expect(md).toContain('| (c) fedfeat WorstFit | 12 | 0 | 0 | 0.0 % | 0.0 % | 0 | — |');
+    expect(md).toContain('| (a) even | 8 | 1 | 3 | 33.3 % | 11.1 % | 4 | 11.1 % | 4 | — |');
+    expect(md).toContain('| (c) fedfeat WorstFit | 12 | 0 | 0 | 0.0 % | 0.0 % | 0 | 0.0 % | 0 | — |');
     expect(md).toMatch(/not Running ≤ 6.0 %.*\| met \|/);
     // 52.5 s > 45 s: said as missed, not rounded away.
     expect(md).toMatch(/within 45 s of a member going down \| 52.5 s \| \*\*missed\*\* \|/);
