@@ -74,7 +74,7 @@ export interface FailoverRun {
 
 export interface DecisionTimes {
   /** From benchmarks/placement-decision.js: label → p50/p99 ms. */
-  benchmark: Array<{ label: string; p50Ms: number; p99Ms: number; line: string }>;
+  benchmark: Array<{ label: string; p50Ms: number; p99Ms: number; cpuP50Ms?: number; cpuP99Ms?: number; load?: number; line: string }>;
   /** The controller's own histogram during this experiment. */
   controller?: { decisions: number; meanMs: number; under10ms: number };
 }
@@ -424,8 +424,9 @@ async function decisionBenchmark(o: PlacementExperimentOptions): Promise<Decisio
 /** The benchmark's result lines: "<label> … p50 X ms   p99 Y ms …" (pure). */
 export function parseDecisionBenchmark(text: string): DecisionTimes['benchmark'] {
   return text.split('\n').flatMap((line) => {
-    const m = /^(.*?)\s{2,}.*p50 ([\d.]+) ms\s+p99 ([\d.]+) ms/.exec(line);
-    return m ? [{ label: m[1]!.trim(), p50Ms: Number(m[2]), p99Ms: Number(m[3]), line: line.trim() }] : [];
+    const m = /^(.*?)\s{2,}.*?p50 ([\d.]+) ms\s+p99 ([\d.]+) ms/.exec(line);
+    const c = /cpu p50 ([\d.]+) ms p99 ([\d.]+) ms\s+load ([\d.]+)/.exec(line);
+    return m ? [{ label: m[1]!.trim(), p50Ms: Number(m[2]), p99Ms: Number(m[3]), ...(c ? { cpuP50Ms: Number(c[1]), cpuP99Ms: Number(c[2]), load: Number(c[3]) } : {}), line: line.trim() }] : [];
   });
 }
 
