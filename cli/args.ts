@@ -49,7 +49,7 @@ export const COMMANDS = {
   },
   'agent revoke': { args: 1, options: { as: STR, 'tls-dir': STR, peers: STR } }, // the member removed
   'agent certificate': { args: 0, options: { member: STR, 'ca-dir': STR, out: STR, 'ip-addresses': STR, 'dns-names': STR } },
-  'dev up': { args: 0, options: { members: STR, nodes: STR, name: STR, 'real-node': STR, 'real-nodes': STR, 'host-node': STR, 'keep-on-failure': BOOL, decentralized: BOOL } },
+  'dev up': { args: 0, options: { members: STR, nodes: STR, 'node-size': STR, name: STR, 'real-node': STR, 'real-nodes': STR, 'host-node': STR, 'keep-on-failure': BOOL, decentralized: BOOL } },
   'dev down': { args: 0, options: { name: STR, purge: BOOL } },
   'dev status': { args: 0, options: { name: STR } },
   'dev demo': { args: 0, options: { name: STR } },

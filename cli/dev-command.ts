@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { DEFAULT_REAL_NODES, down, FederationAlreadyRunning, status, up, type UpOptions } from '../local-federation/launcher.js';
 import { isRunning } from '../local-federation/processes.js';
+import { parseNodeSizes } from '../local-federation/node-sizes.js';
 import { instanceDir } from '../local-federation/state.js';
 import { demo } from './demo.js';
 import { printFederationSummary } from './federation-summary.js';
@@ -25,15 +26,25 @@ function onOff(v: string | undefined, flag: string, dflt: boolean): boolean {
   return v === 'on';
 }
 
+function nodeSizes(spec: string, members: number): UpOptions['nodeSizes'] {
+  try {
+    return parseNodeSizes(spec, members);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 async function run(c: DevCommand): Promise<number> {
   const name = c.values.name ?? 'dev';
   switch (c.command) {
     case 'dev up': {
       const v = c.values;
+      const members = wholeNumber(v.members, 'members', 3);
       const opts: UpOptions = {
         instance: name,
-        members: wholeNumber(v.members, 'members', 3),
+        members,
         nodesPerMember: wholeNumber(v.nodes, 'nodes', 5),
+        ...(v['node-size'] !== undefined ? { nodeSizes: nodeSizes(v['node-size'], members) } : {}),
         realNode: (v['real-node'] ?? 'auto') as UpOptions['realNode'], // up() refuses anything but auto, on, off
         realNodes: wholeNumber(v['real-nodes'], 'real-nodes', DEFAULT_REAL_NODES), // up() refuses 0 and more than 8
         hostNode: onOff(v['host-node'], 'host-node', true),

@@ -49,12 +49,14 @@ Usage:
   fedfeat agent revoke MEMBER --as NAME --tls-dir DIR --peers NAME=HOST:PORT,...
         Remove MEMBER from the fleet (run as another member, with its agent certificate): every agent then
         refuses MEMBER's certificate.
-  fedfeat dev up [--members N] [--nodes M] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--host-node on|off]
+  fedfeat dev up [--members N] [--nodes M] [--node-size MEMBER=CPU/MEM,...] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--host-node on|off]
         [--keep-on-failure] [--decentralized]
         Start a local federation of real Kubernetes processes (default: 3 members, 5 KWOK nodes each,
         and K=3 real nodes in member-1 when running as root: each containerd, kubelet and kube-proxy
         in its own network namespace, pods routed between nodes without overlay, about 185 MiB each;
         with them, one real node in the host cluster for the controller's Deployment unless --host-node off).
+        --node-size sizes KWOK nodes per member (default 8 CPUs/32Gi), e.g. mck8s's testbed:
+        --members 5 --node-size member-1=4/16Gi,member-5=4/16Gi,*=2/4Gi ("*": members not named).
         --decentralized also starts a \`fedfeat agent\` process per member (fleet CA and certificates issued
         under the federation's directory); no host controller is started.
   fedfeat dev down [--name NAME] [--purge]

@@ -1,6 +1,7 @@
 // Fake nodes that KWOK keeps alive (Ready, heartbeats) and whose pods it marks Running.
 import type { KubeObject } from '../kube-client/client.js';
 import { KWOK_NODE_ANNOTATION } from './control-plane.js';
+import { DEFAULT_NODE_SIZE, type NodeSize } from './node-sizes.js';
 
 export function kwokNodeName(member: string, index: number): string {
   return `${member}-kwok-${index}`;
@@ -9,10 +10,11 @@ export function kwokNodeName(member: string, index: number): string {
 /**
  * A KWOK node. `taint`: NoSchedule with KWOK's own taint, for members that also have a real node, so that
  * pods which must really run (a webhook Deployment) are scheduled there; DaemonSets that tolerate it still land.
+ * `size`: its allocatable CPU and memory (default 8 CPUs, 32 GiB).
  */
-export function kwokNode(member: string, index: number, kubeletVersion: string, taint = false): KubeObject {
+export function kwokNode(member: string, index: number, kubeletVersion: string, taint = false, size: NodeSize = DEFAULT_NODE_SIZE): KubeObject {
   const name = kwokNodeName(member, index);
-  const resources = { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' };
+  const resources = { cpu: size.cpu, memory: size.memory, pods: '110', 'ephemeral-storage': '100Gi' };
   return {
     apiVersion: 'v1',
     kind: 'Node',

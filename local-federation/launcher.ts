@@ -18,6 +18,7 @@ import {
 import { freePort } from './free-port.js';
 import { renderMergedKubeconfig } from './kubeconfig.js';
 import { kwokNode, kwokNodeName } from './kwok-nodes.js';
+import { formatNodeSizes, nodeSizeOf, type NodeSize } from './node-sizes.js';
 import { isRunning, logTail, processStartTime, stopProcess, type ProcessRecord } from './processes.js';
 import { waitFor } from '../kube-client/wait.js';
 import { Progress } from './progress.js';
@@ -37,6 +38,8 @@ export interface UpOptions {
   instance: string;
   members: number;
   nodesPerMember: number;
+  /** Per-member KWOK node size (local-federation/node-sizes.ts); members not named keep the default. */
+  nodeSizes?: Record<string, NodeSize>;
   realNode: 'auto' | 'on' | 'off';
   /** How many real nodes member-1 gets when it has them (default DEFAULT_REAL_NODES). */
   realNodes?: number;
@@ -153,7 +156,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
     writeState(state);
   };
   const version = kubernetesVersion();
-  progress.step(`starting local federation "${opts.instance}": host + ${opts.members} members × ${opts.nodesPerMember} KWOK nodes (Kubernetes ${version})`);
+  progress.step(`starting local federation "${opts.instance}": host + ${opts.members} members × ${opts.nodesPerMember} KWOK nodes${opts.nodeSizes && Object.keys(opts.nodeSizes).length ? ` sized ${formatNodeSizes(opts.nodeSizes)}` : ''} (Kubernetes ${version})`);
 
   // etcd, shared by every API server under its own prefix.
   const [etcdPort, etcdPeer] = [await freePort(), await freePort()];
@@ -279,7 +282,7 @@ async function bringUp(state: FederationState, opts: UpOptions, progress: Progre
       // the member publishes it where kubeadm clusters do, which is where the Calico tactic reads its pool.
       await client.applyObject(kubeadmConfig(p.name === memberName(1) && network ? network.clusterCidr : CLUSTER_CIDR), 'fedfeat-local-federation');
       for (let n = 1; n <= opts.nodesPerMember; n++) {
-        await createNode(client, kwokNode(p.name, n, version, !!state.realNetwork && p.name === state.realNetwork.member));
+        await createNode(client, kwokNode(p.name, n, version, !!state.realNetwork && p.name === state.realNetwork.member, nodeSizeOf(opts.nodeSizes, p.name)));
         cluster.kwokNodes.push(kwokNodeName(p.name, n));
       }
       // The PodPreset webhook of this member runs beside its API server, which calls it by URL (as envtest does);

@@ -30,6 +30,7 @@ import { filterMembers, type MemberView } from './decide.js';
 import { decideLatency } from './latency-decide.js';
 import { MemberCaches, type DeploymentObject, type MemberCache } from './member-caches.js';
 import { plan } from './plan.js';
+import { heldForPlan } from './sticky.js';
 import { memberDeployment, PLACEMENT_FIELD_MANAGER, PLACEMENT_UID_ANNOTATION, placementLabelValue, TEMPLATE_HASH_ANNOTATION } from './render.js';
 import { transition, type MemberNow } from './transition.js';
 
@@ -210,7 +211,7 @@ export class PlacementController {
       const dep = c.deployments.get(`${ns}/${fp.metadata.name}`);
       if (dep && dep.metadata.annotations?.[PLACEMENT_UID_ANNOTATION] === fp.metadata.uid) {
         deployments.set(name, dep);
-        current[name] = dep.spec?.replicas ?? 0;
+        current[name] = heldForPlan(name, dep.spec?.replicas ?? 0, fp.status?.clusters);
         running[name] = { replicas: dep.spec?.replicas ?? 0, ready: dep.status?.readyReplicas ?? 0 };
       }
       for (const p of c.podsOf(ns, label)) {

@@ -106,6 +106,8 @@ export function plan(input: PlanInput): Plan {
       overflow += input.replicas - k;
     }
     unschedulable = input.overflow === 'Next' ? spill(overflow, rest, assignments, add) : overflow;
+    // Locations no qualifying member fills (fewer members than numberOfClusters, or none at all) are replicas not placed too.
+    unschedulable += Math.max(0, (input.numberOfClusters ?? 1) - chosen.length) * input.replicas;
   } else {
     // What stays where it is, scaled down from the last-ranked members when more is held than asked for.
     const keep = new Map(chosen.map((r) => [r.name, input.current ? Math.min(r.held, r.cap) : 0]));

@@ -36,6 +36,7 @@ describe('command-line flags', () => {
 
   it('finds the command words wherever the flags are', () => {
     expect(parse('dev up', ['--members', '2', 'dev', 'up', '--keep-on-failure']).values).toEqual({ members: '2', 'keep-on-failure': true });
+    expect(parse('dev up', ['dev', 'up', '--node-size', 'member-1=4/16Gi,*=2/4Gi']).values).toEqual({ 'node-size': 'member-1=4/16Gi,*=2/4Gi' });
     expect(parse('eval cleanup', ['eval', '--kubeconfig', 'k', 'cleanup', '--context', 'a']).values).toEqual({ kubeconfig: 'k', context: 'a' });
     expect(parse('webhook podpreset', ['webhook', 'podpreset', '--tls-dir=/tls']).values).toEqual({ 'tls-dir': '/tls' });
   });

@@ -41,6 +41,21 @@ describe('plan: mck8s worked examples (Duplicated = replicas per location)', () 
   });
 });
 
+describe('plan: Duplicated with fewer qualifying members than locations', () => {
+  it('counts the missing locations as unschedulable (seen in the placement experiment: 4 of 6 placed, reported 4/4)', () => {
+    const p = plan(input({ type: 'Duplicated', numberOfClusters: 3, replicas: 2, qualified: [{ name: 'c1', capacity: 5 }, { name: 'c5', capacity: 5 }] }));
+    expect(p.assignments).toEqual({ c1: 2, c5: 2 });
+    expect(p.unschedulable).toBe(2);
+  });
+
+  it('with no qualifying member every replica is unschedulable, with or without numberOfClusters', () => {
+    expect(plan(input({ type: 'Duplicated', numberOfClusters: 3, replicas: 2, qualified: [] })).unschedulable).toBe(6);
+    expect(plan(input({ type: 'Duplicated', replicas: 2, qualified: [] })).unschedulable).toBe(2);
+    // Without numberOfClusters every qualifying member is a location: nothing is missing.
+    expect(plan(input({ type: 'Duplicated', replicas: 2 })).unschedulable).toBe(0);
+  });
+});
+
 describe('plan: Divided', () => {
   it('WorstFit divides by free capacity, levelling the room left', () => {
     expect(plan(input({ replicas: 30 })).assignments).toEqual({ c1: 12, c5: 12, c2: 2, c3: 2, c4: 2 });
