@@ -63,6 +63,8 @@ interface Link {
   outbound: boolean;
   opened: number;
   pending: Buffer;
+  /** A message came in: the peer accepted us (a refusing peer closes before sending any). */
+  heard?: boolean;
 }
 
 export function parseAddress(member: string, address: string): PeerAddress {
@@ -231,9 +233,7 @@ export class GossipNode extends EventEmitter<Events> {
     });
     const failed = (reason: string, unreachable: boolean) => {
       this.dialing.delete(peer.member);
-      const prev = this.backoff.get(peer.member)?.delay ?? 250;
-      const delay = Math.min(prev * 2, 5000);
-      this.backoff.set(peer.member, { until: Date.now() + delay, delay });
+      this.backOff(peer.member);
       this.refuse(`dial ${peer.member} at ${peer.host}:${peer.port}: ${reason}`, unreachable);
     };
     this.track(socket);
@@ -245,9 +245,14 @@ export class GossipNode extends EventEmitter<Events> {
     socket.once('secureConnect', () => {
       socket.setTimeout(0);
       this.dialing.delete(peer.member);
-      this.backoff.delete(peer.member);
       this.open(peer.member, socket, true);
     });
+  }
+
+  private backOff(member: string): void {
+    const prev = this.backoff.get(member)?.delay ?? 250;
+    const delay = Math.min(prev * 2, 5000);
+    this.backoff.set(member, { until: Date.now() + delay, delay });
   }
 
   private refuse(reason: string, unreachable = false): void {
@@ -273,6 +278,9 @@ export class GossipNode extends EventEmitter<Events> {
     socket.on('error', (err) => this.opts.log?.debug('gossip link error', { member: this.opts.member, peer: member, error: err.message }));
     socket.on('close', () => {
       this.links.delete(link);
+      // A link the peer drops before saying anything (it refuses us, e.g. we were revoked) is retried with backoff, not every round.
+      if (outbound && !this.stopped && !link.heard) this.backOff(member);
+      else if (outbound) this.backoff.delete(member);
       this.emit('link', member, 'close');
     });
     this.emit('link', member, 'open');
@@ -281,6 +289,7 @@ export class GossipNode extends EventEmitter<Events> {
   }
 
   private receive(link: Link, chunk: Buffer): void {
+    link.heard = true;
     link.pending = link.pending.length ? Buffer.concat([link.pending, chunk]) : chunk;
     while (link.pending.length >= 4) {
       const size = link.pending.readUInt32BE(0);
