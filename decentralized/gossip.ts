@@ -39,6 +39,8 @@ export interface GossipOptions {
   fanout?: number;
   roundMs?: number;
   rotateRounds?: number;
+  /** Source address of outbound links (default: the kernel's choice); lets a firewall tell agents on one host apart. */
+  localAddress?: string;
   /** Partition experiments: members this agent must neither dial nor accept. */
   allowPeer?: (member: string) => boolean;
   doc?: A.Doc<FleetDoc>;
@@ -223,6 +225,7 @@ export class GossipNode extends EventEmitter<Events> {
       key,
       servername: peer.member,
       minVersion: 'TLSv1.3',
+      ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
       // The chain is checked against the fleet CA by Node; this checks whose certificate it is.
       checkServerIdentity: (_host, peerCert) => {
         const check = acceptPeer(peerCert, this.opts.member, revokedMembers(this.doc), peer.member);
