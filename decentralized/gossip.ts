@@ -41,6 +41,14 @@ export interface GossipOptions {
   rotateRounds?: number;
   /** Source address of outbound links (default: the kernel's choice); lets a firewall tell agents on one host apart. */
   localAddress?: string;
+  /**
+   * A link that has carried nothing for this long is closed (a peer cut off by the network leaves a link
+   * that neither fails nor delivers; TCP would wait out its retransmission backoff). Idle links carry an
+   * empty keepalive frame every linkTimeoutMs / 3. Default 3000.
+   */
+  linkTimeoutMs?: number;
+  /** TCP connect + TLS handshake limit of a dial. Default 3000. */
+  dialTimeoutMs?: number;
   /** Partition experiments: members this agent must neither dial nor accept. */
   allowPeer?: (member: string) => boolean;
   doc?: A.Doc<FleetDoc>;
@@ -67,6 +75,8 @@ interface Link {
   pending: Buffer;
   /** A message came in: the peer accepted us (a refusing peer closes before sending any). */
   heard?: boolean;
+  lastHeard: number;
+  lastSent: number;
 }
 
 export function parseAddress(member: string, address: string): PeerAddress {
@@ -211,6 +221,7 @@ export class GossipNode extends EventEmitter<Events> {
     }
     // Anti-entropy on open links: nothing is sent when the peer is known to be up to date.
     this.flushAll();
+    this.keepalive();
   }
 
   private dial(peer: PeerAddress): void {
@@ -240,7 +251,7 @@ export class GossipNode extends EventEmitter<Events> {
       this.refuse(`dial ${peer.member} at ${peer.host}:${peer.port}: ${reason}`, unreachable);
     };
     this.track(socket);
-    socket.setTimeout(5000, () => socket.destroy(new Error('handshake timed out')));
+    socket.setTimeout(this.opts.dialTimeoutMs ?? 3000, () => socket.destroy(new Error('handshake timed out')));
     socket.once('error', (err: NodeJS.ErrnoException) => {
       const unreachable = !verdict && ['ECONNREFUSED', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENETUNREACH'].includes(err.code ?? '');
       if (this.dialing.has(peer.member)) failed(verdict ?? err.message, unreachable);
@@ -274,7 +285,7 @@ export class GossipNode extends EventEmitter<Events> {
       socket.destroy();
       return;
     }
-    const link: Link = { member, socket, sync: new PeerSync(), outbound, opened: Date.now(), pending: Buffer.alloc(0) };
+    const link: Link = { member, socket, sync: new PeerSync(), outbound, opened: Date.now(), pending: Buffer.alloc(0), lastHeard: Date.now(), lastSent: Date.now() };
     this.links.add(link);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(link, chunk));
@@ -293,6 +304,7 @@ export class GossipNode extends EventEmitter<Events> {
 
   private receive(link: Link, chunk: Buffer): void {
     link.heard = true;
+    link.lastHeard = Date.now();
     link.pending = link.pending.length ? Buffer.concat([link.pending, chunk]) : chunk;
     while (link.pending.length >= 4) {
       const size = link.pending.readUInt32BE(0);
@@ -305,6 +317,7 @@ export class GossipNode extends EventEmitter<Events> {
       const message = link.pending.subarray(4, 4 + size);
       link.pending = link.pending.subarray(4 + size);
       this.stats.bytesReceived += 4 + size;
+      if (size === 0) continue; // keepalive
       this.stats.messagesReceived++;
       const before = this.doc;
       try {
@@ -323,6 +336,22 @@ export class GossipNode extends EventEmitter<Events> {
     }
   }
 
+  /** Closes links silent for linkTimeoutMs; sends an empty frame on links idle for a third of it. */
+  private keepalive(): void {
+    const timeout = this.opts.linkTimeoutMs ?? 3000;
+    const now = Date.now();
+    for (const link of this.links) {
+      if (now - link.lastHeard > timeout) {
+        this.opts.log?.debug('gossip link silent; closing', { member: this.opts.member, peer: link.member, silentMs: now - link.lastHeard });
+        link.socket.destroy();
+      } else if (now - link.lastSent >= timeout / 3 && link.socket.writable) {
+        this.stats.bytesSent += 4;
+        link.lastSent = now;
+        link.socket.write(Buffer.alloc(4)); // length 0
+      }
+    }
+  }
+
   private flushAll(): void {
     for (const link of this.links) this.flush(link);
   }
@@ -336,6 +365,7 @@ export class GossipNode extends EventEmitter<Events> {
     frame.set(message, 4);
     this.stats.bytesSent += frame.length;
     this.stats.messagesSent++;
+    link.lastSent = Date.now();
     link.socket.write(frame);
   }
 }
