@@ -16,7 +16,7 @@
 // peer filter instead (links closed at once).
 //
 //   node dist/benchmarks/decentralized.js [--agents 5,10,25] [--changes 40] [--partition iptables|filter]
-//     [--fanout 3] [--round-ms 250]
+//     [--partition-seconds 6] [--fanout 3] [--round-ms 250]
 import { execFileSync } from 'node:child_process';
 import * as A from '@automerge/automerge';
 import { createFleetCA, issueAgentCert } from '../decentralized/agent-cert.js';
@@ -32,6 +32,8 @@ const sizes = arg('agents', '5,10,25').split(',').map(Number);
 const CHANGES = Number(arg('changes', '40'));
 const FANOUT = Number(arg('fanout', '3'));
 const ROUND_MS = Number(arg('round-ms', '250'));
+// Longer than an agent's link timeout (3 s), so links across are found dead and dials fail, as in a real partition.
+const PARTITION_MS = Number(arg('partition-seconds', '6')) * 1000;
 const PARTITION = arg('partition', process.getuid?.() === 0 ? 'iptables' : 'filter');
 if (PARTITION !== 'iptables' && PARTITION !== 'filter') throw new Error('--partition must be iptables or filter');
 
@@ -110,6 +112,7 @@ async function run(n: number): Promise<void> {
   const perChange = (bytes() - b0) / CHANGES;
   // Partition: half and half, changes on both sides, then heal.
   split = new Set(names.slice(0, half));
+  const partitionStart = Date.now();
   if (PARTITION === 'iptables') {
     firewall(true);
     await sleep(500);
@@ -122,9 +125,10 @@ async function run(n: number): Promise<void> {
     a.update((d) => applySpec(d, names[nodes.indexOf(a)]!, 'shared', { podpreset: true, kubelet: { containerLogMaxFiles: i + 1 } }));
     b.update((d) => applySpec(d, names[nodes.indexOf(b)]!, `side-b-${i}`, { networkpolicy: true }));
   }
-  await sleep(1000);
+  await sleep(Math.max(1000, PARTITION_MS - (Date.now() - partitionStart)));
   // Nothing crossed: side B has none of side A's edits.
   const crossed = nodes.slice(half).some((x) => Object.keys(x.doc).some((k) => k.startsWith(specKey('shared', ['kubelet']))));
+  const partitionedFor = Date.now() - partitionStart;
   const t0 = performance.now();
   split = undefined;
   if (PARTITION === 'iptables') firewall(false);
@@ -136,7 +140,7 @@ async function run(n: number): Promise<void> {
   console.log(
     `${n} agents (fanout ${FANOUT}, ${ROUND_MS} ms rounds): addresses known ${addressesKnown ? 'yes' : 'NO'}; propagation to all p50 ${pct(lat, 50).toFixed(0)} ms p99 ${pct(lat, 99).toFixed(0)} ms` +
       ` (${lat.length} changes${lost ? `, ${lost} NOT everywhere within 10 s` : ''}); bytes sent per change, all agents ${Math.round(perChange)} (${Math.round(perChange / n)} per agent);` +
-      ` partition (${PARTITION}${crossed ? ', LEAKED' : ''}) healed → identical documents in ${healed ? `${heal.toFixed(0)} ms` : 'NOT within 30 s'}; RSS growth ${mib(rss - rssBefore)} MiB (${((rss - rssBefore) / n / 1048576).toFixed(2)} MiB per agent, one process); saved document ${docBytes} B`,
+      ` partition (${PARTITION}, ${(partitionedFor / 1000).toFixed(0)} s${crossed ? ', LEAKED' : ''}) healed → identical documents in ${healed ? `${heal.toFixed(0)} ms` : 'NOT within 30 s'}; RSS growth ${mib(rss - rssBefore)} MiB (${((rss - rssBefore) / n / 1048576).toFixed(2)} MiB per agent, one process); saved document ${docBytes} B`,
   );
   await Promise.all(nodes.map((x) => x.stop()));
 }

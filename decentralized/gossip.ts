@@ -247,13 +247,18 @@ export class GossipNode extends EventEmitter<Events> {
     });
     const failed = (reason: string, unreachable: boolean) => {
       this.dialing.delete(peer.member);
-      this.backOff(peer.member);
+      // A peer out of reach is tried again within a second (a healed partition is noticed fast); one that refused us, up to 5 s.
+      this.backOff(peer.member, unreachable ? 1000 : 5000);
       this.refuse(`dial ${peer.member} at ${peer.host}:${peer.port}: ${reason}`, unreachable);
     };
     this.track(socket);
-    socket.setTimeout(this.opts.dialTimeoutMs ?? 3000, () => socket.destroy(new Error('handshake timed out')));
+    let timedOut = false;
+    socket.setTimeout(this.opts.dialTimeoutMs ?? 3000, () => {
+      timedOut = true;
+      socket.destroy(new Error('handshake timed out'));
+    });
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      const unreachable = !verdict && ['ECONNREFUSED', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENETUNREACH'].includes(err.code ?? '');
+      const unreachable = !verdict && (timedOut || ['ECONNREFUSED', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENETUNREACH'].includes(err.code ?? ''));
       if (this.dialing.has(peer.member)) failed(verdict ?? err.message, unreachable);
     });
     socket.once('secureConnect', () => {
@@ -263,9 +268,9 @@ export class GossipNode extends EventEmitter<Events> {
     });
   }
 
-  private backOff(member: string): void {
+  private backOff(member: string, capMs = 5000): void {
     const prev = this.backoff.get(member)?.delay ?? 250;
-    const delay = Math.min(prev * 2, 5000);
+    const delay = Math.min(prev * 2, capMs);
     this.backoff.set(member, { until: Date.now() + delay, delay });
   }
 
