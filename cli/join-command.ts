@@ -75,7 +75,9 @@ async function decentralized(c: Command<'join'> | Command<'unjoin'>, t: Target, 
     if (v['placement-namespaces'] !== undefined) throw new UsageError('--placement-namespaces is for host mode (FeaturePlacement runs on the host)');
     const peers = parsePeers(v.peers);
     if (peers.some((p) => p.member === t.member)) throw new UsageError(`--peers must name other members' agents, not ${t.member}`);
-    const ca = await fleetCA(caDir, t.member);
+    // A dry run writes nothing, not even a new fleet CA (an in-memory one stands in when there is none yet).
+    const { createFleetCA } = await import('../decentralized/agent-cert.js');
+    const ca = v['dry-run'] && !existsSync(joinPath(caDir, 'ca.key')) ? await createFleetCA(t.member) : await fleetCA(caDir, t.member);
     const credentials = await issueAgentCert(ca, t.member, { ipAddresses: list(v['ip-addresses']), dnsNames: list(v['dns-names']) });
     const spec = {
       member: t.member, access, features, credentials, peers, labels: { name: t.member, ...parseLabels(v.labels) },
