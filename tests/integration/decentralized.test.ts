@@ -10,7 +10,7 @@
 // inform-mode, so the tactics only probe; the suite's other files cover what
 // the tactics change.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,27 @@ let podMode = false;
 /** Where this process's agents listen: the address member-1's pods reach (its bridge's gateway), else loopback. */
 let listenHost = '127.0.0.1';
 let podIP: string | undefined;
+
+/** As root with member-1's pod agent, the partition is made by the network: iptables drops the gossip packets between the pod and this process's agents. */
+const CHAIN = `FF-DEC-${process.pid}`;
+const byNetwork = () => podMode && process.getuid?.() === 0;
+const iptables = (...a: string[]) => execFileSync('iptables', ['-w', ...a], { stdio: ['ignore', 'ignore', 'pipe'] });
+function firewall(on: boolean): void {
+  if (!on) {
+    for (const chain of ['INPUT', 'OUTPUT']) try { iptables('-D', chain, '-j', CHAIN); } catch { /* not there */ }
+    try { iptables('-F', CHAIN); iptables('-X', CHAIN); } catch { /* not there */ }
+    return;
+  }
+  const gossipPorts = [...ports.values()].join(',');
+  iptables('-N', CHAIN);
+  // Only the gossip ports: the pod still reaches its API server on the same host address.
+  iptables('-A', CHAIN, '-s', podIP!, '-d', listenHost, '-p', 'tcp', '-m', 'multiport', '--dports', gossipPorts, '-j', 'DROP');
+  iptables('-A', CHAIN, '-s', listenHost, '-d', podIP!, '-p', 'tcp', '-m', 'multiport', '--sports', gossipPorts, '-j', 'DROP');
+  iptables('-A', CHAIN, '-s', listenHost, '-d', podIP!, '-p', 'tcp', '--dport', '7946', '-j', 'DROP');
+  iptables('-A', CHAIN, '-s', podIP!, '-d', listenHost, '-p', 'tcp', '--sport', '7946', '-j', 'DROP');
+  iptables('-I', 'INPUT', '-j', CHAIN);
+  iptables('-I', 'OUTPUT', '-j', CHAIN);
+}
 
 /** Agents on one side of `partitioned` neither dial nor accept the other side. */
 const allowPeer = (self: string) => (peer: string) => !partitioned || partitioned.has(self) === partitioned.has(peer);
@@ -138,6 +159,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  if (byNetwork()) firewall(false);
   await Promise.all([...agents.values()].map((a) => a.stop()));
   // What join wrote (member-3's is gone with its unjoin): the pod stops before the objects below go.
   for (const m of MEMBERS) await unjoinAgent(clients.get(m)!, m);
@@ -204,23 +226,29 @@ describe('decentralized mode: agents on every member, no host', () => {
   });
 
   test('a partition with changes on both sides converges after healing', async () => {
-    // member-3 alone (its agent and member-2's refuse each other; member-1's pod is refused by member-3's).
-    partitioned = new Set(['member-3']);
+    // By the network: member-1's pod cut off from the other agents by iptables. Otherwise member-3 alone by its agents' peer filter.
+    const alone = byNetwork() ? 'member-1' : 'member-3';
+    const others = MEMBERS.filter((m) => m !== alone);
+    if (byNetwork()) firewall(true);
+    else partitioned = new Set([alone]);
+    // Over the network, links across are closed once silent for the agents' link timeout (3 s).
     await eventually('no links across the partition', async () =>
-      agents.get('member-3')!.gossip.connectedPeers().length === 0 && !agents.get('member-2')!.gossip.connectedPeers().includes('member-3'), 10_000);
-    await apply('member-3', 'dec-gpu', { podpreset: true, mode: 'inform', cpumanagementpolicy: 'static', kubelet: { containerLogMaxFiles: 4 } });
-    await apply('member-1', 'dec-gpu', { podpreset: true, mode: 'inform', cpumanagementpolicy: 'none' });
-    await everywhere('member-1\'s side has its edit', 'dec-gpu', (s) => s?.cpumanagementpolicy === 'none', ['member-1', 'member-2']);
-    expect((await specOn('member-2', 'dec-gpu'))?.kubelet).toBeUndefined();
-    expect((await specOn('member-3', 'dec-gpu'))?.cpumanagementpolicy).toBe('static');
+      others.every((m) => !agents.get(m)!.gossip.connectedPeers().includes(alone)) && (agents.get(alone)?.gossip.connectedPeers().length ?? 0) === 0, 15_000);
+    await apply(alone, 'dec-gpu', { podpreset: true, mode: 'inform', cpumanagementpolicy: 'static', kubelet: { containerLogMaxFiles: 4 } });
+    await apply(others[0]!, 'dec-gpu', { podpreset: true, mode: 'inform', cpumanagementpolicy: 'none' });
+    await everywhere('the other side has its edit', 'dec-gpu', (s) => s?.cpumanagementpolicy === 'none', others);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await specOn(others[1]!, 'dec-gpu'))?.kubelet).toBeUndefined();
+    expect((await specOn(alone, 'dec-gpu'))?.cpumanagementpolicy).toBe('static');
     const healed = Date.now();
+    if (byNetwork()) firewall(false);
     partitioned = undefined;
     // Different fields merged; the one field both sides set has one winner, the same on every member.
     await eventually('same spec everywhere', async () => {
       const specs = await Promise.all(MEMBERS.map((m) => specOn(m, 'dec-gpu')));
       return specs.every((s) => JSON.stringify(s) === JSON.stringify(specs[0])) && specs[0]?.kubelet?.containerLogMaxFiles === 4;
     }, 30_000);
-    process.stderr.write(`partition healed: converged in ${Date.now() - healed} ms\n`);
+    process.stderr.write(`partition (${byNetwork() ? 'iptables' : 'peer filter'}) healed: converged in ${Date.now() - healed} ms\n`);
   });
 
   test('an agent with a certificate from another CA is refused and changes nothing', async () => {
