@@ -7,7 +7,17 @@
 // document → server-side apply on each member) adds its own latency; the
 // integration test prints it on real API servers. Prints figures; asserts nothing.
 //
-//   node dist/benchmarks/decentralized.js [--agents 5,10,25] [--changes 40]
+// The partition is made by the network when run as root: each agent has its
+// own loopback address (side A 127.0.1.x, side B 127.0.2.x, outbound links
+// from that address too) and iptables drops packets between the two
+// subnets (a chain of its own, removed at exit); packets are dropped, not
+// refused, so links stall as on a real partition and resume on TCP
+// retransmission after healing. `--partition filter` uses the agents'
+// peer filter instead (links closed at once).
+//
+//   node dist/benchmarks/decentralized.js [--agents 5,10,25] [--changes 40] [--partition iptables|filter]
+//     [--partition-seconds 6] [--fanout 3] [--round-ms 250]
+import { execFileSync } from 'node:child_process';
 import * as A from '@automerge/automerge';
 import { createFleetCA, issueAgentCert } from '../decentralized/agent-cert.js';
 import { saveFleetDoc } from '../decentralized/compaction.js';
@@ -20,6 +30,37 @@ const arg = (name: string, dflt: string) => {
 };
 const sizes = arg('agents', '5,10,25').split(',').map(Number);
 const CHANGES = Number(arg('changes', '40'));
+const FANOUT = Number(arg('fanout', '3'));
+const ROUND_MS = Number(arg('round-ms', '250'));
+// Longer than an agent's link timeout (3 s), so links across are found dead and dials fail, as in a real partition.
+const PARTITION_MS = Number(arg('partition-seconds', '6')) * 1000;
+const PARTITION = arg('partition', process.getuid?.() === 0 ? 'iptables' : 'filter');
+if (PARTITION !== 'iptables' && PARTITION !== 'filter') throw new Error('--partition must be iptables or filter');
+
+// The benchmark's own chain, jumped to from OUTPUT for loopback only; removed at exit.
+const CHAIN = `FF-BENCH-${process.pid}`;
+const ipt = (...a: string[]) => execFileSync('iptables', ['-w', ...a], { stdio: ['ignore', 'ignore', 'pipe'] });
+function firewall(on: boolean): void {
+  if (on) {
+    ipt('-A', CHAIN, '-s', '127.0.1.0/24', '-d', '127.0.2.0/24', '-j', 'DROP');
+    ipt('-A', CHAIN, '-s', '127.0.2.0/24', '-d', '127.0.1.0/24', '-j', 'DROP');
+  } else ipt('-F', CHAIN);
+}
+function removeChain(): void {
+  try {
+    ipt('-D', 'OUTPUT', '-o', 'lo', '-j', CHAIN);
+    ipt('-F', CHAIN);
+    ipt('-X', CHAIN);
+  } catch {
+    // Already gone.
+  }
+}
+if (PARTITION === 'iptables') {
+  ipt('-N', CHAIN);
+  ipt('-I', 'OUTPUT', '-o', 'lo', '-j', CHAIN);
+  process.on('exit', removeChain);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 const mib = (b: number) => (b / 1048576).toFixed(1);
@@ -39,12 +80,15 @@ async function run(n: number): Promise<void> {
   let split: Set<string> | undefined;
   const rssBefore = process.memoryUsage().rss;
   const nodes: GossipNode[] = [];
-  for (const member of names) {
-    const credentials = await issueAgentCert(ca, member, { ipAddresses: ['127.0.0.1'] });
+  const half = Math.floor(n / 2);
+  // Side A (the first half) on 127.0.1.x, side B on 127.0.2.x: one iptables rule per direction splits them.
+  const ipOf = (i: number) => `127.0.${i < half ? 1 : 2}.${i + 1}`;
+  for (const [i, member] of names.entries()) {
+    const credentials = await issueAgentCert(ca, member, { ipAddresses: [ipOf(i)] });
     const node = new GossipNode({
-      member, credentials, listen: { host: '127.0.0.1', port: 0 },
-      seeds: nodes.length ? [{ member: 'member-1', host: '127.0.0.1', port: nodes[0]!.port }] : [],
-      allowPeer: (peer) => !split || split.has(member) === split.has(peer),
+      member, credentials, listen: { host: ipOf(i), port: 0 }, localAddress: ipOf(i), fanout: FANOUT, roundMs: ROUND_MS,
+      seeds: nodes.length ? [{ member: 'member-1', host: ipOf(0), port: nodes[0]!.port }] : [],
+      allowPeer: (peer) => PARTITION === 'iptables' || !split || split.has(member) === split.has(peer),
     });
     await node.start();
     nodes.push(node);
@@ -67,26 +111,36 @@ async function run(n: number): Promise<void> {
   await sleep(500);
   const perChange = (bytes() - b0) / CHANGES;
   // Partition: half and half, changes on both sides, then heal.
-  split = new Set(names.slice(0, Math.floor(n / 2)));
-  await until(() => nodes.every((x, i) => x.connectedPeers().every((p) => split!.has(p) === split!.has(names[i]!))), 10_000);
+  split = new Set(names.slice(0, half));
+  const partitionStart = Date.now();
+  if (PARTITION === 'iptables') {
+    firewall(true);
+    await sleep(500);
+  } else {
+    await until(() => nodes.every((x, i) => x.connectedPeers().every((p) => split!.has(p) === split!.has(names[i]!))), 10_000);
+  }
   for (let i = 0; i < 10; i++) {
     const a = nodes[i % split.size]!;
     const b = nodes[split.size + (i % (n - split.size))]!;
     a.update((d) => applySpec(d, names[nodes.indexOf(a)]!, 'shared', { podpreset: true, kubelet: { containerLogMaxFiles: i + 1 } }));
     b.update((d) => applySpec(d, names[nodes.indexOf(b)]!, `side-b-${i}`, { networkpolicy: true }));
   }
-  await sleep(1000);
+  await sleep(Math.max(1000, PARTITION_MS - (Date.now() - partitionStart)));
+  // Nothing crossed: side B has none of side A's edits.
+  const crossed = nodes.slice(half).some((x) => Object.keys(x.doc).some((k) => k.startsWith(specKey('shared', ['kubelet']))));
+  const partitionedFor = Date.now() - partitionStart;
   const t0 = performance.now();
   split = undefined;
+  if (PARTITION === 'iptables') firewall(false);
   const heads = (x: GossipNode) => JSON.stringify(A.getHeads(x.doc).sort());
   const healed = await until(() => nodes.every((x) => heads(x) === heads(nodes[0]!)), 30_000);
   const heal = performance.now() - t0;
   const rss = process.memoryUsage().rss;
   const docBytes = saveFleetDoc(nodes[0]!.doc).length;
   console.log(
-    `${n} agents: addresses known ${addressesKnown ? 'yes' : 'NO'}; propagation to all p50 ${pct(lat, 50).toFixed(0)} ms p99 ${pct(lat, 99).toFixed(0)} ms` +
+    `${n} agents (fanout ${FANOUT}, ${ROUND_MS} ms rounds): addresses known ${addressesKnown ? 'yes' : 'NO'}; propagation to all p50 ${pct(lat, 50).toFixed(0)} ms p99 ${pct(lat, 99).toFixed(0)} ms` +
       ` (${lat.length} changes${lost ? `, ${lost} NOT everywhere within 10 s` : ''}); bytes sent per change, all agents ${Math.round(perChange)} (${Math.round(perChange / n)} per agent);` +
-      ` partition healed → identical documents in ${healed ? `${heal.toFixed(0)} ms` : 'NOT within 30 s'}; RSS growth ${mib(rss - rssBefore)} MiB (${((rss - rssBefore) / n / 1048576).toFixed(2)} MiB per agent, one process); saved document ${docBytes} B`,
+      ` partition (${PARTITION}, ${(partitionedFor / 1000).toFixed(0)} s${crossed ? ', LEAKED' : ''}) healed → identical documents in ${healed ? `${heal.toFixed(0)} ms` : 'NOT within 30 s'}; RSS growth ${mib(rss - rssBefore)} MiB (${((rss - rssBefore) / n / 1048576).toFixed(2)} MiB per agent, one process); saved document ${docBytes} B`,
   );
   await Promise.all(nodes.map((x) => x.stop()));
 }

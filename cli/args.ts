@@ -38,13 +38,19 @@ export const COMMANDS = {
   eval: { args: 1, options: { out: STR, repeats: STR, members: STR, nodes: STR, ...REMOTE } }, // the experiment
   'eval cleanup': { args: 0, options: REMOTE },
   status: { args: 1, options: { kubeconfig: STR, watch: BOOL } }, // a FeatureConfig name
-  join: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, access: STR, features: STR, 'placement-namespaces': STR, 'dry-run': BOOL, 'service-account': STR } }, // the member
-  unjoin: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR } }, // the member
+  join: {
+    args: 1, // the member
+    options: {
+      kubeconfig: STR, context: STR, 'host-context': STR, access: STR, features: STR, 'placement-namespaces': STR, 'dry-run': BOOL, 'service-account': STR,
+      decentralized: BOOL, 'ca-dir': STR, peers: STR, advertise: STR, labels: STR, 'agent-image': STR, 'ip-addresses': STR, 'dns-names': STR, 'no-deployment': BOOL,
+    },
+  },
+  unjoin: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR, decentralized: BOOL, 'ca-dir': STR, peers: STR, as: STR } }, // the member
   agent: {
     args: 0,
     options: {
       member: STR, kubeconfig: STR, 'tls-dir': STR, listen: STR, advertise: STR, peers: STR, 'state-dir': STR, labels: STR,
-      'resync-seconds': STR, tactics: STR,
+      'resync-seconds': STR, tactics: STR, 'config-dir': STR,
     },
   },
   'agent revoke': { args: 1, options: { as: STR, 'tls-dir': STR, peers: STR } }, // the member removed

@@ -1,7 +1,8 @@
 // `fedfeat join MEMBER` and `fedfeat unjoin MEMBER`: register a member on the
 // host with least privilege, or remove that registration. The member and the
 // host are contexts of one kubeconfig; only the contexts named are touched.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { FeatureName } from '../api/featureconfig.js';
@@ -29,11 +30,13 @@ function target(c: Command<'join'> | Command<'unjoin'>): Target {
   if (c.values.kubeconfig) kc.loadFromFile(c.values.kubeconfig);
   else kc.loadFromDefault();
   const hostContext = c.values['host-context'] ?? kc.getCurrentContext();
-  for (const [flag, ctx] of [['--context', c.values.context], ['--host-context', hostContext]] as const) {
+  // Decentralized mode has no host: only the member's context matters.
+  const checked = c.values.decentralized ? [['--context', c.values.context] as const] : [['--context', c.values.context], ['--host-context', hostContext]] as const;
+  for (const [flag, ctx] of checked) {
     if (!ctx || !kc.getContextObject(ctx)) throw new UsageError(`${flag} ${ctx || '(none: the kubeconfig has no current context)'} is not a context of the kubeconfig`);
   }
   const server = (ctx: string) => kc.getCluster(kc.getContextObject(ctx)!.cluster)?.server;
-  if (server(c.values.context) === server(hostContext)) {
+  if (!c.values.decentralized && server(c.values.context) === server(hostContext)) {
     throw new UsageError(`--context ${c.values.context} and the host context ${hostContext} are the same API server (${server(hostContext)}): name the member's own context`);
   }
   return { kc, member, memberContext: c.values.context, hostContext };
@@ -51,9 +54,77 @@ async function clientFor(kc: KubeConfig, context: string): Promise<KubeClient> {
   return KubeClient.fromKubeConfig(kc);
 }
 
+/** join/unjoin --decentralized: the member's agent, no host (issue 16). */
+async function decentralized(c: Command<'join'> | Command<'unjoin'>, t: Target, log: (line: string) => void): Promise<number> {
+  const { fleetCA, list, parseLabels, parsePeers } = await import('./agent-command.js');
+  const { issueAgentCert } = await import('../decentralized/agent-cert.js');
+  const caDir = c.values['ca-dir'];
+  if (!caDir) throw new UsageError(`${c.command} --decentralized needs --ca-dir DIR: the fleet CA (ca.crt, ca.key; join creates it for the first member)`);
+  if (c.values['service-account'] !== undefined) throw new UsageError('--service-account is for host mode; the agent is always the ServiceAccount fedfeat-agent');
+  const { joinAgent, joinedAgentConfig, unjoinAgent } = await import('../join/agent-join.js');
+  if (c.command === 'join') {
+    const v = c.values;
+    const access = (v.access ?? 'inform') as AccessLevel;
+    if (access !== 'inform' && access !== 'enforce') throw new UsageError(`--access must be inform or enforce (got "${v.access}")`);
+    let features: FeatureName[];
+    try {
+      features = v.features !== undefined ? parseFeatures(v.features) : DEFAULT_JOIN_FEATURES;
+    } catch (e) {
+      throw new UsageError(`--features: ${(e as Error).message}`);
+    }
+    if (v['placement-namespaces'] !== undefined) throw new UsageError('--placement-namespaces is for host mode (FeaturePlacement runs on the host)');
+    const peers = parsePeers(v.peers);
+    if (peers.some((p) => p.member === t.member)) throw new UsageError(`--peers must name other members' agents, not ${t.member}`);
+    // A dry run writes nothing, not even a new fleet CA (an in-memory one stands in when there is none yet).
+    const { createFleetCA } = await import('../decentralized/agent-cert.js');
+    const ca = v['dry-run'] && !existsSync(joinPath(caDir, 'ca.key')) ? await createFleetCA(t.member) : await fleetCA(caDir, t.member);
+    const credentials = await issueAgentCert(ca, t.member, { ipAddresses: list(v['ip-addresses']), dnsNames: list(v['dns-names']) });
+    const spec = {
+      member: t.member, access, features, credentials, peers, labels: { name: t.member, ...parseLabels(v.labels) },
+      ...(v.advertise ? { advertise: v.advertise } : {}), ...(v['agent-image'] ? { image: v['agent-image'] } : {}), deploy: !v['no-deployment'],
+    };
+    if (v['dry-run']) {
+      const { agentJoinObjects } = await import('../join/agent-objects.js');
+      const { agentManifests } = await import('../join/agent-join.js');
+      // The private key is not printed.
+      const shown = agentJoinObjects({ ...spec, credentials: { ...credentials, key: '<issued at join>' } }, agentManifests()).objects;
+      process.stdout.write(shown.map((o) => `---\n${stringify(o)}`).join(''));
+      return 0;
+    }
+    const member = await clientFor(t.kc, t.memberContext);
+    try {
+      await joinAgent(member, spec, { log });
+    } finally {
+      member.close();
+    }
+    log(`${t.member} joined the fleet (decentralized): its agent certificate is issued by ${caDir}${peers.length ? '' : '; no --peers: a first member, the others name it as their peer'}`);
+    return 0;
+  }
+  // unjoin: the fleet refuses the member's certificate first, then its agent's objects go.
+  if (!existsSync(joinPath(caDir, 'ca.key'))) throw new UsageError(`--ca-dir ${caDir}: no fleet CA there (ca.crt, ca.key): unjoin writes the revocation with a certificate it issues from it`);
+  const member = await clientFor(t.kc, t.memberContext);
+  try {
+    const config = await joinedAgentConfig(member);
+    const peers = parsePeers(c.values.peers ?? config?.peers).filter((p) => p.member !== t.member);
+    const as = c.values.as ?? peers[0]?.member;
+    if (!as) throw new UsageError(`unjoin --decentralized needs --peers (other members' agents): ${t.member}'s ConfigMap names none`);
+    if (as === t.member) throw new UsageError('--as must name another member');
+    // The revocation is written as another member (a short-lived certificate from the fleet CA), through the other agents.
+    const credentials = await issueAgentCert(await fleetCA(caDir, as), as, {}, 1);
+    const { revokeThroughPeers } = await import('../decentralized/revoke.js');
+    const revoked = await revokeThroughPeers({ as, member: t.member, credentials, peers, reason: 'fedfeat unjoin' });
+    log(`fleet: ${t.member} revoked (confirmed by a peer); members removed: ${revoked.join(', ')}`);
+    await unjoinAgent(member, t.member, { log });
+  } finally {
+    member.close();
+  }
+  return 0;
+}
+
 export async function joinCommand(c: Command<'join'> | Command<'unjoin'>): Promise<number> {
   const t = target(c);
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  if (c.values.decentralized) return decentralized(c, t, log);
   const serviceAccount = c.values['service-account'];
   if (serviceAccount !== undefined && !DNS_LABEL.test(serviceAccount)) throw new UsageError(`--service-account "${serviceAccount}" must be a DNS label`);
   if (c.command === 'join') {

@@ -22,6 +22,7 @@ import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type ClusterFeatureSta
 import { matchesSelector } from '../api/label-selector.js';
 import { DEFAULT_OPTIONS } from '../controller/controller.js';
 import { aggregateStatus, sameStatus } from '../controller/status.js';
+import { EventRecorder } from '../controller/events.js';
 import { Informer } from '../controller/informer.js';
 import { createLogger, type Logger } from '../controller/logger.js';
 import type { Member } from '../controller/member-registry.js';
@@ -59,6 +60,8 @@ export interface AgentOptions {
   roundMs?: number;
   fanout?: number;
   log?: Logger;
+  /** Namespace of the Events on (cluster-scoped) FeatureConfigs; default "default", as the host controller's. */
+  eventNamespace?: string;
 }
 
 const fcPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name);
@@ -95,6 +98,7 @@ export class Agent {
   readonly gossip: GossipNode;
   private readonly log: Logger;
   private client!: KubeClient;
+  private events?: EventRecorder;
   private informer!: Informer<FeatureConfig>;
   private readonly abort = new AbortController();
   /** Names this agent deleted itself (a fleet delete): their watch events are not local deletes. */
@@ -132,6 +136,8 @@ export class Agent {
     if (this.o.kubeconfig) kc.loadFromFile(this.o.kubeconfig);
     else kc.loadFromDefault(); // in-cluster service account when run as a Deployment in the member
     this.client = await KubeClient.fromKubeConfig(kc);
+    // The tactics' Events go to this member's API server (kubectl describe fc here), rate-limited as the host's.
+    this.events = new EventRecorder(this.client, this.log, { namespace: this.o.eventNamespace ?? 'default', component: AGENT_FIELD_MANAGER, burst: 25, refillPerMinute: 12 });
     await this.installCRDs();
     await this.gossip.start();
     if (!this.loadedState) await this.firstSync();
@@ -163,6 +169,7 @@ export class Agent {
     await this.informer?.stop();
     await this.gossip.stop();
     await this.running;
+    this.events?.stop();
     this.save();
     this.client?.close();
   }
@@ -344,7 +351,8 @@ export class Agent {
       log: this.log,
       probeOptions: DEFAULT_OPTIONS.probe,
       verifyTimeoutMs: this.o.verifyTimeoutMs ?? DEFAULT_OPTIONS.verifyTimeoutMs,
-      event: (_fc, e) => this.log.info('event', { featureconfig: name, ...e }),
+      // Informer objects may lack apiVersion/kind; the Event's involvedObject needs them.
+      event: (f, e) => this.events!.record({ ...f, apiVersion: FEATURECONFIG_API_VERSION, kind: 'FeatureConfig' }, e),
       // The rollout gate sees the other members through their reports in the document.
       rolloutView: (_fc, feature) => reports(this.gossip.doc).filter((r) => r.featureconfig === name).map((r) => {
         const f = r.features.find((x) => x.name === feature);

@@ -39,6 +39,16 @@ export interface GossipOptions {
   fanout?: number;
   roundMs?: number;
   rotateRounds?: number;
+  /** Source address of outbound links (default: the kernel's choice); lets a firewall tell agents on one host apart. */
+  localAddress?: string;
+  /**
+   * A link that has carried nothing for this long is closed (a peer cut off by the network leaves a link
+   * that neither fails nor delivers; TCP would wait out its retransmission backoff). Idle links carry an
+   * empty keepalive frame every linkTimeoutMs / 3. Default 3000.
+   */
+  linkTimeoutMs?: number;
+  /** TCP connect + TLS handshake limit of a dial. Default 3000. */
+  dialTimeoutMs?: number;
   /** Partition experiments: members this agent must neither dial nor accept. */
   allowPeer?: (member: string) => boolean;
   doc?: A.Doc<FleetDoc>;
@@ -63,6 +73,10 @@ interface Link {
   outbound: boolean;
   opened: number;
   pending: Buffer;
+  /** A message came in: the peer accepted us (a refusing peer closes before sending any). */
+  heard?: boolean;
+  lastHeard: number;
+  lastSent: number;
 }
 
 export function parseAddress(member: string, address: string): PeerAddress {
@@ -207,6 +221,7 @@ export class GossipNode extends EventEmitter<Events> {
     }
     // Anti-entropy on open links: nothing is sent when the peer is known to be up to date.
     this.flushAll();
+    this.keepalive();
   }
 
   private dial(peer: PeerAddress): void {
@@ -221,6 +236,7 @@ export class GossipNode extends EventEmitter<Events> {
       key,
       servername: peer.member,
       minVersion: 'TLSv1.3',
+      ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
       // The chain is checked against the fleet CA by Node; this checks whose certificate it is.
       checkServerIdentity: (_host, peerCert) => {
         const check = acceptPeer(peerCert, this.opts.member, revokedMembers(this.doc), peer.member);
@@ -231,23 +247,31 @@ export class GossipNode extends EventEmitter<Events> {
     });
     const failed = (reason: string, unreachable: boolean) => {
       this.dialing.delete(peer.member);
-      const prev = this.backoff.get(peer.member)?.delay ?? 250;
-      const delay = Math.min(prev * 2, 5000);
-      this.backoff.set(peer.member, { until: Date.now() + delay, delay });
+      // A peer out of reach is tried again within a second (a healed partition is noticed fast); one that refused us, up to 5 s.
+      this.backOff(peer.member, unreachable ? 1000 : 5000);
       this.refuse(`dial ${peer.member} at ${peer.host}:${peer.port}: ${reason}`, unreachable);
     };
     this.track(socket);
-    socket.setTimeout(5000, () => socket.destroy(new Error('handshake timed out')));
+    let timedOut = false;
+    socket.setTimeout(this.opts.dialTimeoutMs ?? 3000, () => {
+      timedOut = true;
+      socket.destroy(new Error('handshake timed out'));
+    });
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      const unreachable = !verdict && ['ECONNREFUSED', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENETUNREACH'].includes(err.code ?? '');
+      const unreachable = !verdict && (timedOut || ['ECONNREFUSED', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENETUNREACH'].includes(err.code ?? ''));
       if (this.dialing.has(peer.member)) failed(verdict ?? err.message, unreachable);
     });
     socket.once('secureConnect', () => {
       socket.setTimeout(0);
       this.dialing.delete(peer.member);
-      this.backoff.delete(peer.member);
       this.open(peer.member, socket, true);
     });
+  }
+
+  private backOff(member: string, capMs = 5000): void {
+    const prev = this.backoff.get(member)?.delay ?? 250;
+    const delay = Math.min(prev * 2, capMs);
+    this.backoff.set(member, { until: Date.now() + delay, delay });
   }
 
   private refuse(reason: string, unreachable = false): void {
@@ -266,13 +290,16 @@ export class GossipNode extends EventEmitter<Events> {
       socket.destroy();
       return;
     }
-    const link: Link = { member, socket, sync: new PeerSync(), outbound, opened: Date.now(), pending: Buffer.alloc(0) };
+    const link: Link = { member, socket, sync: new PeerSync(), outbound, opened: Date.now(), pending: Buffer.alloc(0), lastHeard: Date.now(), lastSent: Date.now() };
     this.links.add(link);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(link, chunk));
     socket.on('error', (err) => this.opts.log?.debug('gossip link error', { member: this.opts.member, peer: member, error: err.message }));
     socket.on('close', () => {
       this.links.delete(link);
+      // A link the peer drops before saying anything (it refuses us, e.g. we were revoked) is retried with backoff, not every round.
+      if (outbound && !this.stopped && !link.heard) this.backOff(member);
+      else if (outbound) this.backoff.delete(member);
       this.emit('link', member, 'close');
     });
     this.emit('link', member, 'open');
@@ -281,6 +308,8 @@ export class GossipNode extends EventEmitter<Events> {
   }
 
   private receive(link: Link, chunk: Buffer): void {
+    link.heard = true;
+    link.lastHeard = Date.now();
     link.pending = link.pending.length ? Buffer.concat([link.pending, chunk]) : chunk;
     while (link.pending.length >= 4) {
       const size = link.pending.readUInt32BE(0);
@@ -293,6 +322,7 @@ export class GossipNode extends EventEmitter<Events> {
       const message = link.pending.subarray(4, 4 + size);
       link.pending = link.pending.subarray(4 + size);
       this.stats.bytesReceived += 4 + size;
+      if (size === 0) continue; // keepalive
       this.stats.messagesReceived++;
       const before = this.doc;
       try {
@@ -311,6 +341,22 @@ export class GossipNode extends EventEmitter<Events> {
     }
   }
 
+  /** Closes links silent for linkTimeoutMs; sends an empty frame on links idle for a third of it. */
+  private keepalive(): void {
+    const timeout = this.opts.linkTimeoutMs ?? 3000;
+    const now = Date.now();
+    for (const link of this.links) {
+      if (now - link.lastHeard > timeout) {
+        this.opts.log?.debug('gossip link silent; closing', { member: this.opts.member, peer: link.member, silentMs: now - link.lastHeard });
+        link.socket.destroy();
+      } else if (now - link.lastSent >= timeout / 3 && link.socket.writable) {
+        this.stats.bytesSent += 4;
+        link.lastSent = now;
+        link.socket.write(Buffer.alloc(4)); // length 0
+      }
+    }
+  }
+
   private flushAll(): void {
     for (const link of this.links) this.flush(link);
   }
@@ -324,6 +370,7 @@ export class GossipNode extends EventEmitter<Events> {
     frame.set(message, 4);
     this.stats.bytesSent += frame.length;
     this.stats.messagesSent++;
+    link.lastSent = Date.now();
     link.socket.write(frame);
   }
 }

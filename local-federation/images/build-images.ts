@@ -125,6 +125,8 @@ function buildFedfeat(outDir: string): BuiltImage {
     cpSync(path.join(repoRoot, 'dist'), path.join(app, 'dist'), { recursive: true, filter: (src) => !/[\\/]dist[\\/](tests|benchmarks)([\\/]|$)/.test(src) });
     cpSync(path.join(repoRoot, 'bin'), path.join(app, 'bin'), { recursive: true });
     copyFileSync(path.join(repoRoot, 'package.json'), path.join(app, 'package.json'));
+    // `fedfeat agent` applies the FeatureConfig and ClusterFeatureStatus CRDs on its member from these (as the Dockerfile copies them).
+    cpSync(path.join(repoRoot, 'manifests', 'crds'), path.join(app, 'manifests', 'crds'), { recursive: true });
     for (const pkg of productionPackages()) cpSync(path.join(repoRoot, pkg), path.join(app, pkg), { recursive: true });
     const archive = path.join(outDir, 'fedfeat.tar');
     const id = buildImageArchive({ reference: FEDFEAT_IMAGE, rootfs, entrypoint: FEDFEAT_ENTRYPOINT }, archive);

@@ -1,6 +1,7 @@
 // Gossip over real TLS sockets on loopback.
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import * as A from '@automerge/automerge';
+import tls from 'node:tls';
 import { createFleetCA, issueAgentCert, type AgentCredentials } from '../../../decentralized/agent-cert.js';
 import { applySpec, liveConfigs, revokeMember, type FleetDoc } from '../../../decentralized/fleet-doc.js';
 import { GossipNode, type PeerAddress } from '../../../decentralized/gossip.js';
@@ -95,6 +96,11 @@ describe('gossip over mutual TLS', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(specOf(n1, 'after-removal')).toBeUndefined();
     expect(specOf(n2, 'after-removal')).toBeUndefined();
+    // Its retries back off (a peer that closes a link before saying anything refused us): 2 s of 50 ms rounds
+    // would be ~40 dials per peer without it; 0.5 + 1 + 2 s of backoff leave at most a few.
+    const before = n1.stats.refused + n2.stats.refused;
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(n1.stats.refused + n2.stats.refused - before).toBeLessThanOrEqual(8);
   });
 
   test('a stopped agent restarted with its saved document catches up on what it missed', async () => {
@@ -153,5 +159,29 @@ describe('gossip over mutual TLS', () => {
     expect(peerAddresses(n2.doc).get('member-1')).toBe(address);
     await expect(revokeThroughPeers({ as: 'member-2', member: 'member-2', credentials: creds.get('member-2')!, peers: [] })).rejects.toThrow(/cannot revoke itself/);
     await expect(revokeThroughPeers({ as: 'member-2', member: 'member-3', credentials: creds.get('member-2')!, peers: [seed(n2, 'member-2')] })).rejects.toThrow(/other than member-2/);
+  });
+
+  test('a link that goes silent (a peer cut off by the network) is closed; an idle one is kept alive', async () => {
+    // A peer with a valid agent certificate that completes the handshake and then says nothing, as behind a firewall dropping packets.
+    const c = creds.get('member-2')!;
+    const silent = tls.createServer({ ca: c.ca, cert: c.cert, key: c.key, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (s) => s.on('data', () => undefined));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const n1 = await node('member-1', [{ member: 'member-2', host: '127.0.0.1', port }], { linkTimeoutMs: 600, roundMs: 50 });
+      await until('linked to the silent peer', () => n1.connectedPeers().includes('member-2'));
+      await until('the silent link closed', () => !n1.connectedPeers().includes('member-2'), 3000);
+      // Two live agents with nothing to sync stay linked well past the timeout (keepalive frames).
+      const a = await node('member-3', [], { linkTimeoutMs: 600 });
+      const b = await node('member-4', [seed(a, 'member-3')], { linkTimeoutMs: 600 });
+      await until('linked', () => b.connectedPeers().includes('member-3'));
+      const closes: string[] = [];
+      b.on('link', (m, e) => e === 'close' && closes.push(m));
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(b.connectedPeers()).toContain('member-3');
+      expect(closes).toEqual([]);
+    } finally {
+      silent.close();
+    }
   });
 });
