@@ -75,6 +75,10 @@ const revertFeature = { name: 'networkpolicy' as const, calico: { manifestURL: `
 const presets = new PodPresetReconfigurator({ ...DEFAULT_PODPRESET_OPTIONS, image: FEDFEAT_IMAGE, probeImage: PAUSE_IMAGE });
 const result: Record<string, unknown> = { federation: instance, member: 'member-1', realNodes: nodes.map((n) => n.nodeName), calicoVersion: calico.version };
 
+// IP-in-IP needs the kernel's ipip driver: this machine's kernel is built without it (and without modules).
+const kernelConfig = existsSync('/proc/config.gz') ? execFileSync('sh', ['-c', 'zcat /proc/config.gz | grep -E "CONFIG_NET_IPIP[ =]|CONFIG_VXLAN=|CONFIG_MODULES[ =]" || true'], { encoding: 'utf8' }).trim().split('\n') : [];
+result.kernel = { release: os.release(), config: kernelConfig };
+
 // 0. A member with no CNI that enforces policy, as the paper's GKE cluster.
 if ((await tactic.probe(ctx)).reason !== 'NoPolicyCapableCNI') throw new Error('member-1 already runs a policy-capable CNI; revert it first');
 
@@ -125,9 +129,9 @@ try {
 
   // The host routes each node's podCIDR to its node, as a VPC does, and nothing else of the cluster CIDR: without a
   // route those packets would go to this machine's default gateway (outside it: in a first run a TLS-intercepting
-  // proxy there answered the API server). For the run the pool is a blackhole on the host, as a VPC drops them.
+  // proxy there answered the API server). For the run the pool is unreachable from the host, as in a VPC without routes to it.
   if (!execFileSync('ip', ['route', 'show', pool.spec.cidr], { encoding: 'utf8' }).trim()) {
-    execFileSync('ip', ['route', 'add', 'blackhole', pool.spec.cidr]);
+    execFileSync('ip', ['route', 'add', 'unreachable', pool.spec.cidr]);
     blackhole = pool.spec.cidr;
   }
 
@@ -147,7 +151,8 @@ try {
     name: p.metadata.name, node: p.spec.nodeName, podIP: p.status.podIP, calicoIPAM: p.metadata.annotations?.['cni.projectcalico.org/podIP'],
     inPool: inCidr(p.status.podIP!, pool.spec.cidr), inANodePodCIDR: podCidrs.some((c) => inCidr(p.status.podIP!, c)),
     // Where the host (the API server's network) sends packets for it.
-    hostRoute: execFileSync('ip', ['route', 'get', p.status.podIP!], { encoding: 'utf8' }).split('\n')[0]!.trim(),
+    // Not one of the host's podCIDR routes: only the default route and, for this run, the unreachable route match it.
+    hostRoutes: execFileSync('ip', ['route', 'show', 'match', p.status.podIP!], { encoding: 'utf8' }).trim().split('\n'),
   }));
   log(`webhook pods Ready on ${JSON.stringify(result.webhookPods)}`);
 
@@ -180,12 +185,12 @@ try {
   result.calicoNode = cnPods.filter((p) => nodes.some((n) => n.nodeName === p.spec.nodeName)).map((p) => ({ node: p.spec.nodeName, ready: ready(p), readyMessage: p.status.conditions?.find((c) => c.type === 'Ready')?.message }));
   const kubectl = path.join(state.binDir, 'kubectl');
   const cnLog = execFileSync(kubectl, ['--kubeconfig', state.clusters.find((c) => c.name === 'member-1')!.kubeconfig, '-n', 'kube-system', 'logs', cnPods.find((p) => p.spec.nodeName === nodes[0]!.nodeName)!.metadata.name, '-c', 'calico-node', '--tail', '3000'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  result.calicoNodeLog = [...new Set(cnLog.split('\n').filter((l) => /tunl0|ipip.*(fail|error)|bird.*(not found|No such|fail)/i.test(l)).map((l) => l.replace(/^\S+ \S+ /, '').slice(0, 240)))].slice(0, 6);
+  result.calicoNodeLog = [...new Set(cnLog.split('\n').filter((l) => /tunl0|IPIP tunnel|bird6?: not found/.test(l)).map((l) => l.replace(/^\S+ \S+ /, '').slice(0, 240)))].slice(0, 6);
 } catch (e) {
   failure = e;
   log(`failed: ${(e as Error).message}`);
 } finally {
-  if (blackhole) execFileSync('ip', ['route', 'del', 'blackhole', blackhole]);
+  if (blackhole) execFileSync('ip', ['route', 'del', 'unreachable', blackhole]);
   // 5. Revert: the webhook's pods first (Calico's CNI plugin needs Calico's objects to tear them down), then Calico.
   const r0 = performance.now();
   await presets.revert(ctx).catch((e: Error) => log(`podpreset revert: ${e.message}`));
