@@ -91,13 +91,13 @@ for (const n of nodes) if (existsSync(hostLocal(n))) cpSync(hostLocal(n), path.j
 // (the default pool is 192.168.0.0/16), so upgrade-ipam retries forever and calico-node never starts ("failed to get
 // add IPIP tunnel addr …: The provided IP address is not in a configured pool", seen here). A kubenet node (GKE) keeps
 // host-local's records under its own network name, so the folder goes aside for the run (saved above, put back).
-for (const n of nodes) rmSync(hostLocal(n), { recursive: true, force: true });
 const annotationsBefore = new Map<string, Record<string, string>>();
 for (const n of nodes) annotationsBefore.set(n.nodeName, (await m1.get<Node>(`/api/v1/nodes/${n.nodeName}`)).metadata.annotations ?? {});
 
 let failure: unknown;
 let blackhole: string | undefined;
 try {
+  for (const n of nodes) rmSync(hostLocal(n), { recursive: true, force: true }); // see above
   // 1. The official manifest as released: only its images' registry (no registry here: the images built from source) and
   //    fedfeat's label (metadata, so revert removes exactly these objects).
   const objects = parseManifest(readFileSync(calico.manifest, 'utf8'));
