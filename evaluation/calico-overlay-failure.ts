@@ -87,8 +87,8 @@ const hostLocal = (n: RealNodeState) => path.join(n.dir, 'var-lib-cni', 'network
 const backup = mkdtempSync(path.join(os.tmpdir(), 'calico-overlay-eval-'));
 for (const n of nodes) if (existsSync(hostLocal(n))) cpSync(hostLocal(n), path.join(backup, n.nodeName), { recursive: true });
 // The local nodes' bridge network is named k8s-pod-network, as Calico's is: its host-local folder makes upgrade-ipam
-// migrate the node's "IPIP tunnel address" (its podCIDR's first address) into Calico IPAM, which no pool covers
-// (the default pool is 192.168.0.0/16), so upgrade-ipam retries forever and calico-node never starts ("failed to get
+// migrate the node's "IPIP tunnel address" (its podCIDR's first address) into Calico IPAM while no pool exists yet
+// (calico-node creates it, after its init containers), so upgrade-ipam retries forever and calico-node never starts ("failed to get
 // add IPIP tunnel addr …: The provided IP address is not in a configured pool", seen here). A kubenet node (GKE) keeps
 // host-local's records under its own network name, so the folder goes aside for the run (saved above, put back).
 const annotationsBefore = new Map<string, Record<string, string>>();
