@@ -35,6 +35,29 @@ export function eventually<T>(what: string, fn: () => Promise<T | undefined | fa
   return waitFor(what, fn, { timeoutMs, intervalMs: 500 });
 }
 
+/**
+ * Makes sure a namespace exists; true if this call created it (the caller then deletes it with
+ * deleteNamespace). One still Terminating from an earlier test file is waited out first: seen as present,
+ * it would vanish under the next request.
+ */
+export async function ensureNamespace(c: KubeClient, name: string, manager: string): Promise<boolean> {
+  const path = `/api/v1/namespaces/${name}`;
+  await eventually(`namespace ${name} not Terminating`, async () => {
+    const ns = await c.getOptional<KubeObject & { status?: { phase?: string } }>(path);
+    return !ns || ns.status?.phase !== 'Terminating';
+  }, 180_000);
+  if (await c.getOptional(path)) return false;
+  await c.apply(path, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } as KubeObject, manager);
+  return true;
+}
+
+/** Deletes a namespace and waits until it is gone (the next test file may want it again). */
+export async function deleteNamespace(c: KubeClient, name: string): Promise<void> {
+  const path = `/api/v1/namespaces/${name}`;
+  await c.delete(path).catch(() => undefined);
+  await eventually(`namespace ${name} gone`, async () => !(await c.getOptional(path)), 120_000).catch(() => undefined);
+}
+
 /** The env var that says whether this run needs the real node, in the launcher's --real-node terms. */
 export const REAL_NODE_ENV = 'FEDFEAT_TEST_REAL_NODE';
 

@@ -17,7 +17,7 @@ import { startDelayProxy, type DelayProxy } from '../../local-federation/delay-p
 import { freePort } from '../../local-federation/free-port.js';
 import { PLACEMENT_NAMESPACE } from '../../local-federation/registration.js';
 import { controllerKubeconfig, installHostManifests, kubectl, startController, type ControllerProcess } from './controller-process.js';
-import { adminClient, eventually } from './federation.js';
+import { adminClient, deleteNamespace, ensureNamespace, eventually } from './federation.js';
 
 const NS = PLACEMENT_NAMESPACE;
 const FP_NAME = 'latency-e2e';
@@ -58,10 +58,7 @@ describe('FeaturePlacement policy Latency with delayed members', () => {
       proxies.set(m, proxy);
       await host.mergePatch(kfcPath(m), { spec: { apiEndpoint: `https://127.0.0.1:${proxy.port}` } });
     }
-    if (!(await host.getOptional(`/api/v1/namespaces/${NS}`))) {
-      await host.apply(`/api/v1/namespaces/${NS}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject, MANAGER);
-      createdHostNs = true;
-    }
+    createdHostNs = await ensureNamespace(host, NS, MANAGER);
     controller = await startController(await controllerKubeconfig(host), 'latency', await freePort(), ['--health-period-seconds', '1']);
   }, 120_000);
 
@@ -84,7 +81,7 @@ describe('FeaturePlacement policy Latency with delayed members', () => {
       else await host.post(ccoordPath(), { apiVersion, kind, metadata: { name: old.metadata.name, namespace: old.metadata.namespace, labels: old.metadata.labels, ownerReferences: old.metadata.ownerReferences }, ...fields }).catch(() => undefined);
     }
     for (const m of MEMBERS) await members[m]!.delete(DEPLOYMENT).catch(() => undefined);
-    if (createdHostNs) await host.delete(`/api/v1/namespaces/${NS}`).catch(() => undefined);
+    if (createdHostNs) await deleteNamespace(host, NS);
     for (const c of Object.values(members)) c.close();
     host.close();
   }, 180_000);

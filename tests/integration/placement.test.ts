@@ -18,7 +18,7 @@ import { freePort } from '../../local-federation/free-port.js';
 import { PLACEMENT_NAMESPACE } from '../../local-federation/registration.js';
 import { listClusterFeatureStatuses } from '../../api/cluster-feature-status.js';
 import { controllerKubeconfig, installHostManifests, kubectl, kubectlResult, startController, type ControllerProcess } from './controller-process.js';
-import { adminClient, eventually, itRealNode, memberContext, TEST_FEDERATION } from './federation.js';
+import { adminClient, deleteNamespace, ensureNamespace, eventually, itRealNode, memberContext, TEST_FEDERATION } from './federation.js';
 import { DEFAULT_PODPRESET_OPTIONS, PodPresetReconfigurator } from '../../reconfigurators/podpreset/reconfigurator.js';
 import { KubeletConfigReconfigurator } from '../../reconfigurators/kubelet-config/reconfigurator.js';
 import type { MemberContext } from '../../reconfigurators/types.js';
@@ -76,10 +76,7 @@ describe('FeaturePlacement', () => {
     for (const m of ['member-2', 'member-3']) await members[m]!.apply(CNI, cniDaemonSet as KubeObject, MANAGER);
     await members['member-3']!.apply(BALLAST, deployment('placement-e2e-ballast', 5, '4') as KubeObject, MANAGER);
     await eventually('ballast Ready on member-3', async () => ((await members['member-3']!.get<Deployment>(BALLAST)).status?.readyReplicas ?? 0) === 5, 60_000);
-    if (!(await host.getOptional(`/api/v1/namespaces/${NS}`))) {
-      await host.apply(`/api/v1/namespaces/${NS}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject, MANAGER);
-      createdHostNs = true;
-    }
+    createdHostNs = await ensureNamespace(host, NS, MANAGER);
     await host.apply(FC, { apiVersion: 'feature.kubefed.io/v1alpha1', kind: 'FeatureConfig', metadata: { name: FC_NAME }, spec: { networkpolicy: true, mode: 'inform' } } as KubeObject, MANAGER);
     controller = await startController(await controllerKubeconfig(host), 'placement', await freePort());
   }, 120_000);
@@ -93,7 +90,7 @@ describe('FeaturePlacement', () => {
     for (const m of ['member-2', 'member-3']) await members[m]!.delete(CNI).catch(() => undefined);
     await members['member-3']!.delete(BALLAST).catch(() => undefined);
     for (const m of Object.keys(members)) await members[m]!.delete(DEPLOYMENT).catch(() => undefined);
-    if (createdHostNs) await host.delete(`/api/v1/namespaces/${NS}`).catch(() => undefined);
+    if (createdHostNs) await deleteNamespace(host, NS);
     for (const c of Object.values(members)) c.close();
     host.close();
   }, 180_000);
