@@ -66,3 +66,28 @@ export function renderClusterCoordinate(
     updateTime: now.toISOString(),
   };
 }
+
+/**
+ * In decentralized mode, on each member: a fleet member's coordinate as its own agent published it, with the
+ * round trips and predictions seen from this member's agent (the observer) — pure. No owner: members have no
+ * KubeFedCluster objects; the agent removes what it wrote for a member the fleet no longer has.
+ */
+export function renderAgentClusterCoordinate(
+  observer: string, cluster: string, view: MemberCoordinateView, observerCoordinate: Coordinate, now: Date,
+): ClusterCoordinateObject {
+  return {
+    apiVersion: FEATURECONFIG_API_VERSION, kind: CCOORD_KIND,
+    metadata: {
+      name: cluster, namespace: CCOORD_NAMESPACE,
+      labels: { 'app.kubernetes.io/managed-by': 'fedfeat', 'feature.kubefed.io/observer': observer },
+    },
+    cluster,
+    source: 'agents',
+    coordinate: toMilliseconds(view.coordinate),
+    hostCoordinate: toMilliseconds(observerCoordinate),
+    measuredRTTMilliseconds: round(view.measuredRTT * 1000),
+    predictedRTTMilliseconds: round(view.predictedRTT * 1000),
+    samples: view.samples,
+    updateTime: now.toISOString(),
+  };
+}

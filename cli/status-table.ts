@@ -54,7 +54,11 @@ export function renderCoordinates(objs: ClusterCoordinateObject[]): string {
   for (const o of [...objs].sort((a, b) => a.cluster.localeCompare(b.cluster))) {
     rows.push([o.cluster, String(o.measuredRTTMilliseconds), String(o.predictedRTTMilliseconds), String(o.coordinate.error), String(o.samples), o.updateTime]);
   }
-  return `network coordinates (Vivaldi, from the controller's /healthz round trips; error 1.5 = untrained):\n${table(rows)}\n`;
+  const byAgents = objs.find((o) => o.source === 'agents');
+  const from = byAgents
+    ? `the agents' gossip round trips, seen from ${byAgents.metadata.labels?.['feature.kubefed.io/observer'] ?? 'this member'}`
+    : "the controller's /healthz round trips";
+  return `network coordinates (Vivaldi, from ${from}; error 1.5 = untrained):\n${table(rows)}\n`;
 }
 
 /** The ClusterCoordinate objects; none where the CRD is not installed (an older install). */

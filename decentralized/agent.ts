@@ -34,6 +34,9 @@ import type { AgentCredentials } from './agent-cert.js';
 import { loadFleetDoc, saveFleetDoc, compact } from './compaction.js';
 import { applyLocalEdit, deleteConfig, dropStatus, liveConfigs, reports, writeStatus, type FleetDoc, type MemberReport } from './fleet-doc.js';
 import { GossipNode, type PeerAddress } from './gossip.js';
+import { AgentCoordinates } from '../coordinates/agent-coordinates.js';
+import type { PublishPolicy } from '../coordinates/publish-policy.js';
+import { CoordinateSync } from './coordinate-sync.js';
 
 export const AGENT_FIELD_MANAGER = 'fedfeat-agent';
 /** The spec the agent last wrote: equal to the object's spec means "not edited here since". */
@@ -62,6 +65,10 @@ export interface AgentOptions {
   log?: Logger;
   /** Namespace of the Events on (cluster-scoped) FeatureConfigs; default "default", as the host controller's. */
   eventNamespace?: string;
+  /** Agent-to-agent ping period for network coordinates (default 2000 ms). */
+  pingEveryMs?: number;
+  /** How often coordinates are published and ClusterCoordinate objects rewritten (default: at most every 30 s each). */
+  coordinatePublish?: PublishPolicy;
 }
 
 const fcPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name);
@@ -88,7 +95,7 @@ function crdManifests(): KubeObject[] {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const root of [join(here, '..'), join(here, '..', '..')]) {
     const dir = join(root, 'manifests', 'crds');
-    const files = ['feature.kubefed.io_featureconfigs.yaml', 'feature.kubefed.io_clusterfeaturestatuses.yaml'].map((f) => join(dir, f));
+    const files = ['feature.kubefed.io_featureconfigs.yaml', 'feature.kubefed.io_clusterfeaturestatuses.yaml', 'feature.kubefed.io_clustercoordinates.yaml'].map((f) => join(dir, f));
     if (files.every((f) => existsSync(f))) return files.flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as KubeObject));
   }
   throw new Error('manifests/crds not found next to the agent');
@@ -96,6 +103,8 @@ function crdManifests(): KubeObject[] {
 
 export class Agent {
   readonly gossip: GossipNode;
+  readonly coordinates = new AgentCoordinates();
+  private readonly coordinateSync: CoordinateSync;
   private readonly log: Logger;
   private client!: KubeClient;
   private events?: EventRecorder;
@@ -128,6 +137,12 @@ export class Agent {
     this.gossip = new GossipNode({
       member: o.member, credentials: o.credentials, listen: o.listen, advertise: o.advertise, seeds: o.seeds,
       allowPeer: o.allowPeer, roundMs: o.roundMs, fanout: o.fanout, log: this.log, ...(doc ? { doc } : {}),
+      coordinates: this.coordinates, pingEveryMs: o.pingEveryMs,
+    });
+    this.coordinateSync = new CoordinateSync({
+      member: o.member, coordinates: this.coordinates, doc: () => this.gossip.doc, update: (fn) => this.gossip.update(fn),
+      samples: () => this.gossip.stats.rttSamples, client: () => this.client, fieldManager: AGENT_FIELD_MANAGER,
+      policy: o.coordinatePublish, log: this.log,
     });
   }
 
@@ -159,6 +174,12 @@ export class Agent {
     every(Math.min(this.o.resyncMs ?? 30_000, 5_000), () => this.schedule());
     every(2_000, () => this.save());
     every(3600_000, () => this.gossip.update((d) => compact(d, new Date())));
+    let syncing = false;
+    every(Math.min(this.o.pingEveryMs ?? 2000, 2000), () => {
+      if (syncing || this.stopped) return;
+      syncing = true;
+      void this.coordinateSync.tick().finally(() => (syncing = false));
+    });
     this.log.info('agent started', { port: this.gossip.port, peers: this.o.seeds.map((s) => s.member) });
   }
 
@@ -183,7 +204,15 @@ export class Agent {
   }
 
   private async installCRDs(): Promise<void> {
-    for (const crd of crdManifests()) await this.client.apply(resourcePath('apiextensions.k8s.io/v1', 'customresourcedefinitions', undefined, crd.metadata.name), crd, AGENT_FIELD_MANAGER);
+    for (const crd of crdManifests()) {
+      const path = resourcePath('apiextensions.k8s.io/v1', 'customresourcedefinitions', undefined, crd.metadata.name);
+      if (crd.metadata.name !== 'clustercoordinates.feature.kubefed.io') {
+        await this.client.apply(path, crd, AGENT_FIELD_MANAGER);
+        continue;
+      }
+      // Coordinates are optional: an agent whose role predates them still replicates and reports.
+      await this.client.apply(path, crd, AGENT_FIELD_MANAGER).catch((e: Error) => this.coordinateSync.disableObjects(`cannot install the ClusterCoordinate CRD: ${e.message}`));
+    }
     const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: CFS_NAMESPACE } };
     await this.client.apply(resourcePath('v1', 'namespaces', undefined, CFS_NAMESPACE), ns, AGENT_FIELD_MANAGER);
     // The CRD is usable once Established; the informer's list retries until then anyway.

@@ -38,6 +38,7 @@ export function compactableKeys(doc: FleetDoc, now: Date, retentionMs = DEFAULT_
   return Object.keys(doc).filter((key) => {
     const [kind, a, b] = key.split(SEP);
     if (kind === 'st') return revoked.has(a ?? '') || dead.has(b ?? '');
+    if (kind === 'co') return revoked.has(a ?? ''); // a removed member's coordinate
     return (kind === 's' || kind === 'g' || kind === 'd' || kind === 'dt') && dead.has(a ?? '');
   });
 }

@@ -53,6 +53,7 @@ const STATUS = 'st';
 const REVOKED = 'rv';
 const DELETED_TIME = 'dt';
 const ADDRESS = 'pa';
+const COORDINATE = 'co';
 
 export const specKey = (name: string, path: string[]) => [SPEC, name, ...path].join(SEP);
 export const genKey = (name: string, member: string) => [GEN, name, member].join(SEP);
@@ -61,6 +62,7 @@ export const statusKey = (member: string, name: string) => [STATUS, member, name
 export const revokedKey = (member: string) => [REVOKED, member].join(SEP);
 export const addressKey = (member: string) => [ADDRESS, member].join(SEP);
 export const deletedTimeKey = (name: string) => [DELETED_TIME, name].join(SEP);
+export const coordinateKey = (member: string) => [COORDINATE, member].join(SEP);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -250,6 +252,42 @@ export function reports(doc: FleetDoc): MemberReport[] {
     if (kind === STATUS && text !== undefined) out.push(JSON.parse(text) as MemberReport);
   }
   return out.sort((a, b) => a.featureconfig.localeCompare(b.featureconfig) || a.member.localeCompare(b.member));
+}
+
+/** A member's network coordinate as its agent last published it (milliseconds, as ClusterCoordinate shows them). */
+export interface PublishedCoordinate {
+  member: string;
+  coordinate: { vec: number[]; height: number; adjustment: number; error: number };
+  /** Peers the agent has timed round trips to. */
+  samples: number;
+  updated: string;
+}
+
+/**
+ * `member` publishes its own coordinate; only the member's agent calls this for that member (like its status).
+ * The agent decides how often (coordinates/publish-policy.ts): every write stays in the document's history.
+ */
+export function writeCoordinate(doc: A.Doc<FleetDoc>, c: PublishedCoordinate): A.Doc<FleetDoc> {
+  return A.change(doc, { message: `coordinate of ${c.member}` }, (d) => {
+    d[coordinateKey(c.member)] = imm(JSON.stringify(c));
+  });
+}
+
+/** Every member's published coordinate (pure); a malformed entry is skipped. */
+export function fleetCoordinates(doc: FleetDoc): Map<string, PublishedCoordinate> {
+  const out = new Map<string, PublishedCoordinate>();
+  for (const [key, value] of Object.entries(doc)) {
+    const [kind, member] = split(key);
+    const text = textOf(value);
+    if (kind !== COORDINATE || !member || text === undefined) continue;
+    try {
+      const c = JSON.parse(text) as PublishedCoordinate;
+      if (c.member === member && Array.isArray(c.coordinate?.vec)) out.set(member, c);
+    } catch {
+      // written by another version or damaged: that member's problem, the others still count
+    }
+  }
+  return out;
 }
 
 export interface Revocation {

@@ -19,6 +19,7 @@ import * as A from '@automerge/automerge';
 import type { Logger } from '../controller/logger.js';
 import type { AgentCredentials } from './agent-cert.js';
 import { newFleetDoc, peerAddresses, revokedMembers, advertise, type FleetDoc } from './fleet-doc.js';
+import type { PeerCoordinateSource } from '../coordinates/agent-coordinates.js';
 import { acceptPeer } from './peer-auth.js';
 import { PeerSync } from './peer-sync.js';
 
@@ -49,6 +50,14 @@ export interface GossipOptions {
   linkTimeoutMs?: number;
   /** TCP connect + TLS handshake limit of a dial. Default 3000. */
   dialTimeoutMs?: number;
+  /**
+   * Network coordinates from agent-to-agent round trips: every link sends a ping each pingEveryMs; the pong
+   * carries the peer's coordinate and the measured RTT goes to `sample`. Without it pings are not sent (pongs
+   * are still answered, without a coordinate when there is none).
+   */
+  coordinates?: PeerCoordinateSource;
+  /** Default 2000. */
+  pingEveryMs?: number;
   /** Partition experiments: members this agent must neither dial nor accept. */
   allowPeer?: (member: string) => boolean;
   doc?: A.Doc<FleetDoc>;
@@ -61,10 +70,17 @@ export interface GossipStats {
   messagesSent: number;
   messagesReceived: number;
   refused: number;
+  /** Round trips timed (pongs matched to their ping). */
+  rttSamples: number;
 }
 
 // Sync messages are small (changes since the last exchange); a frame this large is an attack or a bug.
 const MAX_FRAME = 64 * 1024 * 1024;
+// A frame whose length word has the top bit set is a control frame (JSON: ping/pong), not a sync message.
+// Agents from before it read that as a frame over MAX_FRAME and close the link: upgrade a fleet at once.
+const CONTROL = 0x80000000;
+
+type Control = { ping: number } | { pong: number; coordinate?: import('../coordinates/vivaldi.js').Coordinate };
 
 interface Link {
   member: string;
@@ -77,6 +93,9 @@ interface Link {
   heard?: boolean;
   lastHeard: number;
   lastSent: number;
+  /** The ping in flight (id, when sent) and when the last one went out. */
+  ping?: { id: number; sent: bigint };
+  lastPing: number;
 }
 
 export function parseAddress(member: string, address: string): PeerAddress {
@@ -89,7 +108,8 @@ type Events = { change: [A.Doc<FleetDoc>]; link: [string, 'open' | 'close']; ref
 
 export class GossipNode extends EventEmitter<Events> {
   doc: A.Doc<FleetDoc>;
-  readonly stats: GossipStats = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, refused: 0 };
+  readonly stats: GossipStats = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, refused: 0, rttSamples: 0 };
+  private pingId = 0;
   private server?: tls.Server;
   private links = new Set<Link>();
   // Every socket, also those still in their handshake: stop() closes them all.
@@ -221,6 +241,7 @@ export class GossipNode extends EventEmitter<Events> {
     }
     // Anti-entropy on open links: nothing is sent when the peer is known to be up to date.
     this.flushAll();
+    this.pingAll();
     this.keepalive();
   }
 
@@ -290,7 +311,7 @@ export class GossipNode extends EventEmitter<Events> {
       socket.destroy();
       return;
     }
-    const link: Link = { member, socket, sync: new PeerSync(), outbound, opened: Date.now(), pending: Buffer.alloc(0), lastHeard: Date.now(), lastSent: Date.now() };
+    const link: Link = { member, socket, sync: new PeerSync(), outbound, opened: Date.now(), pending: Buffer.alloc(0), lastHeard: Date.now(), lastSent: Date.now(), lastPing: 0 };
     this.links.add(link);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(link, chunk));
@@ -312,7 +333,9 @@ export class GossipNode extends EventEmitter<Events> {
     link.lastHeard = Date.now();
     link.pending = link.pending.length ? Buffer.concat([link.pending, chunk]) : chunk;
     while (link.pending.length >= 4) {
-      const size = link.pending.readUInt32BE(0);
+      const word = link.pending.readUInt32BE(0);
+      const control = word >= CONTROL;
+      const size = control ? word - CONTROL : word;
       if (size > MAX_FRAME) {
         this.opts.log?.warn('gossip frame too large; closing', { member: this.opts.member, peer: link.member, size });
         link.socket.destroy();
@@ -322,6 +345,10 @@ export class GossipNode extends EventEmitter<Events> {
       const message = link.pending.subarray(4, 4 + size);
       link.pending = link.pending.subarray(4 + size);
       this.stats.bytesReceived += 4 + size;
+      if (control) {
+        this.control(link, message);
+        continue;
+      }
       if (size === 0) continue; // keepalive
       this.stats.messagesReceived++;
       const before = this.doc;
@@ -339,6 +366,50 @@ export class GossipNode extends EventEmitter<Events> {
         this.flush(link);
       }
     }
+  }
+
+  /** A ping each pingEveryMs on every link (one in flight per link; one unanswered that long counts as lost). */
+  private pingAll(): void {
+    if (!this.opts.coordinates) return;
+    const every = this.opts.pingEveryMs ?? 2000;
+    const now = Date.now();
+    for (const link of this.links) {
+      if (now - link.lastPing < every) continue;
+      link.lastPing = now;
+      link.ping = { id: ++this.pingId, sent: process.hrtime.bigint() };
+      this.sendControl(link, { ping: link.ping.id });
+    }
+  }
+
+  private control(link: Link, message: Buffer): void {
+    let c: Control;
+    try {
+      c = JSON.parse(message.toString('utf8')) as Control;
+    } catch {
+      this.opts.log?.warn('gossip control frame unreadable; closing', { member: this.opts.member, peer: link.member });
+      link.socket.destroy();
+      return;
+    }
+    if ('ping' in c) {
+      const coordinate = this.opts.coordinates?.own();
+      this.sendControl(link, coordinate ? { pong: c.ping, coordinate } : { pong: c.ping });
+    } else if ('pong' in c && link.ping?.id === c.pong) {
+      const rtt = Number(process.hrtime.bigint() - link.ping.sent) / 1e9;
+      link.ping = undefined;
+      this.stats.rttSamples++;
+      if (c.coordinate) this.opts.coordinates?.sample(link.member, c.coordinate, rtt);
+    }
+  }
+
+  private sendControl(link: Link, c: Control): void {
+    if (link.socket.destroyed || !link.socket.writable) return;
+    const body = Buffer.from(JSON.stringify(c));
+    const frame = Buffer.allocUnsafe(4 + body.length);
+    frame.writeUInt32BE(CONTROL + body.length, 0);
+    frame.set(body, 4);
+    this.stats.bytesSent += frame.length;
+    link.lastSent = Date.now();
+    link.socket.write(frame);
   }
 
   /** Closes links silent for linkTimeoutMs; sends an empty frame on links idle for a third of it. */

@@ -19,12 +19,13 @@ import { CFS_NAMESPACE, cfsPath } from '../../api/cluster-feature-status.js';
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig, type FeatureConfigSpec } from '../../api/featureconfig.js';
 import { KUBEFED_NAMESPACE } from '../../api/kubefed.js';
 import { parsePeers } from '../../cli/agent-command.js';
-import { fetchFeatureConfigs } from '../../cli/status-table.js';
+import { ccoordPath, type ClusterCoordinateObject } from '../../api/cluster-coordinate.js';
+import { fetchFeatureConfigs, renderCoordinates } from '../../cli/status-table.js';
 import { createLogger } from '../../controller/logger.js';
 import { createFleetCA, issueAgentCert, type AgentCredentials } from '../../decentralized/agent-cert.js';
 import { Agent } from '../../decentralized/agent.js';
 import { GossipNode } from '../../decentralized/gossip.js';
-import { applySpec, revokedMembers } from '../../decentralized/fleet-doc.js';
+import { applySpec, fleetCoordinates, revokedMembers } from '../../decentralized/fleet-doc.js';
 import { joinedAgentConfig, unjoinAgent } from '../../join/agent-join.js';
 import { AGENT_TLS_SECRET } from '../../join/agent-objects.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
@@ -36,7 +37,7 @@ import { adminClient, cluster, eventually, federation, realNodeMode } from './fe
 
 const MEMBERS = ['member-1', 'member-2', 'member-3'];
 const fcPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name);
-const CRDS = ['featureconfigs.feature.kubefed.io', 'clusterfeaturestatuses.feature.kubefed.io'];
+const CRDS = ['featureconfigs.feature.kubefed.io', 'clusterfeaturestatuses.feature.kubefed.io', 'clustercoordinates.feature.kubefed.io'];
 const crdPath = (n: string) => resourcePath('apiextensions.k8s.io/v1', 'customresourcedefinitions', undefined, n);
 const AGENT_PODS = `/api/v1/namespaces/${KUBEFED_NAMESPACE}/pods`;
 
@@ -102,6 +103,8 @@ async function startAgent(member: string): Promise<Agent> {
     listen: { host: listenHost, port: ports.get(member)! }, seeds: parsePeers(config.peers), stateDir: join(dir, member),
     labels: { name: member }, resyncMs: 60_000, roundMs: 100, fanout: 2, firstSyncTimeoutMs: 3_000,
     allowPeer: allowPeer(member), log,
+    // Coordinates from the gossip links' round trips, published fast enough for a test (defaults: 2 s, 30 s).
+    pingEveryMs: 300, coordinatePublish: { minIntervalMs: 1000, refreshMs: 60_000, relativeChange: 0.1, absoluteChangeSeconds: 0.0005, errorChange: 0.1 },
   });
   await agent.start();
   agents.set(member, agent);
@@ -208,6 +211,26 @@ describe('decentralized mode: agents on every member, no host', () => {
       expect(events.every((e) => e.involvedObject.uid === uid)).toBe(true);
       expect(events.map((e) => e.message ?? '').join(' ')).toContain(`cluster=${m}`);
     }
+  });
+
+  test('agents learn network coordinates from their gossip round trips: every member shows the fleet\'s', async () => {
+    // Each agent times ping/pong on its links; the pong carries the peer's coordinate (Vivaldi, as serf).
+    const objs = await eventually('ClusterCoordinates of all three members on member-2, from the agents', async () => {
+      const items = (await clients.get('member-2')!.list<ClusterCoordinateObject>(ccoordPath()).catch(() => ({ items: [] as ClusterCoordinateObject[] }))).items;
+      const peers = items.filter((o) => o.cluster !== 'member-2');
+      return items.length === 3 && items.every((o) => o.source === 'agents') && peers.every((o) => o.samples > 0 && o.measuredRTTMilliseconds > 0) ? items : undefined;
+    }, 60_000);
+    for (const o of objs) {
+      expect(o.metadata.labels?.['feature.kubefed.io/observer']).toBe('member-2');
+      expect(o.coordinate.vec).toHaveLength(8);
+      expect(Number.isFinite(o.predictedRTTMilliseconds)).toBe(true);
+    }
+    // The coordinates travel in the fleet document: each agent published its own (member-1's from its pod, when it runs).
+    const published = fleetCoordinates(agents.get('member-2')!.gossip.doc);
+    expect([...published.keys()].sort()).toEqual(MEMBERS);
+    expect(agents.get('member-2')!.gossip.stats.rttSamples).toBeGreaterThan(0);
+    expect(renderCoordinates(objs)).toMatch(/from the agents' gossip round trips, seen from member-2/);
+    process.stderr.write(`agent coordinates on member-2: ${objs.map((o) => `${o.cluster} measured ${o.measuredRTTMilliseconds} ms, predicted ${o.predictedRTTMilliseconds} ms, error ${o.coordinate.error}`).join('; ')}\n`);
   });
 
   test('a stopped agent catches up after restart: an edit and a delete made meanwhile', async () => {

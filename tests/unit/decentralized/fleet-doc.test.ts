@@ -266,3 +266,21 @@ describe('local edits on a stale materialized copy', () => {
     expect(liveConfigs(d).get('gpu')?.spec).toEqual({ ...gpu, podpreset: false, mode: 'inform' });
   });
 });
+
+describe('fleet document: network coordinates', () => {
+  test('each member publishes its own; a malformed entry is skipped; a revoked member\'s goes with compaction', async () => {
+    const { writeCoordinate, fleetCoordinates, coordinateKey, newFleetDoc, revokeMember } = await import('../../../decentralized/fleet-doc.js');
+    const { compactableKeys } = await import('../../../decentralized/compaction.js');
+    const c = { vec: [1, 2, 3, 4, 5, 6, 7, 8], height: 0.5, adjustment: 0, error: 0.2 };
+    let doc = newFleetDoc();
+    doc = writeCoordinate(doc, { member: 'member-1', coordinate: c, samples: 2, updated: '2026-11-26T00:00:00Z' });
+    doc = writeCoordinate(doc, { member: 'member-2', coordinate: { ...c, vec: c.vec.map((x) => -x) }, samples: 1, updated: '2026-11-26T00:00:00Z' });
+    doc = A.change(doc, (d) => { d[coordinateKey('member-3')] = new A.ImmutableString('{not json'); });
+    const all = fleetCoordinates(doc);
+    expect([...all.keys()].sort()).toEqual(['member-1', 'member-2']);
+    expect(all.get('member-1')!.coordinate).toEqual(c);
+    doc = revokeMember(doc, { member: 'member-2', by: 'member-1', at: '2026-11-26T00:00:00Z', reason: 'test' });
+    expect(compactableKeys(doc, new Date('2026-11-26T00:00:01Z'))).toContain(coordinateKey('member-2'));
+    expect(compactableKeys(doc, new Date('2026-11-26T00:00:01Z'))).not.toContain(coordinateKey('member-1'));
+  });
+});

@@ -185,3 +185,31 @@ describe('gossip over mutual TLS', () => {
     }
   });
 });
+
+describe('gossip round trips for network coordinates', () => {
+  test('each link times ping/pong; the pong carries the peer\'s coordinate', async () => {
+    const { AgentCoordinates } = await import('../../../coordinates/agent-coordinates.js');
+    const c1 = new AgentCoordinates();
+    const c2 = new AgentCoordinates();
+    const seen: Array<{ peer: string; rtt: number }> = [];
+    const spy = { own: () => c2.own(), sample: (peer: string, theirs: Parameters<typeof c2.sample>[1], rtt: number) => (seen.push({ peer, rtt }), c2.sample(peer, theirs, rtt)) };
+    const n1 = await node('member-1', [], { coordinates: c1, pingEveryMs: 50 });
+    const n2 = await node('member-2', [seed(n1, 'member-1')], { coordinates: spy, pingEveryMs: 50 });
+    await until('round trips timed both ways', () => n1.stats.rttSamples >= 3 && n2.stats.rttSamples >= 3);
+    expect(seen.every((s) => s.peer === 'member-1' && s.rtt > 0 && s.rtt < 1)).toBe(true);
+    expect(c1.view('member-2')!.samples).toBeGreaterThanOrEqual(3);
+    // Control frames do not disturb the sync protocol: a change still flows.
+    n1.update((d) => applySpec(d, 'member-1', 'gpu', { podpreset: true }));
+    await until('gpu on member-2', () => specOf(n2, 'gpu')?.podpreset === true);
+  });
+
+  test('a node without coordinates answers pings without one and sends none', async () => {
+    const { AgentCoordinates } = await import('../../../coordinates/agent-coordinates.js');
+    const c1 = new AgentCoordinates();
+    const n1 = await node('member-1', [], { coordinates: c1, pingEveryMs: 50 });
+    const n2 = await node('member-2', [seed(n1, 'member-1')]);
+    await until('member-1 timed round trips', () => n1.stats.rttSamples >= 2);
+    expect(c1.peerCount()).toBe(0); // pongs without a coordinate time the link but move nothing
+    expect(n2.stats.rttSamples).toBe(0);
+  });
+});
