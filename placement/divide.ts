@@ -28,7 +28,8 @@ export interface Division {
   remaining: number;
 }
 
-function minsFirst(total: number, slots: Slot[]): Division {
+/** Every slot's minimum first (in slot order, as far as the total goes); the rest is left to the policy. */
+export function minsFirst(total: number, slots: Slot[]): Division {
   const plan = new Map<string, number>();
   let remaining = total;
   for (const s of slots) {

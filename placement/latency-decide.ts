@@ -8,7 +8,7 @@
 import { DEFAULT_LATENCY_ALPHA, DEFAULT_LATENCY_BETA, type ExcludedMember, type LatencySpec } from '../api/featureplacement.js';
 import { fromMilliseconds } from '../api/cluster-coordinate.js';
 import { DEFAULT_VIVALDI, distance, isValidCoordinate, type Coordinate } from '../coordinates/vivaldi.js';
-import type { Division, Slot } from './divide.js';
+import { minsFirst, type Division, type Slot } from './divide.js';
 import type { Qualified } from './filter.js';
 import { latencyWeights, proportional, type LatencyOrigin } from './latency.js';
 
@@ -92,13 +92,7 @@ export function decideLatency(spec: LatencySpec, qualified: Qualified[], coordin
  * still have room.
  */
 export function divideByShares(total: number, slots: Slot[], weights: Record<string, number>): Division {
-  const plan = new Map<string, number>();
-  let remaining = total;
-  for (const s of slots) {
-    const n = Math.max(0, Math.min(s.min, s.max, remaining));
-    plan.set(s.name, n);
-    remaining -= n;
-  }
+  const { plan, remaining } = minsFirst(total, slots);
   const share = proportional(remaining, new Map(slots.map((s) => [s.name, weights[s.name] ?? 0])));
   let excess = 0;
   for (const s of slots) {
