@@ -311,7 +311,9 @@ export class GossipNode extends EventEmitter<Events> {
       socket.destroy();
       return;
     }
-    const link: Link = { member, socket, sync: new PeerSync(), outbound, opened: Date.now(), pending: Buffer.alloc(0), lastHeard: Date.now(), lastSent: Date.now(), lastPing: 0 };
+    const link: Link = { member, socket, sync: new PeerSync(), outbound, opened: Date.now(), pending: Buffer.alloc(0), lastHeard: Date.now(), lastSent: Date.now(), lastPing: Date.now() };
+    // The first ping waits a period: a new link's first round trips carry the initial sync (whole documents),
+    // and one slow first sample would throw a fresh coordinate far off (the median filter has nothing to weigh it by).
     this.links.add(link);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(link, chunk));
