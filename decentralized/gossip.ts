@@ -176,6 +176,15 @@ export class GossipNode extends EventEmitter<Events> {
     return [...new Set([...this.links].filter((l) => l.sync.peerHas(heads)).map((l) => l.member))].sort();
   }
 
+  /** Open links, for diagnostics: peer, direction, and how long ago it was opened and last heard from (ms). */
+  linkInfo(): Array<{ member: string; outbound: boolean; openedMsAgo: number; heardMsAgo: number; remote: string }> {
+    const now = Date.now();
+    return [...this.links].map((l) => ({
+      member: l.member, outbound: l.outbound, openedMsAgo: now - l.opened, heardMsAgo: now - l.lastHeard,
+      remote: `${l.socket.remoteAddress}:${l.socket.remotePort}`,
+    }));
+  }
+
   connectedPeers(): string[] {
     return [...new Set([...this.links].map((l) => l.member))].sort();
   }

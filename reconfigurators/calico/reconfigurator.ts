@@ -13,7 +13,7 @@ import { choosePool, clusterCidrFrom, type Pod } from './pool.js';
 import { gather, NETWORKPOLICY_RULES, type CalicoObserved, type Node } from './probe.js';
 import { fetchManifest } from './source.js';
 import { CALICO_NAMESPACE } from './access.js';
-import { cniCleanupDaemonSet, CLEANUP_NAME } from './cleanup.js';
+import { cniCleanupDaemonSet, CLEANUP_NAME, felixCleanupDaemonSet } from './cleanup.js';
 
 export const FIELD_MANAGER = 'fedfeat-calico';
 
@@ -113,8 +113,8 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
     return probeUntilSupported(this, ctx, feature, timeoutMs, 2000);
   }
 
-  /** Runs the cleanup DaemonSet until it has run on every node, then removes it (see cleanup.ts). */
-  private async removeCniConfig(ctx: MemberContext, cleanup: KubeObject, path: string): Promise<void> {
+  /** Runs a cleanup DaemonSet until it has run on every node, then removes it (see cleanup.ts). */
+  private async runCleanup(ctx: MemberContext, cleanup: KubeObject, path: string, what: string, done: { reason: string; message: string }): Promise<void> {
     const c = ctx.client;
     await c.applyObject(cleanup, FIELD_MANAGER);
     type Status = KubeObject & { metadata: { generation?: number }; status?: { observedGeneration?: number; desiredNumberScheduled?: number; numberReady?: number } };
@@ -123,13 +123,13 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
       const ds = await c.get<Status>(path);
       const s = ds.status ?? {};
       if ((s.observedGeneration ?? 0) >= (ds.metadata.generation ?? 1) && (s.desiredNumberScheduled ?? 0) > 0 && (s.numberReady ?? 0) >= s.desiredNumberScheduled!) break;
-      if (Date.now() > deadline) throw new Error(`${CLEANUP_NAME} ran on ${s.numberReady ?? 0} of ${s.desiredNumberScheduled ?? '?'} nodes in 180 s; Calico's CNI configuration is left where it did not run (revert again to retry)`);
+      if (Date.now() > deadline) throw new Error(`${CLEANUP_NAME} ran on ${s.numberReady ?? 0} of ${s.desiredNumberScheduled ?? '?'} nodes in 180 s; ${what} is left where it did not run (revert again to retry)`);
       await new Promise((r) => setTimeout(r, 1000));
     }
     await c.delete(path, { query: { propagationPolicy: KubeClient.propagationFor('DaemonSet') } });
     const left = await c.waitGone([path], 120_000, 250);
     if (left.length) throw new Error(`${CLEANUP_NAME} still there after 120 s`);
-    ctx.event('Normal', 'CalicoCniConfigRemoved', 'removed Calico\'s CNI configuration from every node: new pods get the network the nodes had before Calico');
+    ctx.event('Normal', done.reason, done.message);
   }
 
   async revert(ctx: MemberContext, feature: DesiredFeature): Promise<ReconfigureOutcome> {
@@ -150,15 +150,19 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
     const ours = calicoNode?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'fedfeat';
     // A revert interrupted during the cleanup finds its DaemonSet and runs it again.
     if (cleanup && (ours || (await c.getOptional(cleanupPath)))) {
-      await this.removeCniConfig(ctx, cleanup, cleanupPath);
+      await this.runCleanup(ctx, cleanup, cleanupPath, 'Calico\'s CNI configuration', {
+        reason: 'CalicoCniConfigRemoved', message: 'removed Calico\'s CNI configuration from every node: new pods get the network the nodes had before Calico',
+      });
       removed.push('Calico\'s CNI configuration on every node');
     }
+    const felixCleanup = ours ? felixCleanupDaemonSet(objects) : undefined;
     // 2. Workloads, then everything else (reverse manifest order, CRDs last). Calico's CNI plugin tears a pod's
     // network down through Calico's API objects (ClusterInformation, its service account): the pods Calico
     // networked (calico-kube-controllers among them) must be gone before those are.
     const reversed = [...objects].reverse();
     const isWorkload = (o: KubeObject) => o.kind === 'DaemonSet' || o.kind === 'Deployment';
-    for (const phase of [reversed.filter(isWorkload), reversed.filter((o) => !isWorkload(o))]) {
+    const workloads = reversed.filter(isWorkload);
+    for (const phase of [workloads, reversed.filter((o) => !isWorkload(o))]) {
       const deleted: string[] = [];
       for (const obj of phase) {
         let path: string;
@@ -179,6 +183,13 @@ export class CalicoReconfigurator implements Reconfigurator<CalicoObserved> {
       // (a loaded API server can take minutes to finalize a CRD).
       const left = await c.waitGone(deleted, 300_000, 250);
       if (left.length) throw new Error(`revert still waiting for ${left.length} objects to go: ${left.slice(0, 3).join(', ')}`);
+      // calico-node's pods are gone: Felix can no longer put its rules back, so they can go too.
+      if (phase === workloads && felixCleanup) {
+        await this.runCleanup(ctx, felixCleanup, cleanupPath, 'Felix\'s iptables rules', {
+          reason: 'CalicoRulesRemoved', message: 'removed Felix\'s iptables chains (cali-*, nat-outgoing included) and ipsets from every node',
+        });
+        removed.push('Felix\'s iptables rules on every node');
+      }
     }
     return { changed: removed.length > 0, message: removed.length ? `removed ${removed.length} Calico objects` : 'nothing of fedfeat on the member' };
   }

@@ -247,6 +247,13 @@ describeRealNode('Calico built from source on the real nodes, installed by the c
     expect(await m1.getOptional('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-cni-cleanup')).toBeUndefined();
     expect(await m1.getOptional('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/ippools.crd.projectcalico.org')).toBeUndefined();
     for (const n of nodes) expect(existsSync(path.join(n.dir, 'cni', 'net.d', '10-calico.conflist'))).toBe(false);
+    // Felix's iptables state left the nodes too (its nat-outgoing rule would keep masquerading pod traffic).
+    for (const n of nodes) {
+      for (const save of ['iptables-nft-save', 'iptables-legacy-save']) {
+        const { stdout } = await promisify(execFile)('ip', ['netns', 'exec', n.netns, save], { encoding: 'utf8' });
+        expect(stdout.split('\n').filter((l) => /cali/.test(l))).toEqual([]);
+      }
+    }
     expect((await new CalicoReconfigurator().probe(await memberContext('member-1', m1))).reason).toBe('NoPolicyCapableCNI');
 
     await m1.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });

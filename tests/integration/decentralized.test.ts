@@ -71,9 +71,12 @@ function firewall(on: boolean): void {
   }
   const gossipPorts = [...ports.values()].join(',');
   iptables('-N', CHAIN);
-  // Only the gossip ports: the pod still reaches its API server on the same host address.
-  iptables('-A', CHAIN, '-s', podIP!, '-d', listenHost, '-p', 'tcp', '-m', 'multiport', '--dports', gossipPorts, '-j', 'DROP');
-  iptables('-A', CHAIN, '-s', listenHost, '-d', podIP!, '-p', 'tcp', '-m', 'multiport', '--sports', gossipPorts, '-j', 'DROP');
+  // Only the gossip ports: the pod still reaches its API server on the same host address. By port from anything
+  // but this process's own address, not by the pod's IP: the pod's packets may arrive from its node's address
+  // (a node that kept Calico's nat-outgoing rule after an earlier test masquerades them), and this process's
+  // agents must still reach each other.
+  iptables('-A', CHAIN, '!', '-s', listenHost, '-d', listenHost, '-p', 'tcp', '-m', 'multiport', '--dports', gossipPorts, '-j', 'DROP');
+  iptables('-A', CHAIN, '-s', listenHost, '!', '-d', listenHost, '-p', 'tcp', '-m', 'multiport', '--sports', gossipPorts, '-j', 'DROP');
   iptables('-A', CHAIN, '-s', listenHost, '-d', podIP!, '-p', 'tcp', '--dport', '7946', '-j', 'DROP');
   iptables('-A', CHAIN, '-s', podIP!, '-d', listenHost, '-p', 'tcp', '--sport', '7946', '-j', 'DROP');
   iptables('-I', 'INPUT', '-j', CHAIN);
@@ -256,7 +259,11 @@ describe('decentralized mode: agents on every member, no host', () => {
     else partitioned = new Set([alone]);
     // Over the network, links across are closed once silent for the agents' link timeout (3 s).
     await eventually('no links across the partition', async () =>
-      others.every((m) => !agents.get(m)!.gossip.connectedPeers().includes(alone)) && (agents.get(alone)?.gossip.connectedPeers().length ?? 0) === 0, 15_000);
+      others.every((m) => !agents.get(m)!.gossip.connectedPeers().includes(alone)) && (agents.get(alone)?.gossip.connectedPeers().length ?? 0) === 0, 15_000)
+      .catch((e: Error) => {
+        const links = others.map((m) => `${m}: ${JSON.stringify(agents.get(m)!.gossip.linkInfo())}`).join('\n');
+        throw new Error(`${e.message}\nlinks:\n${links}\niptables:\n${byNetwork() ? execFileSync('iptables', ['-w', '-L', CHAIN, '-n', '-v'], { encoding: 'utf8' }) : '-'}`);
+      });
     await apply(alone, 'dec-gpu', { podpreset: true, mode: 'inform', cpumanagementpolicy: 'static', kubelet: { containerLogMaxFiles: 4 } });
     await apply(others[0]!, 'dec-gpu', { podpreset: true, mode: 'inform', cpumanagementpolicy: 'none' });
     await everywhere('the other side has its edit', 'dec-gpu', (s) => s?.cpumanagementpolicy === 'none', others);
