@@ -64,6 +64,26 @@ describe('FeaturePlacement', () => {
 
   const fp = () => host.get<FeaturePlacement>(FP);
   const memberDeployment = (m: string) => members[m]!.getOptional<Deployment>(DEPLOYMENT);
+  /**
+   * The earlier tests stop member-3's API server; its garbage collector can miss a Deployment delete made around
+   * that and keep the old ReplicaSet and its Ready pods (seen: an owner that no longer exists, minutes later, the
+   * pods still carrying the placement's label). The test collects them itself: the ReplicaSets whose Deployment
+   * is gone, and exactly their pods.
+   */
+  const collectOrphans = async () => {
+    for (const m of ['member-2', 'member-3']) {
+      const c = members[m]!;
+      const deployments = new Set((await c.list<Deployment>(`/apis/apps/v1/namespaces/${NS}/deployments`)).items.map((d) => d.metadata.uid));
+      const orphans = (await c.list<KubeObject>(`/apis/apps/v1/namespaces/${NS}/replicasets`)).items
+        .filter((rs) => rs.metadata.ownerReferences?.some((o) => o.kind === 'Deployment' && !deployments.has(o.uid as string)));
+      for (const rs of orphans) {
+        await c.delete(`/apis/apps/v1/namespaces/${NS}/replicasets/${rs.metadata.name}`).catch(() => undefined);
+        for (const pod of (await c.list<Pod>(`/api/v1/namespaces/${NS}/pods`)).items) {
+          if (pod.metadata.ownerReferences?.some((o) => o.uid === rs.metadata.uid)) await c.delete(`/api/v1/namespaces/${NS}/pods/${pod.metadata.name}`).catch(() => undefined);
+        }
+      }
+    }
+  };
   /** The placement's pods that are Ready and not being deleted on a member. */
   const readyPods = async (m: string, name = FP_NAME) => (await members[m]!.list<Pod>(`/api/v1/namespaces/${NS}/pods`, { query: { labelSelector: `feature.kubefed.io/placement=${NS}.${name}` } })).items
     .filter((p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.metadata.name);
@@ -180,6 +200,7 @@ describe('FeaturePlacement', () => {
     // Back to 13/3 (rebalance), then the default (no rebalance): replicas stay where they run.
     await host.apply(FP, spec(true), MANAGER);
     await eventually('13/3 Ready again', async () => {
+      await collectOrphans();
       const [d2, d3] = [await memberDeployment('member-2'), await memberDeployment('member-3')];
       // By pods too: the previous test's member-3 Deployment was deleted, and until the garbage collector reaches
       // its pods they carry the placement's label and stay Ready next to the new Deployment's (seen in CI: 19, not 16).
