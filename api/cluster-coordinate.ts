@@ -49,42 +49,37 @@ export function fromMilliseconds(c: CoordinateMs): Coordinate {
 export function renderClusterCoordinate(
   cluster: { name: string; uid: string }, view: MemberCoordinateView, host: Coordinate, now: Date,
 ): ClusterCoordinateObject {
-  return {
-    apiVersion: FEATURECONFIG_API_VERSION, kind: CCOORD_KIND,
-    metadata: {
-      name: cluster.name, namespace: CCOORD_NAMESPACE,
-      labels: { 'app.kubernetes.io/managed-by': 'fedfeat' },
-      ownerReferences: [{ apiVersion: KUBEFED_API_VERSION, kind: 'KubeFedCluster', name: cluster.name, uid: cluster.uid }],
-    },
-    cluster: cluster.name,
-    source: 'host',
-    coordinate: toMilliseconds(view.coordinate),
-    hostCoordinate: toMilliseconds(host),
-    measuredRTTMilliseconds: round(view.measuredRTT * 1000),
-    predictedRTTMilliseconds: round(view.predictedRTT * 1000),
-    samples: view.samples,
-    updateTime: now.toISOString(),
-  };
+  return coordinateObject(cluster.name, 'host', view, host, now, {
+    labels: { 'app.kubernetes.io/managed-by': 'fedfeat' },
+    ownerReferences: [{ apiVersion: KUBEFED_API_VERSION, kind: 'KubeFedCluster', name: cluster.name, uid: cluster.uid }],
+  });
 }
 
 /**
  * In decentralized mode, on each member: a fleet member's coordinate as its own agent published it, with the
  * round trips and predictions seen from this member's agent (the observer) — pure. No owner: members have no
- * KubeFedCluster objects; the agent removes what it wrote for a member the fleet no longer has.
+ * KubeFedCluster objects. (An object for a member that left the fleet stays until deleted by hand.)
  */
 export function renderAgentClusterCoordinate(
   observer: string, cluster: string, view: MemberCoordinateView, observerCoordinate: Coordinate, now: Date,
 ): ClusterCoordinateObject {
+  return coordinateObject(cluster, 'agents', view, observerCoordinate, now, {
+    labels: { 'app.kubernetes.io/managed-by': 'fedfeat', 'feature.kubefed.io/observer': observer },
+  });
+}
+
+/** The object both renderers write: the coordinate and the round trips, seen from `from` (host or agent). */
+function coordinateObject(
+  cluster: string, source: 'host' | 'agents', view: MemberCoordinateView, from: Coordinate, now: Date,
+  meta: Pick<KubeObject['metadata'], 'labels' | 'ownerReferences'>,
+): ClusterCoordinateObject {
   return {
     apiVersion: FEATURECONFIG_API_VERSION, kind: CCOORD_KIND,
-    metadata: {
-      name: cluster, namespace: CCOORD_NAMESPACE,
-      labels: { 'app.kubernetes.io/managed-by': 'fedfeat', 'feature.kubefed.io/observer': observer },
-    },
+    metadata: { name: cluster, namespace: CCOORD_NAMESPACE, ...meta },
     cluster,
-    source: 'agents',
+    source,
     coordinate: toMilliseconds(view.coordinate),
-    hostCoordinate: toMilliseconds(observerCoordinate),
+    hostCoordinate: toMilliseconds(from),
     measuredRTTMilliseconds: round(view.measuredRTT * 1000),
     predictedRTTMilliseconds: round(view.predictedRTT * 1000),
     samples: view.samples,
