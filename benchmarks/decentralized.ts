@@ -23,6 +23,7 @@ import { createFleetCA, issueAgentCert } from '../decentralized/agent-cert.js';
 import { saveFleetDoc } from '../decentralized/compaction.js';
 import { applySpec, deleteConfig, newFleetDoc, specKey, writeStatus } from '../decentralized/fleet-doc.js';
 import { GossipNode } from '../decentralized/gossip.js';
+import { agentSigner, type Signer } from '../decentralized/fleet-signing.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -145,8 +146,11 @@ async function run(n: number): Promise<void> {
   await Promise.all(nodes.map((x) => x.stop()));
 }
 
-function docSize(): void {
-  // 1,000 changes as a fleet makes them: 20 FeatureConfigs, field edits, status reports from 5 members, deletes.
+async function docSize(): Promise<void> {
+  // 1,000 changes as a fleet makes them: 20 FeatureConfigs, field edits, status reports from 5 members (signed), deletes.
+  const ca = await createFleetCA('bench-size');
+  const signers = new Map<string, Signer>();
+  for (let m = 1; m <= 5; m++) signers.set(`member-${m}`, agentSigner(await issueAgentCert(ca, `member-${m}`)));
   let d = newFleetDoc();
   let changes = 0;
   for (let i = 0; changes < 1000; i++) {
@@ -154,7 +158,7 @@ function docSize(): void {
     const member = `member-${(i % 5) + 1}`;
     const before = A.getHeads(d);
     if (i % 10 === 9) d = deleteConfig(d, member, name);
-    else if (i % 3 === 0) d = writeStatus(d, { member, featureconfig: name, generation: i, features: [{ name: 'podpreset', state: i % 2 ? 'Supported' : 'Missing', message: `probe ${i}` }], updated: new Date().toISOString() });
+    else if (i % 3 === 0) d = writeStatus(d, { member, featureconfig: name, generation: i, features: [{ name: 'podpreset', state: i % 2 ? 'Supported' : 'Missing', message: `probe ${i}` }], updated: new Date().toISOString() }, signers.get(member)!);
     else d = applySpec(d, member, name, { podpreset: true, mode: 'inform', kubelet: { cpuManagerPolicy: 'static', containerLogMaxFiles: (i % 7) + 1 } });
     if (JSON.stringify(A.getHeads(d)) !== JSON.stringify(before)) changes++;
   }
@@ -163,6 +167,6 @@ function docSize(): void {
   console.log(`document after ${changes} changes: saved ${saved.length} B (${(saved.length / changes).toFixed(1)} B per change, whole history); current state as JSON ${state} B`);
 }
 
-docSize();
+await docSize();
 for (const n of sizes) await run(n);
 process.exit(0);

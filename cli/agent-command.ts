@@ -87,9 +87,10 @@ export async function agentCommand(c: Command<'agent' | 'agent certificate' | 'a
   if (c.command === 'agent revoke') {
     const v = c.values;
     const member = c.args[0];
-    if (!member || !v.as || !v['tls-dir'] || !v.peers) throw new UsageError('agent revoke needs MEMBER, --as, --tls-dir and --peers');
+    if (!member || !v['ca-dir'] || !v.peers) throw new UsageError('agent revoke needs MEMBER, --ca-dir (the fleet CA: the revocation is signed with its key) and --peers (other members\' agents)');
+    if (!existsSync(join(v['ca-dir'], 'ca.key'))) throw new UsageError(`--ca-dir ${v['ca-dir']}: no fleet CA there (ca.crt, ca.key)`);
     const { revokeThroughPeers } = await import('../decentralized/revoke.js');
-    const revoked = await revokeThroughPeers({ as: v.as, member, credentials: readTls(v['tls-dir']), peers: parsePeers(v.peers) });
+    const revoked = await revokeThroughPeers({ member, ca: await fleetCA(v['ca-dir'], member), peers: parsePeers(v.peers) });
     process.stdout.write(`${member} revoked; members removed from the fleet: ${revoked.join(', ')}\n`);
     return 0;
   }

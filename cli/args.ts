@@ -45,7 +45,7 @@ export const COMMANDS = {
       decentralized: BOOL, 'ca-dir': STR, peers: STR, advertise: STR, labels: STR, 'agent-image': STR, 'ip-addresses': STR, 'dns-names': STR, 'no-deployment': BOOL,
     },
   },
-  unjoin: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR, decentralized: BOOL, 'ca-dir': STR, peers: STR, as: STR } }, // the member
+  unjoin: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR, decentralized: BOOL, 'ca-dir': STR, peers: STR } }, // the member
   agent: {
     args: 0,
     options: {
@@ -53,7 +53,7 @@ export const COMMANDS = {
       'resync-seconds': STR, tactics: STR, 'config-dir': STR,
     },
   },
-  'agent revoke': { args: 1, options: { as: STR, 'tls-dir': STR, peers: STR } }, // the member removed
+  'agent revoke': { args: 1, options: { 'ca-dir': STR, peers: STR } }, // the member removed
   'agent certificate': { args: 0, options: { member: STR, 'ca-dir': STR, out: STR, 'ip-addresses': STR, 'dns-names': STR } },
   'dev up': { args: 0, options: { members: STR, nodes: STR, 'node-size': STR, name: STR, 'real-node': STR, 'real-nodes': STR, 'host-node': STR, 'keep-on-failure': BOOL, decentralized: BOOL } },
   'dev down': { args: 0, options: { name: STR, purge: BOOL } },

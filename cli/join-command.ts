@@ -101,18 +101,15 @@ async function decentralized(c: Command<'join'> | Command<'unjoin'>, t: Target, 
     return 0;
   }
   // unjoin: the fleet refuses the member's certificate first, then its agent's objects go.
-  if (!existsSync(joinPath(caDir, 'ca.key'))) throw new UsageError(`--ca-dir ${caDir}: no fleet CA there (ca.crt, ca.key): unjoin writes the revocation with a certificate it issues from it`);
+  if (!existsSync(joinPath(caDir, 'ca.key'))) throw new UsageError(`--ca-dir ${caDir}: no fleet CA there (ca.crt, ca.key): unjoin signs the revocation with it`);
   const member = await clientFor(t.kc, t.memberContext);
   try {
     const config = await joinedAgentConfig(member);
     const peers = parsePeers(c.values.peers ?? config?.peers).filter((p) => p.member !== t.member);
-    const as = c.values.as ?? peers[0]?.member;
-    if (!as) throw new UsageError(`unjoin --decentralized needs --peers (other members' agents): ${t.member}'s ConfigMap names none`);
-    if (as === t.member) throw new UsageError('--as must name another member');
-    // The revocation is written as another member (a short-lived certificate from the fleet CA), through the other agents.
-    const credentials = await issueAgentCert(await fleetCA(caDir, as), as, {}, 1);
+    if (!peers.length) throw new UsageError(`unjoin --decentralized needs --peers (other members' agents): ${t.member}'s ConfigMap names none`);
+    // The revocation is signed with the fleet CA's key and handed to the other agents with an operator certificate issued from it.
     const { revokeThroughPeers } = await import('../decentralized/revoke.js');
-    const revoked = await revokeThroughPeers({ as, member: t.member, credentials, peers, reason: 'fedfeat unjoin' });
+    const revoked = await revokeThroughPeers({ member: t.member, ca: await fleetCA(caDir, t.member), peers, reason: 'fedfeat unjoin', operator: 'fedfeat-unjoin' });
     log(`fleet: ${t.member} revoked (confirmed by a peer); members removed: ${revoked.join(', ')}`);
     await unjoinAgent(member, t.member, { log });
   } finally {

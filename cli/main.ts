@@ -45,9 +45,10 @@ Usage:
         run elsewhere reads the same Secret and ConfigMap).
   fedfeat unjoin MEMBER --context CTX [--kubeconfig PATH] [--host-context CTX] [--service-account NAME]
         Remove what join created, on the member and on the host.
-  fedfeat unjoin MEMBER --context CTX --decentralized --ca-dir DIR [--peers NAME=HOST:PORT,...] [--as NAME]
-        The fleet revokes MEMBER (written as --as, default the first peer, with a certificate issued from DIR,
-        through the other peers; default peers: MEMBER's ConfigMap), then what join wrote on MEMBER is removed.
+  fedfeat unjoin MEMBER --context CTX --decentralized --ca-dir DIR [--peers NAME=HOST:PORT,...]
+        The fleet revokes MEMBER (a revocation signed with the CA key in DIR, handed to the other members' agents
+        with an operator certificate issued from it; default peers: MEMBER's ConfigMap), then what join wrote
+        on MEMBER is removed.
   fedfeat status [NAME] [--kubeconfig PATH] [--watch]
         The per-cluster, per-feature state of FeatureConfigs on the host.
   fedfeat agent --member NAME --tls-dir DIR [--kubeconfig PATH] [--listen HOST:PORT] [--advertise HOST:PORT]
@@ -59,9 +60,9 @@ Usage:
         --config-dir: member, peers, advertise, labels from files (the ConfigMap join writes); flags win.
   fedfeat agent certificate --member NAME --ca-dir DIR --out DIR [--ip-addresses IP,...] [--dns-names NAME,...]
         Issue an agent certificate from the fleet CA in DIR (ca.crt, ca.key; created when missing) into --out.
-  fedfeat agent revoke MEMBER --as NAME --tls-dir DIR --peers NAME=HOST:PORT,...
-        Remove MEMBER from the fleet (run as another member, with its agent certificate): every agent then
-        refuses MEMBER's certificate.
+  fedfeat agent revoke MEMBER --ca-dir DIR --peers NAME=HOST:PORT,...
+        Remove MEMBER from the fleet (a revocation signed with the fleet CA's key in DIR, handed to the agents
+        at --peers): every agent then refuses MEMBER's certificate.
   fedfeat dev up [--members N] [--nodes M] [--node-size MEMBER=CPU/MEM,...] [--name NAME] [--real-node auto|on|off] [--real-nodes K] [--host-node on|off]
         [--keep-on-failure] [--decentralized]
         Start a local federation of real Kubernetes processes (default: 3 members, 5 KWOK nodes each,

@@ -140,7 +140,7 @@ export class Agent {
       coordinates: this.coordinates, pingEveryMs: o.pingEveryMs,
     });
     this.coordinateSync = new CoordinateSync({
-      member: o.member, coordinates: this.coordinates, doc: () => this.gossip.doc, update: (fn) => this.gossip.update(fn),
+      member: o.member, signer: this.gossip.signer, coordinates: this.coordinates, doc: () => this.gossip.doc, update: (fn) => this.gossip.update(fn),
       samples: () => this.gossip.stats.rttSamples, client: () => this.client, fieldManager: AGENT_FIELD_MANAGER,
       policy: o.coordinatePublish, log: this.log,
     });
@@ -360,6 +360,12 @@ export class Agent {
     })();
   }
 
+  /** The agent's certificate signs what it writes for its member (its reports). */
+  private get signer() {
+    if (!this.gossip.signer) throw new Error(`the agent of ${this.o.member} needs an agent certificate (O=fedfeat:agents) to sign its reports`);
+    return this.gossip.signer;
+  }
+
   private async reconcile(fc: FeatureConfig, generation: number): Promise<void> {
     const name = fc.metadata.name;
     const labels = this.o.labels ?? {};
@@ -387,13 +393,13 @@ export class Agent {
         const f = r.features.find((x) => x.name === feature);
         return { name: r.member, labels: r.member === this.o.member ? labels : {}, supported: f?.state === 'Supported', reconfiguring: f?.state === 'Reconfiguring', failed: f?.state === 'Failed' };
       }),
-      publish: (_fc, r) => this.gossip.update((d) => writeStatus(d, report(r))),
+      publish: (_fc, r) => this.gossip.update((d) => writeStatus(d, report(r), this.signer)),
       recentChanges: () => [],
       signal: this.abort.signal,
       now: () => new Date(),
     });
     this.results.set(name, result);
-    this.gossip.update((d) => writeStatus(d, report(result)));
+    this.gossip.update((d) => writeStatus(d, report(result), this.signer));
   }
 
   private save(): void {

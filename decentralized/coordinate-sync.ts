@@ -15,9 +15,12 @@ import { DEFAULT_PUBLISH, shouldPublish, type PublishPolicy, type Published } fr
 import type { Logger } from '../controller/logger.js';
 import type { KubeClient } from '../kube-client/client.js';
 import { fleetCoordinates, writeCoordinate, type FleetDoc } from './fleet-doc.js';
+import type { Signer } from './fleet-signing.js';
 
 export interface CoordinateSyncDeps {
   member: string;
+  /** Signs the published coordinate (only this member's agent may write it); none: nothing is published. */
+  signer?: Signer;
   coordinates: AgentCoordinates;
   doc: () => A.Doc<FleetDoc>;
   update: (fn: (doc: A.Doc<FleetDoc>) => A.Doc<FleetDoc>) => void;
@@ -47,10 +50,11 @@ export class CoordinateSync {
     const now = (this.d.now ?? (() => new Date()))();
     const policy = this.d.policy ?? DEFAULT_PUBLISH;
     const own = this.d.coordinates.own();
-    if (this.d.samples() > 0) {
+    const signer = this.d.signer;
+    if (this.d.samples() > 0 && signer) {
       const p: Published = { predictedRTT: this.d.coordinates.meanPredictedRTT(), error: own.error, at: now.getTime() };
       if (shouldPublish(this.lastOwn, p, policy)) {
-        this.d.update((doc) => writeCoordinate(doc, { member: this.d.member, coordinate: toMilliseconds(own), samples: this.d.coordinates.peerCount(), updated: now.toISOString() }));
+        this.d.update((doc) => writeCoordinate(doc, { member: this.d.member, coordinate: toMilliseconds(own), samples: this.d.coordinates.peerCount(), updated: now.toISOString() }, signer));
         this.lastOwn = p;
       }
     }

@@ -11,9 +11,11 @@
 //   s␟<name>␟<path…>  one spec leaf (JSON text): e.g. s␟gpu␟kubelet␟cpuManagerPolicy
 //   g␟<name>␟<member> how many changes <member> has made to <name> (written only by <member>)
 //   d␟<name>␟<member> a delete by <member>: the change count of <name> it had seen
-//   st␟<member>␟<name> <member>'s status for <name> (JSON; written only by <member>)
-//   rv␟<member>       <member> was removed from the fleet (JSON; gossip.ts refuses it)
-//   pa␟<member>       where <member>'s agent listens for peers (written only by <member>)
+//   st␟<member>␟<name> <member>'s status for <name> (JSON, signed by <member>'s agent)
+//   rv␟<member>       <member> was removed from the fleet (JSON, signed by the fleet CA; gossip.ts refuses it)
+//   pa␟<member>       where <member>'s agent listens for peers (signed by <member>'s agent)
+//   co␟<member>       <member>'s network coordinate (JSON, signed by <member>'s agent)
+//   ce␟<member>␟<fp>  <member>'s agent certificate, which the signatures are checked with
 //   dt␟<name>         when <name> was last deleted (for compaction)
 //
 // Merge rules (tested in tests/unit/decentralized/fleet-doc.test.ts):
@@ -28,9 +30,12 @@
 //   made concurrently (not yet seen by any deleting member): the FeatureConfig
 //   comes back with its whole spec plus that update. Deletes keep the spec leaves
 //   for exactly this reason; compaction drops them later (compaction.ts).
-// - Status: keyed by member; only the member's own agent writes its keys.
+// - Status: keyed by member; only the member's own agent writes its keys, and
+//   it signs them: a value another member forged is refused on the way in
+//   (fleet-signing.ts), so no conflict is possible.
 import * as A from '@automerge/automerge';
 import type { FeatureConfigSpec } from '../api/featureconfig.js';
+import { CA_KEY_ID, seal, unseal, type Signer } from './fleet-signing.js';
 
 /**
  * Leaves are JSON text, so a string, an array and an empty object never look
@@ -216,13 +221,19 @@ export interface MemberReport {
   updated: string;
 }
 
-/** `member` writes its own report; only the member's agent calls this for that member. */
-export function writeStatus(doc: A.Doc<FleetDoc>, report: MemberReport): A.Doc<FleetDoc> {
+/** The signer must speak for `member`: a value is signed by the member it is about. */
+function own(signer: Signer, member: string, what: string): void {
+  if (signer.member !== member) throw new Error(`${what} of ${member} can only be written by ${member}'s agent (signer: ${signer.member ?? signer.keyId})`);
+}
+
+/** `member` writes its own report, signed by its agent. */
+export function writeStatus(doc: A.Doc<FleetDoc>, report: MemberReport, signer: Signer): A.Doc<FleetDoc> {
+  own(signer, report.member, 'status');
   const key = statusKey(report.member, report.featureconfig);
-  const text = JSON.stringify(report);
-  const before = textOf(doc[key]);
+  const before = unseal(textOf(doc[key]));
   // Same content apart from the timestamp: nothing to tell the fleet.
   if (before !== undefined && sameReport(before, report)) return doc;
+  const text = seal(signer, key, JSON.stringify(report));
   return A.change(doc, { message: `status ${report.featureconfig} of ${report.member}` }, (d) => {
     d[key] = imm(text);
   });
@@ -248,7 +259,7 @@ export function reports(doc: FleetDoc): MemberReport[] {
   const out: MemberReport[] = [];
   for (const [key, value] of Object.entries(doc)) {
     const [kind] = split(key);
-    const text = textOf(value);
+    const text = unseal(textOf(value));
     if (kind === STATUS && text !== undefined) out.push(JSON.parse(text) as MemberReport);
   }
   return out.sort((a, b) => a.featureconfig.localeCompare(b.featureconfig) || a.member.localeCompare(b.member));
@@ -267,9 +278,11 @@ export interface PublishedCoordinate {
  * `member` publishes its own coordinate; only the member's agent calls this for that member (like its status).
  * The agent decides how often (coordinates/publish-policy.ts): every write stays in the document's history.
  */
-export function writeCoordinate(doc: A.Doc<FleetDoc>, c: PublishedCoordinate): A.Doc<FleetDoc> {
+export function writeCoordinate(doc: A.Doc<FleetDoc>, c: PublishedCoordinate, signer: Signer): A.Doc<FleetDoc> {
+  own(signer, c.member, 'the coordinate');
+  const text = seal(signer, coordinateKey(c.member), JSON.stringify(c));
   return A.change(doc, { message: `coordinate of ${c.member}` }, (d) => {
-    d[coordinateKey(c.member)] = imm(JSON.stringify(c));
+    d[coordinateKey(c.member)] = imm(text);
   });
 }
 
@@ -278,7 +291,7 @@ export function fleetCoordinates(doc: FleetDoc): Map<string, PublishedCoordinate
   const out = new Map<string, PublishedCoordinate>();
   for (const [key, value] of Object.entries(doc)) {
     const [kind, member] = split(key);
-    const text = textOf(value);
+    const text = unseal(textOf(value));
     if (kind !== COORDINATE || !member || text === undefined) continue;
     try {
       const c = JSON.parse(text) as PublishedCoordinate;
@@ -297,12 +310,30 @@ export interface Revocation {
   reason?: string;
 }
 
-/** Removes `member` from the fleet: peers refuse its certificate from then on (peer-auth.ts). */
-export function revokeMember(doc: A.Doc<FleetDoc>, revocation: Revocation): A.Doc<FleetDoc> {
+/** Removes `member` from the fleet: peers refuse its certificate from then on (peer-auth.ts). Signed by the fleet CA. */
+export function revokeMember(doc: A.Doc<FleetDoc>, revocation: Revocation, ca: Signer): A.Doc<FleetDoc> {
+  if (ca.keyId !== CA_KEY_ID) throw new Error('a revocation is signed by the fleet CA, not by a member');
   if (revokedKey(revocation.member) in doc) return doc;
+  const text = seal(ca, revokedKey(revocation.member), JSON.stringify(revocation));
   return A.change(doc, { message: `revoke ${revocation.member}` }, (d) => {
-    d[revokedKey(revocation.member)] = imm(JSON.stringify(revocation));
+    d[revokedKey(revocation.member)] = imm(text);
   });
+}
+
+/** Every revocation, by member (pure). */
+export function revocations(doc: FleetDoc): Map<string, Revocation> {
+  const out = new Map<string, Revocation>();
+  for (const [key, value] of Object.entries(doc)) {
+    const [kind, member] = split(key);
+    const text = unseal(textOf(value));
+    if (kind !== REVOKED || !member || text === undefined) continue;
+    try {
+      out.set(member, JSON.parse(text) as Revocation);
+    } catch {
+      out.set(member, { member, by: 'unknown', at: '' });
+    }
+  }
+  return out;
 }
 
 export function revokedMembers(doc: FleetDoc): Set<string> {
@@ -319,11 +350,13 @@ export function newFleetDoc(actor?: string): A.Doc<FleetDoc> {
   return actor ? A.init<FleetDoc>({ actor }) : A.init<FleetDoc>();
 }
 
-/** `member` tells the fleet where its agent listens (host:port), so peers need only one seed address. */
-export function advertise(doc: A.Doc<FleetDoc>, member: string, address: string): A.Doc<FleetDoc> {
-  if (textOf(doc[addressKey(member)]) === address) return doc;
+/** `member` tells the fleet where its agent listens (host:port), so peers need only one seed address. Signed. */
+export function advertise(doc: A.Doc<FleetDoc>, member: string, address: string, signer: Signer): A.Doc<FleetDoc> {
+  own(signer, member, 'the address');
+  if (unseal(textOf(doc[addressKey(member)])) === address) return doc;
+  const text = seal(signer, addressKey(member), address);
   return A.change(doc, { message: `address of ${member}` }, (d) => {
-    d[addressKey(member)] = imm(address);
+    d[addressKey(member)] = imm(text);
   });
 }
 
@@ -332,7 +365,7 @@ export function peerAddresses(doc: FleetDoc): Map<string, string> {
   const out = new Map<string, string>();
   for (const [key, value] of Object.entries(doc)) {
     const [kind, member] = split(key);
-    const text = textOf(value);
+    const text = unseal(textOf(value));
     if (kind === ADDRESS && member && text) out.set(member, text);
   }
   return out;

@@ -12,15 +12,21 @@
 //
 // Both ends present certificates issued by the fleet CA and check the other's
 // (peer-auth.ts): a connection is used only after both checks, so an agent
-// without a valid certificate neither receives nor sends any change.
+// without a valid certificate neither receives nor sends any change. A peer's
+// changes are taken in only if every value they bring that speaks for one
+// member (or for the fleet) carries that member's (the CA's) signature
+// (fleet-signing.ts); otherwise the message is refused whole, the link closed
+// and the peer quarantined for a while.
 import { EventEmitter } from 'node:events';
 import tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import * as A from '@automerge/automerge';
 import type { Logger } from '../controller/logger.js';
 import type { AgentCredentials } from './agent-cert.js';
 import { newFleetDoc, peerAddresses, revokedMembers, advertise, type FleetDoc } from './fleet-doc.js';
+import { FleetTrust, agentSigner, publishCertificate, type Signer } from './fleet-signing.js';
 import type { PeerCoordinateSource } from '../coordinates/agent-coordinates.js';
-import { acceptPeer } from './peer-auth.js';
+import { AGENT_ORGANIZATION, acceptPeer } from './peer-auth.js';
 import { PeerSync } from './peer-sync.js';
 
 export interface PeerAddress {
@@ -70,6 +76,8 @@ export interface GossipStats {
   messagesSent: number;
   messagesReceived: number;
   refused: number;
+  /** Peer messages refused because a value in them was not signed by the member (or CA) it speaks for. */
+  forged: number;
   /** Round trips timed (pongs matched to their ping). */
   rttSamples: number;
 }
@@ -79,6 +87,8 @@ const MAX_FRAME = 64 * 1024 * 1024;
 // A frame whose length word has the top bit set is a control frame (JSON: ping/pong), not a sync message.
 // Agents from before it read that as a frame over MAX_FRAME and close the link: upgrade a fleet at once.
 const CONTROL = 0x80000000;
+// A peer that sent a forged value is neither dialled nor accepted for this long (it would send it again at once).
+const QUARANTINE_MS = 60_000;
 
 type Control = { ping: number } | { pong: number; coordinate?: import('../coordinates/vivaldi.js').Coordinate };
 
@@ -108,7 +118,12 @@ type Events = { change: [A.Doc<FleetDoc>]; link: [string, 'open' | 'close']; ref
 
 export class GossipNode extends EventEmitter<Events> {
   doc: A.Doc<FleetDoc>;
-  readonly stats: GossipStats = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, refused: 0, rttSamples: 0 };
+  readonly stats: GossipStats = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, refused: 0, forged: 0, rttSamples: 0 };
+  /** Signs what this agent says for its member (undefined for an operator's node, which is no member). */
+  readonly signer?: Signer;
+  private readonly trust: FleetTrust;
+  /** Peers that sent a forged value: neither dialled nor accepted until then (ms since epoch). */
+  private readonly quarantine = new Map<string, number>();
   private pingId = 0;
   private server?: tls.Server;
   private links = new Set<Link>();
@@ -124,6 +139,13 @@ export class GossipNode extends EventEmitter<Events> {
   constructor(private readonly opts: GossipOptions) {
     super();
     this.doc = opts.doc ?? newFleetDoc();
+    this.trust = new FleetTrust(opts.credentials.ca);
+    if (new X509Certificate(opts.credentials.cert).subject.split('\n').includes(`O=${AGENT_ORGANIZATION}`)) this.signer = agentSigner(opts.credentials);
+    if (this.signer && this.signer.member !== opts.member) throw new Error(`the agent certificate names ${this.signer.member}, not ${opts.member}: an agent writes only as the member its certificate names`);
+  }
+
+  private quarantined(member: string): boolean {
+    return (this.quarantine.get(member) ?? 0) > Date.now();
   }
 
   private get fanout() {
@@ -138,8 +160,8 @@ export class GossipNode extends EventEmitter<Events> {
     const { ca, cert, key } = this.opts.credentials;
     const server = tls.createServer({ ca, cert, key, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (socket) => {
       const check = acceptPeer(socket.getPeerCertificate(), this.opts.member, revokedMembers(this.doc));
-      if (!check.ok || !this.allowed(check.member)) {
-        this.refuse(check.ok ? `peer ${check.member} filtered out` : check.reason);
+      if (!check.ok || !this.allowed(check.member) || this.quarantined(check.member)) {
+        this.refuse(!check.ok ? check.reason : this.quarantined(check.member) ? `peer ${check.member} quarantined (it sent a forged value)` : `peer ${check.member} filtered out`);
         socket.destroy();
         return;
       }
@@ -155,10 +177,21 @@ export class GossipNode extends EventEmitter<Events> {
     });
     const addr = server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : this.opts.listen.port;
-    if (this.opts.advertise !== false) this.update((d) => advertise(d, this.opts.member, this.opts.advertise || `${this.opts.listen.host}:${this.port}`));
+    this.ownEntries();
     this.timer = setInterval(() => this.tick(), this.opts.roundMs ?? 250);
     this.timer.unref();
     this.tick();
+  }
+
+  /**
+   * This agent's certificate and address in the document (signed). Checked every round: another member
+   * may delete them (fleet-signing.ts), and then they are simply written again.
+   */
+  private ownEntries(): void {
+    const signer = this.signer;
+    if (this.opts.advertise === false || !signer) return;
+    const address = this.opts.advertise || `${this.opts.listen.host}:${this.port}`;
+    this.update((d) => advertise(publishCertificate(d, signer), this.opts.member, address, signer));
   }
 
   /** A local change (e.g. a FeatureConfig applied on this member): offered to every peer at once. */
@@ -229,7 +262,7 @@ export class GossipNode extends EventEmitter<Events> {
     const linked = new Set([...this.links].map((l) => l.member));
     const now = Date.now();
     return [...byMember.values()].filter(
-      (p) => p.member !== this.opts.member && !revoked.has(p.member) && this.allowed(p.member) && !linked.has(p.member) && !this.dialing.has(p.member) && (this.backoff.get(p.member)?.until ?? 0) <= now,
+      (p) => p.member !== this.opts.member && !revoked.has(p.member) && this.allowed(p.member) && !linked.has(p.member) && !this.dialing.has(p.member) && (this.backoff.get(p.member)?.until ?? 0) <= now && !this.quarantined(p.member),
     );
   }
 
@@ -237,6 +270,7 @@ export class GossipNode extends EventEmitter<Events> {
     if (this.stopped) return;
     this.round++;
     this.prune();
+    this.ownEntries();
     const outbound = [...this.links].filter((l) => l.outbound);
     const rotate = this.opts.rotateRounds ?? 8;
     const candidates = this.candidates();
@@ -363,8 +397,21 @@ export class GossipNode extends EventEmitter<Events> {
       if (size === 0) continue; // keepalive
       this.stats.messagesReceived++;
       const before = this.doc;
+      const bytes = new Uint8Array(message);
       try {
-        this.doc = link.sync.incoming(this.doc, new Uint8Array(message));
+        // A message with changes is applied to a copy first: it is taken in only if every signed value it brings checks out.
+        const carries = A.decodeSyncMessage(bytes).changes.length > 0;
+        const next = link.sync.incoming(carries ? A.clone(before, { actor: A.getActorId(before) }) : before, bytes);
+        const forged = carries && !sameHeads(before, next) ? this.trust.rejected(next, A.getHeads(before)) : [];
+        if (forged.length) {
+          this.stats.forged++;
+          this.quarantine.set(link.member, Date.now() + QUARANTINE_MS);
+          this.opts.log?.warn('gossip peer sent values it may not write; message refused, peer quarantined', { member: this.opts.member, peer: link.member, reasons: forged.slice(0, 5), quarantineSeconds: QUARANTINE_MS / 1000 });
+          this.emit('refused', `${link.member}: ${forged[0]}`);
+          link.socket.destroy();
+          return;
+        }
+        this.doc = next;
       } catch (e) {
         this.opts.log?.warn('gossip message rejected; closing', { member: this.opts.member, peer: link.member, error: (e as Error).message });
         link.socket.destroy();

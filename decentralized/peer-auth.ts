@@ -6,6 +6,16 @@
 import type { PeerCertificate } from 'node:tls';
 
 export const AGENT_ORGANIZATION = 'fedfeat:agents';
+/**
+ * An operator certificate (`fedfeat unjoin`, `fedfeat agent revoke`, issued
+ * from the fleet CA for an hour): it may connect to an agent and sync, but it
+ * is no member — it never listens, advertises or reports, and agents never
+ * dial it. What it writes that only the fleet may say (a revocation) it signs
+ * with the CA key itself (fleet-signing.ts).
+ */
+export const OPERATOR_ORGANIZATION = 'fedfeat:operators';
+/** Operators' links are named with this prefix, which no member name (a DNS label) can carry. */
+export const OPERATOR_PREFIX = 'operator/';
 // DNS-1123 label: the member names KubeFed uses.
 const MEMBER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -28,8 +38,22 @@ export function agentIdentity(cert: CertFields | undefined): PeerCheck {
   return { ok: true, member };
 }
 
-/** The full decision for a peer: an agent certificate, not revoked, and not ourselves. */
+/** An operator's certificate: O=fedfeat:operators, CN a DNS label. */
+export function operatorIdentity(cert: CertFields | undefined): PeerCheck {
+  const orgs = ([] as string[]).concat(cert?.subject?.O ?? []);
+  const cn = first(cert?.subject?.CN);
+  if (!orgs.includes(OPERATOR_ORGANIZATION)) return { ok: false, reason: 'not an operator certificate' };
+  if (orgs.includes(AGENT_ORGANIZATION)) return { ok: false, reason: 'a certificate cannot be both an agent\'s and an operator\'s' };
+  if (!cn || !MEMBER_NAME.test(cn)) return { ok: false, reason: `operator certificate CN ${JSON.stringify(cn)} is not a DNS label` };
+  return { ok: true, member: `${OPERATOR_PREFIX}${cn}` };
+}
+
+/**
+ * The full decision for a peer: an agent certificate, not revoked, and not
+ * ourselves; an inbound connection (no `expected` member) may also be an operator's.
+ */
 export function acceptPeer(cert: CertFields | undefined, self: string, revoked: ReadonlySet<string>, expected?: string): PeerCheck {
+  if (expected === undefined && ([] as string[]).concat(cert?.subject?.O ?? []).includes(OPERATOR_ORGANIZATION)) return operatorIdentity(cert);
   const id = agentIdentity(cert);
   if (!id.ok) return id;
   if (expected !== undefined && id.member !== expected) return { ok: false, reason: `expected the agent of ${expected}, the certificate names ${id.member}` };

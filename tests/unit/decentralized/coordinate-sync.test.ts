@@ -1,4 +1,4 @@
-import { describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import type * as A from '@automerge/automerge';
 import type { ClusterCoordinateObject } from '../../../api/cluster-coordinate.js';
 import { AgentCoordinates } from '../../../coordinates/agent-coordinates.js';
@@ -7,6 +7,12 @@ import { CoordinateSync } from '../../../decentralized/coordinate-sync.js';
 import { fleetCoordinates, newFleetDoc, writeCoordinate, type FleetDoc } from '../../../decentralized/fleet-doc.js';
 import type { KubeClient, KubeObject } from '../../../kube-client/client.js';
 import { ms, seeded } from '../../support/vivaldi-simulation.js';
+import { testFleet, type TestFleet } from './signers.js';
+
+let tf: TestFleet;
+beforeAll(async () => {
+  tf = await testFleet(['member-1', 'member-2']);
+});
 
 const POLICY = { minIntervalMs: 1000, refreshMs: 60_000, relativeChange: 0.1, absoluteChangeSeconds: 0.0005, errorChange: 0.1 };
 
@@ -19,7 +25,7 @@ function setup() {
   let samples = 0;
   let now = Date.parse('2026-11-26T02:00:00Z');
   const sync = new CoordinateSync({
-    member: 'member-1', coordinates: coords, doc: () => doc, update: (fn) => { doc = fn(doc); }, samples: () => samples,
+    member: 'member-1', signer: tf.signer('member-1'), coordinates: coords, doc: () => doc, update: (fn) => { doc = fn(doc); }, samples: () => samples,
     client: () => client, fieldManager: 'fedfeat-agent', policy: POLICY, log: createLogger('error'), now: () => new Date(now),
   });
   return {
@@ -50,7 +56,7 @@ describe('coordinate sync: own coordinate into the fleet document, every member\
     const s = setup();
     const peer = new AgentCoordinates(undefined, seeded(2));
     for (let i = 0; i < 20; i++) { s.coords.sample('member-2', peer.own(), ms(10)); s.sampled(); }
-    s.setDoc(writeCoordinate(s.doc(), { member: 'member-2', coordinate: { vec: peer.own().vec.map((x) => x * 1000), height: peer.own().height * 1000, adjustment: 0, error: peer.own().error }, samples: 1, updated: 'x' }));
+    s.setDoc(writeCoordinate(s.doc(), { member: 'member-2', coordinate: { vec: peer.own().vec.map((x) => x * 1000), height: peer.own().height * 1000, adjustment: 0, error: peer.own().error }, samples: 1, updated: 'x' }, tf.signer('member-2')));
     s.failWrites(true);
     await s.sync.tick();
     expect(s.written).toHaveLength(0);

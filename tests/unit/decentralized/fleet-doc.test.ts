@@ -1,4 +1,4 @@
-import { describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import * as A from '@automerge/automerge';
 import type { FeatureConfigSpec } from '../../../api/featureconfig.js';
 import {
@@ -19,6 +19,7 @@ import {
   type FleetDoc,
 } from '../../../decentralized/fleet-doc.js';
 import { PeerSync } from '../../../decentralized/peer-sync.js';
+import { testFleet, type TestFleet } from './signers.js';
 
 type Doc = A.Doc<FleetDoc>;
 
@@ -221,7 +222,7 @@ describe('merge rules between replicas', () => {
         reachable: true,
         features: [{ name: 'podpreset', state: i === 1 ? 'Missing' : 'Supported' }],
         updated: '2026-01-01T00:00:00Z',
-      });
+      }, tf.signer(`m${i + 1}`));
     }
     f.syncAll();
     f.expectConverged();
@@ -231,7 +232,9 @@ describe('merge rules between replicas', () => {
     }
     // A report differing only in time is not written again.
     const heads = A.getHeads(f.docs[0]!);
-    f.docs[0] = writeStatus(f.docs[0]!, { ...reports(f.docs[0]!)[0]!, updated: '2026-01-02T00:00:00Z' });
+    f.docs[0] = writeStatus(f.docs[0]!, { ...reports(f.docs[0]!)[0]!, updated: '2026-01-02T00:00:00Z' }, tf.signer('m1'));
+    // Only the member's own agent can write its section.
+    expect(() => writeStatus(f.docs[0]!, { ...reports(f.docs[0]!)[1]!, features: [] }, tf.signer('m1'))).toThrow(/only be written by m2's agent/);
     expect(A.getHeads(f.docs[0]!)).toEqual(heads);
     f.docs[0] = dropStatus(f.docs[0]!, 'm1', 'gpu');
     f.syncAll();
@@ -240,7 +243,8 @@ describe('merge rules between replicas', () => {
 
   test('a revocation reaches every replica', () => {
     const f = new Fleet(3);
-    f.docs[0] = revokeMember(f.docs[0]!, { member: 'm3', by: 'm1', at: '2026-01-01T00:00:00Z' });
+    f.docs[0] = revokeMember(f.docs[0]!, { member: 'm3', by: 'operator', at: '2026-01-01T00:00:00Z' }, tf.caSigner);
+    expect(() => revokeMember(f.docs[0]!, { member: 'm2', by: 'm1', at: '2026-01-01T00:00:00Z' }, tf.signer('m1'))).toThrow(/signed by the fleet CA/);
     f.syncAll();
     expect(revokedMembers(f.docs[1]!)).toEqual(new Set(['m3']));
   });
@@ -267,19 +271,24 @@ describe('local edits on a stale materialized copy', () => {
   });
 });
 
+let tf: TestFleet;
+beforeAll(async () => {
+  tf = await testFleet(['m1', 'm2', 'm3', 'member-1', 'member-2']);
+});
+
 describe('fleet document: network coordinates', () => {
   test('each member publishes its own; a malformed entry is skipped; a revoked member\'s goes with compaction', async () => {
     const { writeCoordinate, fleetCoordinates, coordinateKey, newFleetDoc, revokeMember } = await import('../../../decentralized/fleet-doc.js');
     const { compactableKeys } = await import('../../../decentralized/compaction.js');
     const c = { vec: [1, 2, 3, 4, 5, 6, 7, 8], height: 0.5, adjustment: 0, error: 0.2 };
     let doc = newFleetDoc();
-    doc = writeCoordinate(doc, { member: 'member-1', coordinate: c, samples: 2, updated: '2026-11-26T00:00:00Z' });
-    doc = writeCoordinate(doc, { member: 'member-2', coordinate: { ...c, vec: c.vec.map((x) => -x) }, samples: 1, updated: '2026-11-26T00:00:00Z' });
+    doc = writeCoordinate(doc, { member: 'member-1', coordinate: c, samples: 2, updated: '2026-11-26T00:00:00Z' }, tf.signer('member-1'));
+    doc = writeCoordinate(doc, { member: 'member-2', coordinate: { ...c, vec: c.vec.map((x) => -x) }, samples: 1, updated: '2026-11-26T00:00:00Z' }, tf.signer('member-2'));
     doc = A.change(doc, (d) => { d[coordinateKey('member-3')] = new A.ImmutableString('{not json'); });
     const all = fleetCoordinates(doc);
     expect([...all.keys()].sort()).toEqual(['member-1', 'member-2']);
     expect(all.get('member-1')!.coordinate).toEqual(c);
-    doc = revokeMember(doc, { member: 'member-2', by: 'member-1', at: '2026-11-26T00:00:00Z', reason: 'test' });
+    doc = revokeMember(doc, { member: 'member-2', by: 'operator', at: '2026-11-26T00:00:00Z', reason: 'test' }, tf.caSigner);
     expect(compactableKeys(doc, new Date('2026-11-26T00:00:01Z'))).toContain(coordinateKey('member-2'));
     expect(compactableKeys(doc, new Date('2026-11-26T00:00:01Z'))).not.toContain(coordinateKey('member-1'));
   });

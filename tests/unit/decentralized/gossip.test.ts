@@ -7,7 +7,8 @@ import { applySpec, liveConfigs, revokeMember, type FleetDoc } from '../../../de
 import { GossipNode, type PeerAddress } from '../../../decentralized/gossip.js';
 import { issueCert, type Pem } from '../../../pki/x509.js';
 import { revokeThroughPeers } from '../../../decentralized/revoke.js';
-import { peerAddresses } from '../../../decentralized/fleet-doc.js';
+import { peerAddresses, reports, revokedMembers, statusKey, writeStatus } from '../../../decentralized/fleet-doc.js';
+import { agentSigner, caSigner, certificateKey, publishCertificate, seal } from '../../../decentralized/fleet-signing.js';
 
 let ca: Pem;
 let creds: Map<string, AgentCredentials>;
@@ -90,7 +91,7 @@ describe('gossip over mutual TLS', () => {
     const n2 = await node('member-2', [seed(n1, 'member-1')]);
     const n3 = await node('member-3', [seed(n1, 'member-1')]);
     await until('all linked', () => n1.connectedPeers().length === 2);
-    n2.update((d) => revokeMember(d, { member: 'member-3', by: 'member-2', at: new Date().toISOString() }));
+    n2.update((d) => revokeMember(d, { member: 'member-3', by: 'operator', at: new Date().toISOString() }, caSigner(ca)));
     await until('member-1 drops member-3', () => !n1.connectedPeers().includes('member-3') && !n2.connectedPeers().includes('member-3'));
     n3.update((d) => applySpec(d, 'member-3', 'after-removal', { podpreset: true }));
     await new Promise((r) => setTimeout(r, 500));
@@ -148,17 +149,70 @@ describe('gossip over mutual TLS', () => {
     expect(took).toBeLessThan(10_000);
   });
 
-  test('agent revoke: a one-shot node writes the revocation, a peer confirms it, and it does not replace the advertised address', async () => {
+  test('agent revoke: an operator node hands over a revocation signed by the CA, a peer confirms it; the advertised address stays', async () => {
     const n1 = await node('member-1', []);
     const n2 = await node('member-2', [seed(n1, 'member-1')]);
     const n3 = await node('member-3', [seed(n1, 'member-1')]);
     await until('linked', () => n3.connectedPeers().length > 0 && peerAddresses(n2.doc).size === 3);
     const address = peerAddresses(n1.doc).get('member-1');
-    expect(await revokeThroughPeers({ as: 'member-1', member: 'member-3', credentials: creds.get('member-1')!, peers: [seed(n2, 'member-2')] })).toEqual(['member-3']);
+    expect(await revokeThroughPeers({ member: 'member-3', ca, peers: [seed(n2, 'member-2')] })).toEqual(['member-3']);
     await until('member-3 dropped by the others', () => !n2.connectedPeers().includes('member-3') && !n1.connectedPeers().includes('member-3'));
     expect(peerAddresses(n2.doc).get('member-1')).toBe(address);
-    await expect(revokeThroughPeers({ as: 'member-2', member: 'member-2', credentials: creds.get('member-2')!, peers: [] })).rejects.toThrow(/cannot revoke itself/);
-    await expect(revokeThroughPeers({ as: 'member-2', member: 'member-3', credentials: creds.get('member-2')!, peers: [seed(n2, 'member-2')] })).rejects.toThrow(/other than member-2/);
+    await expect(revokeThroughPeers({ member: 'member-2', ca, peers: [seed(n2, 'member-2')] })).rejects.toThrow(/at least one other member's agent/);
+  });
+
+  test('a fleet of two removes one: the revocation goes through the member that stays', async () => {
+    const n1 = await node('member-1', []);
+    const n2 = await node('member-2', [seed(n1, 'member-1')]);
+    await until('linked', () => n1.connectedPeers().includes('member-2'));
+    expect(await revokeThroughPeers({ member: 'member-2', ca, peers: [seed(n1, 'member-1')] })).toEqual(['member-2']);
+    await until('member-2 dropped', () => !n1.connectedPeers().includes('member-2') && revokedMembers(n1.doc).has('member-2'));
+    expect(n2.connectedPeers()).toEqual([]);
+  });
+
+  test('values a member may not write are refused whole: a forged report, a revocation not signed by the CA; the sender is quarantined', async () => {
+    const n1 = await node('member-1', []);
+    const n2 = await node('member-2', [seed(n1, 'member-1')]);
+    const n3 = await node('member-3', [seed(n1, 'member-1')], { fanout: 1 });
+    const report = { member: 'member-1', featureconfig: 'gpu', generation: 1, features: [{ name: 'podpreset', state: 'Supported' }], updated: new Date().toISOString() };
+    n1.update((d) => writeStatus(applySpec(d, 'member-1', 'gpu', { podpreset: true }), report, n1.signer!));
+    await until('all have member-1\'s report', () => [n2, n3].every((n) => reports(n.doc).length === 1));
+    const refusedBefore = n1.stats.forged + n2.stats.forged;
+    // member-3 holds a valid agent certificate; it writes member-1's report as Failed, sealed with its own key.
+    const key = statusKey('member-1', 'gpu');
+    n3.update((d) => A.change(d, (x) => { x[key] = new A.ImmutableString(seal(n3.signer!, key, JSON.stringify({ ...report, features: [{ name: 'podpreset', state: 'Failed' }] }))); }));
+    await until('refused', () => n1.stats.forged + n2.stats.forged > refusedBefore);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const n of [n1, n2]) {
+      expect(reports(n.doc)[0]!.features[0]!.state).toBe('Supported');
+      expect(n.connectedPeers()).not.toContain('member-3');
+    }
+    // Its later, honest changes do not get through either while it is quarantined (and they build on the forged one).
+    n3.update((d) => applySpec(d, 'member-3', 'net', { networkpolicy: true }));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(specOf(n1, 'net')).toBeUndefined();
+    // A revocation signed by a member's key instead of the CA's is refused the same way.
+    const m4 = await node('member-4', [seed(n2, 'member-2')], { fanout: 1 });
+    await until('member-4 linked', () => m4.connectedPeers().includes('member-2'));
+    const forgedBefore = n2.stats.forged + n1.stats.forged;
+    m4.update((d) => A.change(d, (x) => { x['rv\u001fmember-1'] = new A.ImmutableString(seal(m4.signer!, 'rv\u001fmember-1', JSON.stringify({ member: 'member-1', by: 'member-4', at: '' }))); }));
+    await until('revocation refused', () => n2.stats.forged + n1.stats.forged > forgedBefore);
+    expect(revokedMembers(n2.doc).has('member-1')).toBe(false);
+    expect(revokedMembers(n1.doc).has('member-1')).toBe(false);
+  });
+
+  test('a certificate another member publishes under a member\'s name is refused', async () => {
+    const n1 = await node('member-1', []);
+    const n2 = await node('member-2', [seed(n1, 'member-1')]);
+    await until('linked', () => n1.connectedPeers().includes('member-2'));
+    const before = n1.stats.forged;
+    // member-2's certificate filed as member-1's, with a report "from member-1" signed by member-2's key.
+    const signer2 = agentSigner(creds.get('member-2')!);
+    n2.update((d) => A.change(publishCertificate(d, signer2), (x) => {
+      x[certificateKey('member-1', signer2.keyId)] = new A.ImmutableString(creds.get('member-2')!.cert);
+    }));
+    await until('refused', () => n1.stats.forged > before);
+    expect(Object.keys(n1.doc).filter((k) => k.startsWith('ce\u001fmember-1')).length).toBe(1); // member-1's own only
   });
 
   test('a link that goes silent (a peer cut off by the network) is closed; an idle one is kept alive', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { acceptPeer, agentIdentity, AGENT_ORGANIZATION } from '../../../decentralized/peer-auth.js';
+import { acceptPeer, agentIdentity, AGENT_ORGANIZATION, OPERATOR_ORGANIZATION } from '../../../decentralized/peer-auth.js';
 
 const cert = (cn: string, o: string[] = [AGENT_ORGANIZATION], san = `DNS:${cn}, IP Address:127.0.0.1`) =>
   ({ subject: { CN: cn, O: o.length === 1 ? o[0]! : o } as never, subjectaltname: san });
@@ -23,5 +23,12 @@ describe('agent identity', () => {
     expect(acceptPeer(cert('member-3'), 'member-1', new Set(), 'member-2')).toMatchObject({ ok: false, reason: expect.stringMatching(/expected the agent of member-2/) });
     expect(acceptPeer(cert('member-1'), 'member-1', new Set())).toMatchObject({ ok: false, reason: 'connected to itself' });
     expect(acceptPeer(cert('member-3'), 'member-1', new Set(['member-4']), 'member-3')).toEqual({ ok: true, member: 'member-3' });
+  });
+
+  test('an operator certificate may connect to an agent, but an agent never dials one, and it is no member', () => {
+    expect(acceptPeer(cert('fedfeat-unjoin', [OPERATOR_ORGANIZATION], ''), 'member-1', new Set())).toEqual({ ok: true, member: 'operator/fedfeat-unjoin' });
+    expect(acceptPeer(cert('member-2', [OPERATOR_ORGANIZATION], ''), 'member-1', new Set(), 'member-2')).toMatchObject({ ok: false, reason: expect.stringMatching(/not an agent certificate/) });
+    expect(acceptPeer(cert('x', [OPERATOR_ORGANIZATION, AGENT_ORGANIZATION]), 'member-1', new Set())).toMatchObject({ ok: false, reason: expect.stringMatching(/both/) });
+    expect(acceptPeer(cert('Not_A_Label', [OPERATOR_ORGANIZATION], ''), 'member-1', new Set())).toMatchObject({ ok: false, reason: expect.stringMatching(/DNS label/) });
   });
 });
