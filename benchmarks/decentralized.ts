@@ -21,7 +21,7 @@ import { execFileSync } from 'node:child_process';
 import * as A from '@automerge/automerge';
 import { createFleetCA, issueAgentCert } from '../decentralized/agent-cert.js';
 import { saveFleetDoc } from '../decentralized/compaction.js';
-import { applySpec, deleteConfig, newFleetDoc, specKey, writeStatus } from '../decentralized/fleet-doc.js';
+import { applySpec, deleteConfig, newFleetDoc, specKey, statusKey, writeStatus } from '../decentralized/fleet-doc.js';
 import { GossipNode } from '../decentralized/gossip.js';
 import { agentSigner, type Signer } from '../decentralized/fleet-signing.js';
 
@@ -111,6 +111,23 @@ async function run(n: number): Promise<void> {
   }
   await sleep(500);
   const perChange = (bytes() - b0) / CHANGES;
+  // Signed values: status reports, checked by every agent on the way in (fleet-signing.ts).
+  const signedLat: number[] = [];
+  const checked0 = nodes.reduce((s, x) => s + x.stats.checked, 0);
+  const checkMs0 = nodes.reduce((s, x) => s + x.stats.checkMs, 0);
+  for (let i = 0; i < 10; i++) {
+    const k = Math.floor(Math.random() * n);
+    const origin = nodes[k]!;
+    const report = { member: names[k]!, featureconfig: `fc-${i}`, generation: 1, features: [{ name: 'podpreset', state: 'Supported', message: `report ${i}` }], updated: new Date().toISOString() };
+    const key = statusKey(names[k]!, `fc-${i}`);
+    const t0 = performance.now();
+    origin.update((d) => writeStatus(d, report, origin.signer!));
+    if (await until(() => nodes.every((x) => key in x.doc), 10_000)) signedLat.push(performance.now() - t0);
+    else lost++;
+    await sleep(50);
+  }
+  const checked = nodes.reduce((s, x) => s + x.stats.checked, 0) - checked0;
+  const checkMs = nodes.reduce((s, x) => s + x.stats.checkMs, 0) - checkMs0;
   // Partition: half and half, changes on both sides, then heal.
   split = new Set(names.slice(0, half));
   const partitionStart = Date.now();
@@ -141,6 +158,7 @@ async function run(n: number): Promise<void> {
   console.log(
     `${n} agents (fanout ${FANOUT}, ${ROUND_MS} ms rounds): addresses known ${addressesKnown ? 'yes' : 'NO'}; propagation to all p50 ${pct(lat, 50).toFixed(0)} ms p99 ${pct(lat, 99).toFixed(0)} ms` +
       ` (${lat.length} changes${lost ? `, ${lost} NOT everywhere within 10 s` : ''}); bytes sent per change, all agents ${Math.round(perChange)} (${Math.round(perChange / n)} per agent);` +
+      ` signed reports to all p50 ${pct(signedLat, 50).toFixed(0)} ms p99 ${pct(signedLat, 99).toFixed(0)} ms, ingress check (copy, apply, verify) ${(checkMs / Math.max(1, checked)).toFixed(2)} ms per message with changes;` +
       ` partition (${PARTITION}, ${(partitionedFor / 1000).toFixed(0)} s${crossed ? ', LEAKED' : ''}) healed → identical documents in ${healed ? `${heal.toFixed(0)} ms` : 'NOT within 30 s'}; RSS growth ${mib(rss - rssBefore)} MiB (${((rss - rssBefore) / n / 1048576).toFixed(2)} MiB per agent, one process); saved document ${docBytes} B`,
   );
   await Promise.all(nodes.map((x) => x.stop()));
