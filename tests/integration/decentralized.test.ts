@@ -25,7 +25,7 @@ import { createLogger } from '../../controller/logger.js';
 import { createFleetCA, issueAgentCert, type AgentCredentials } from '../../decentralized/agent-cert.js';
 import { Agent } from '../../decentralized/agent.js';
 import { GossipNode } from '../../decentralized/gossip.js';
-import { applySpec, fleetCoordinates, revokedMembers } from '../../decentralized/fleet-doc.js';
+import { applySpec, configViews, fleetCoordinates, reports, revokedMembers } from '../../decentralized/fleet-doc.js';
 import { joinedAgentConfig, unjoinAgent } from '../../join/agent-join.js';
 import { AGENT_TLS_SECRET } from '../../join/agent-objects.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
@@ -279,6 +279,14 @@ describe('decentralized mode: agents on every member, no host', () => {
       return specs.every((s) => JSON.stringify(s) === JSON.stringify(specs[0])) && specs[0]?.kubelet?.containerLogMaxFiles === 4;
     }, 30_000);
     process.stderr.write(`partition (${byNetwork() ? 'iptables' : 'peer filter'}) healed: converged in ${Date.now() - healed} ms\n`);
+    // Every member's tactics ran for the merged state: each reports for the merged generation (seen in member-2's document).
+    const merged = await eventually('every member reported for the merged spec', async () => {
+      const doc = agents.get('member-2')!.gossip.doc;
+      const view = configViews(doc).get('dec-gpu');
+      const mine = reports(doc).filter((r) => r.featureconfig === 'dec-gpu');
+      return view && mine.length === 3 && mine.every((r) => r.generation === view.generation) ? mine : undefined;
+    }, 60_000);
+    for (const r of merged) expect(r.features.map((f) => f.name).sort()).toEqual(['cpumanagementpolicy', 'kubelet', 'podpreset']);
   });
 
   test('an agent with a certificate from another CA is refused and changes nothing', async () => {
