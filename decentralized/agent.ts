@@ -12,6 +12,7 @@
 // - writes every member's status as ClusterFeatureStatus objects, so
 //   `fedfeat status` on any member shows the whole fleet.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -137,6 +138,8 @@ export class Agent {
     this.gossip = new GossipNode({
       member: o.member, credentials: o.credentials, listen: o.listen, advertise: o.advertise, seeds: o.seeds,
       allowPeer: o.allowPeer, roundMs: o.roundMs, fanout: o.fanout, log: this.log, ...(doc ? { doc } : {}),
+      // Listening on one address of a multi-homed host: links leave from it too, so peers and firewalls see one address.
+      ...(isIP(o.listen.host) && !['0.0.0.0', '::'].includes(o.listen.host) ? { localAddress: o.listen.host } : {}),
       coordinates: this.coordinates, pingEveryMs: o.pingEveryMs,
     });
     this.coordinateSync = new CoordinateSync({

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CFS_NAMESPACE, cfsPath } from '../../api/cluster-feature-status.js';
-import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig, type FeatureConfigSpec } from '../../api/featureconfig.js';
+import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, desiredFeatures, type FeatureConfig, type FeatureConfigSpec } from '../../api/featureconfig.js';
 import { KUBEFED_NAMESPACE } from '../../api/kubefed.js';
 import { parsePeers } from '../../cli/agent-command.js';
 import { ccoordPath, type ClusterCoordinateObject } from '../../api/cluster-coordinate.js';
@@ -284,9 +284,12 @@ describe('decentralized mode: agents on every member, no host', () => {
       const doc = agents.get('member-2')!.gossip.doc;
       const view = configViews(doc).get('dec-gpu');
       const mine = reports(doc).filter((r) => r.featureconfig === 'dec-gpu');
-      return view && mine.length === 3 && mine.every((r) => r.generation === view.generation) ? mine : undefined;
+      return view && mine.length === 3 && mine.every((r) => r.generation === view.generation) ? { mine, spec: view.spec } : undefined;
     }, 60_000);
-    for (const r of merged) expect(r.features.map((f) => f.name).sort()).toEqual(['cpumanagementpolicy', 'kubelet', 'podpreset']);
+    // What the merged spec asks for (cpumanagementpolicy only if the winner of that field is "static").
+    const asked = desiredFeatures(merged.spec).map((f) => f.name).sort();
+    expect(asked).toContain('kubelet'); // the lone side's field, merged in
+    for (const r of merged.mine) expect(r.features.map((f) => f.name).sort()).toEqual(asked);
   });
 
   test('an agent with a certificate from another CA is refused and changes nothing', async () => {
