@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CFS_NAMESPACE, cfsName, cfsPath } from '../../api/cluster-feature-status.js';
+import { CFS_NAMESPACE, cfsPath } from '../../api/cluster-feature-status.js';
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig, type FeatureConfigSpec } from '../../api/featureconfig.js';
 import { KUBEFED_NAMESPACE } from '../../api/kubefed.js';
 import { parsePeers } from '../../cli/agent-command.js';
@@ -328,6 +328,7 @@ describe('decentralized mode: agents on every member, no host', () => {
     const reported = fc.status!.conditions!.find((c) => c.type === 'Reported')!;
     // member-1's agent said it is not selected; member-3 is revoked, so no longer counted (its agent still runs, refused).
     expect(reported.message).toMatch(/^1\/1 selected members of the fleet reported for fleet generation \d+; not selected by spec.clusterSelector: member-1$/);
+    const { cfsName } = await import('../../api/cluster-feature-status.js'); // (imported here: keeps this test's diff to its own block)
     expect(await clients.get('member-1')!.getOptional(cfsPath(cfsName('dec-selected', 'member-1')))).toBeUndefined();
   });
 });
