@@ -69,7 +69,8 @@ export interface ClusterFeatureStatus {
 }
 
 export interface Condition {
-  type: 'Ready' | 'Progressing' | 'Degraded';
+  /** Reported: decentralized mode only (every selected member of the fleet reported for the current fleet generation). */
+  type: 'Ready' | 'Progressing' | 'Degraded' | 'Reported';
   status: 'True' | 'False' | 'Unknown';
   observedGeneration?: number;
   lastTransitionTime: string;

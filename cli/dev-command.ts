@@ -53,8 +53,9 @@ async function run(c: DevCommand): Promise<number> {
       const state = await up(opts);
       if (v.decentralized === true) {
         const { startAgents } = await import('../local-federation/decentralized-agents.js');
+        const t0 = Date.now();
         const agents = await startAgents(state);
-        process.stdout.write(`decentralized: ${agents.length} agents (no host controller): ${agents.map((a) => `${a.member} gossip 127.0.0.1:${a.port}, log ${a.logFile}`).join('; ')}\n`);
+        process.stdout.write(`decentralized: ${agents.length} agents joined and started in ${((Date.now() - t0) / 1000).toFixed(1)} s, with fedfeat join --decentralized (fleet CA ${path.join(state.dir, 'agents', 'fleet-ca')}; no host controller): ${agents.map((a) => `${a.member} gossip 127.0.0.1:${a.port}, log ${a.logFile}`).join('; ')}\n`);
       }
       await printFederationSummary(state);
       return 0;

@@ -118,9 +118,9 @@ async function decentralized(c: Command<'join'> | Command<'unjoin'>, t: Target, 
   return 0;
 }
 
-export async function joinCommand(c: Command<'join'> | Command<'unjoin'>): Promise<number> {
+/** `log` receives join's progress lines (default stdout; `fedfeat dev up --decentralized` runs join in its own process). */
+export async function joinCommand(c: Command<'join'> | Command<'unjoin'>, log: (line: string) => void = (line) => void process.stdout.write(`${line}\n`)): Promise<number> {
   const t = target(c);
-  const log = (line: string) => process.stdout.write(`${line}\n`);
   if (c.values.decentralized) return decentralized(c, t, log);
   const serviceAccount = c.values['service-account'];
   if (serviceAccount !== undefined && !DNS_LABEL.test(serviceAccount)) throw new UsageError(`--service-account "${serviceAccount}" must be a DNS label`);

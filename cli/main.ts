@@ -71,8 +71,9 @@ Usage:
         with them, one real node in the host cluster for the controller's Deployment unless --host-node off).
         --node-size sizes KWOK nodes per member (default 8 CPUs/32Gi), e.g. mck8s's testbed:
         --members 5 --node-size member-1=4/16Gi,member-5=4/16Gi,*=2/4Gi ("*": members not named).
-        --decentralized also starts a \`fedfeat agent\` process per member (fleet CA and certificates issued
-        under the federation's directory); no host controller is started.
+        --decentralized joins every member with \`fedfeat join --decentralized --no-deployment\` (fleet CA in
+        the federation's directory, agents/fleet-ca) and starts a \`fedfeat agent\` process per member configured
+        from the Secret and ConfigMap join wrote; no host controller is started.
   fedfeat dev down [--name NAME] [--purge]
         Stop exactly the processes "up" started and remove its network namespaces, bridge and cgroups.
   fedfeat dev status [--name NAME]

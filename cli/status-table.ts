@@ -21,6 +21,9 @@ export function renderStatus(items: FeatureConfigView[]): string {
     const stale = fc.status?.observedGeneration !== fc.metadata.generation ? ' (status not yet updated for the latest spec)' : '';
     const counts = Object.entries(fc.status?.featureCounts ?? {}).filter(([, n]) => n).map(([s, n]) => `${s} ${n}`).join(', ');
     out += `${fc.metadata.name}: Ready=${ready?.status ?? 'Unknown'} (${ready?.reason ?? 'NotObserved'}) clusters ${fc.status?.clusterSummary ?? '-'} mode ${fc.spec.mode ?? 'enforce'}${counts ? ` [${counts}]` : ''}${stale}\n`;
+    // Decentralized mode: which of the fleet's members have not reported (they have no ClusterFeatureStatus row yet).
+    const reported = fc.status?.conditions?.find((c) => c.type === 'Reported');
+    if (reported) out += `  fleet: ${reported.message}\n`;
     const rows = [['CLUSTER', 'FEATURE', 'STATE', 'REASON', 'SINCE', 'MESSAGE']];
     for (const c of members) {
       for (const f of c.features) rows.push([c.name, f.name, f.state, f.reason ?? '', f.lastTransitionTime ?? '', (f.message ?? '').slice(0, 100)]);

@@ -18,11 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import * as A from '@automerge/automerge';
-import { CFS_NAMESPACE, cfsPath, renderClusterFeatureStatus } from '../api/cluster-feature-status.js';
+import { CFS_NAMESPACE, cfsName, cfsPath, renderClusterFeatureStatus } from '../api/cluster-feature-status.js';
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type ClusterFeatureStatus, type FeatureConfig, type FeatureConfigSpec } from '../api/featureconfig.js';
 import { matchesSelector } from '../api/label-selector.js';
 import { DEFAULT_OPTIONS } from '../controller/controller.js';
-import { aggregateStatus, sameStatus } from '../controller/status.js';
+import { sameStatus } from '../controller/status.js';
 import { EventRecorder } from '../controller/events.js';
 import { Informer } from '../controller/informer.js';
 import { createLogger, type Logger } from '../controller/logger.js';
@@ -38,6 +38,7 @@ import { GossipNode, type PeerAddress } from './gossip.js';
 import { AgentCoordinates } from '../coordinates/agent-coordinates.js';
 import type { PublishPolicy } from '../coordinates/publish-policy.js';
 import { CoordinateSync } from './coordinate-sync.js';
+import { fleetConfigStatus } from './fleet-status.js';
 
 export const AGENT_FIELD_MANAGER = 'fedfeat-agent';
 /** The spec the agent last wrote: equal to the object's spec means "not edited here since". */
@@ -72,6 +73,8 @@ export interface AgentOptions {
   coordinatePublish?: PublishPolicy;
 }
 
+/** `written` marker: the ClusterFeatureStatus of a member not selected was removed. */
+const NOT_SELECTED = 'not selected';
 const fcPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name);
 const same = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 function canonical(v: unknown): unknown {
@@ -116,7 +119,7 @@ export class Agent {
   /** Names materialized here (saved): one missing at start-up was deleted while the agent was down. */
   private materialized = new Set<string>();
   private readonly written = new Map<string, string>();
-  private readonly lastReconciled = new Map<string, { spec: string; at: number }>();
+  private readonly lastReconciled = new Map<string, { spec: string; generation: number; at: number }>();
   private readonly results = new Map<string, ClusterFeatureStatus>();
   private loadedState = false;
   private dirty = false;
@@ -310,27 +313,34 @@ export class Agent {
 
   /**
    * Every member's reports as ClusterFeatureStatus objects owned by the local
-   * FeatureConfig, and the FeatureConfig's own status aggregated from them as
-   * the host controller does. The members counted are those that reported: a
-   * member whose clusterSelector does not match removes its report.
+   * FeatureConfig, and the FeatureConfig's own status (fleet-status.ts): the
+   * fleet's members the clusterSelector selects (a member not selected reports
+   * so), how many reported for the current fleet generation, which have not.
    */
   private async writeFleetStatus(): Promise<void> {
     const live = liveConfigs(this.gossip.doc);
     const all = reports(this.gossip.doc);
-    for (const name of live.keys()) {
+    for (const [name, view] of live) {
       const fc = this.informer.get(name);
       if (!fc) continue;
-      const results = new Map(all.filter((r) => r.featureconfig === name).map((r) => [r.member, { name: r.member, ...(r.reachable !== undefined ? { reachable: r.reachable } : {}), features: r.features as ClusterFeatureStatus['features'] }]));
-      const status = aggregateStatus(fc.metadata.generation ?? 0, [...results.keys()], results, fc.status, new Date().toISOString());
+      const status = fleetConfigStatus(this.gossip.doc, name, view.generation, fc.metadata.generation ?? 0, fc.status, new Date().toISOString(), this.o.member);
       if (sameStatus(fc.status, status)) continue;
       await this.client.apply(`${fcPath(name)}/status`, { apiVersion: FEATURECONFIG_API_VERSION, kind: 'FeatureConfig', metadata: { name }, status } as KubeObject, AGENT_FIELD_MANAGER);
     }
     for (const r of all) {
       const fc = this.informer.get(r.featureconfig);
       if (!fc?.metadata.uid || !live.has(r.featureconfig)) continue;
+      const key = `${r.featureconfig}/${r.member}`;
+      if (r.selected === false) {
+        // Not selected (any more): no ClusterFeatureStatus for it here, also not one written while it was.
+        if (this.written.get(key) !== NOT_SELECTED) {
+          await this.client.delete(cfsPath(cfsName(r.featureconfig, r.member)));
+          this.written.set(key, NOT_SELECTED);
+        }
+        continue;
+      }
       const result: ClusterFeatureStatus = { name: r.member, ...(r.reachable !== undefined ? { reachable: r.reachable } : {}), features: r.features as ClusterFeatureStatus['features'] };
       const obj = renderClusterFeatureStatus(fc, result);
-      const key = `${r.featureconfig}/${r.member}`;
       const text = JSON.stringify([fc.metadata.uid, obj.features, obj.reachable]);
       if (this.written.get(key) === text) continue;
       await this.client.apply(cfsPath(obj.metadata.name), obj, AGENT_FIELD_MANAGER);
@@ -349,11 +359,12 @@ export class Agent {
           if (this.stopped) return;
           const spec = JSON.stringify(canonical(view.spec));
           const last = this.lastReconciled.get(name);
-          if (last && last.spec === spec && Date.now() - last.at < resync) continue;
+          // The generation too: every member reports for each fleet generation (fleet-status.ts), also when a change left the spec as it was.
+          if (last && last.spec === spec && last.generation === view.generation && Date.now() - last.at < resync) continue;
           const fc = this.informer.get(name);
           if (!fc) continue; // materialized next round
           await this.reconcile(fc, view.generation);
-          this.lastReconciled.set(name, { spec, at: Date.now() });
+          this.lastReconciled.set(name, { spec, generation: view.generation, at: Date.now() });
         }
       } catch (e) {
         this.log.warn('tactics failed', { error: (e as Error).message });
@@ -373,7 +384,9 @@ export class Agent {
     const name = fc.metadata.name;
     const labels = this.o.labels ?? {};
     if (!matchesSelector(fc.spec.clusterSelector, labels)) {
-      this.gossip.update((d) => dropStatus(d, this.o.member, name));
+      // Said, not just dropped: the others count the fleet's members and must not wait for this one (fleet-status.ts).
+      this.results.delete(name);
+      this.gossip.update((d) => writeStatus(d, { member: this.o.member, featureconfig: name, generation, selected: false, features: [], updated: new Date().toISOString() }, this.signer));
       return;
     }
     const member: Member = {
@@ -392,7 +405,7 @@ export class Agent {
       // Informer objects may lack apiVersion/kind; the Event's involvedObject needs them.
       event: (f, e) => this.events!.record({ ...f, apiVersion: FEATURECONFIG_API_VERSION, kind: 'FeatureConfig' }, e),
       // The rollout gate sees the other members through their reports in the document.
-      rolloutView: (_fc, feature) => reports(this.gossip.doc).filter((r) => r.featureconfig === name).map((r) => {
+      rolloutView: (_fc, feature) => reports(this.gossip.doc).filter((r) => r.featureconfig === name && r.selected !== false).map((r) => {
         const f = r.features.find((x) => x.name === feature);
         return { name: r.member, labels: r.member === this.o.member ? labels : {}, supported: f?.state === 'Supported', reconfiguring: f?.state === 'Reconfiguring', failed: f?.state === 'Failed' };
       }),

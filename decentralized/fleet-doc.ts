@@ -217,6 +217,8 @@ export interface MemberReport {
   /** The FeatureConfig generation (fleet change count) the report is for. */
   generation: number;
   reachable?: boolean;
+  /** false: the FeatureConfig's clusterSelector does not select this member (only its agent knows its labels); absent: selected. */
+  selected?: boolean;
   features: { name: string; state: string; reason?: string; message?: string; lastTransitionTime?: string }[];
   updated: string;
 }

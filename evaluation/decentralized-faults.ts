@@ -199,11 +199,15 @@ try {
     return same && specs[0]?.cpumanagementpolicy === 'static' && sides.every(Boolean) ? specs[0] : undefined;
   }, 60_000);
   // Tactics ran for the merged spec: every member's report (ClusterFeatureStatus on member-2) names the merged spec's features.
-  const tactics = await until('every member reported the merged spec\'s features', async () => {
+  let seen = '';
+  const tactics = await until('every member reported the merged spec\'s features (last seen on member-2: see below)', async () => {
     const mine = await listClusterFeatureStatuses(clients.get('member-2')!, 'faults-0');
+    seen = mine.map((o) => `${o.cluster}: ${(o.features ?? []).map((f) => `${f.name}=${f.state}`).join(',')}`).join('; ');
     const full = mine.filter((o) => ['cpumanagementpolicy', 'kubelet', 'podpreset'].every((f) => (o.features ?? []).some((x) => x.name === f)));
     return full.length >= 5 ? full.length : undefined;
-  }, 90_000);
+  }, 90_000).catch((e: Error) => {
+    throw new Error(`${e.message}\n${seen}`);
+  });
   results.partition = {
     by: 'iptables (127.0.1.0/24 ⟷ 127.0.2.0/24 dropped)', sides: [['member-1', 'member-2'], ['member-3', 'member-4', 'member-5']], leakedDuringPartition: leaked,
     healedIdenticalMs: Math.round(merged.ms), mergedSpec: merged.value, sameFieldWinner: merged.value.kubelet?.containerLogMaxFiles,
@@ -241,6 +245,13 @@ try {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(JSON.stringify(results, null, 2));
+} catch (e) {
+  // The agents' own words, before their folder goes.
+  for (const a of agents.values()) {
+    const lines = existsSync(a.logFile) ? readFileSync(a.logFile, 'utf8').trim().split('\n') : [];
+    console.error(`--- ${a.member} agent log (last 15 lines) ---\n${lines.slice(-15).join('\n')}`);
+  }
+  throw e;
 } finally {
   for (const n of intruders) await n.stop().catch(() => undefined);
   intruders = [];

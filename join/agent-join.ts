@@ -11,7 +11,8 @@ import { KUBEFED_NAMESPACE } from '../api/kubefed.js';
 import type { KubeClient, KubeObject } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
 import { JOIN_LABEL_PREFIX, joinLabel } from '../reconfigurators/rbac.js';
-import { AGENT_CONFIG_MAP, AGENT_SERVICE_ACCOUNT, agentJoinObjects, type AgentJoinSpec } from './agent-objects.js';
+import type { AgentCredentials } from '../decentralized/agent-cert.js';
+import { AGENT_CONFIG_MAP, AGENT_SERVICE_ACCOUNT, AGENT_TLS_SECRET, agentJoinObjects, type AgentJoinSpec } from './agent-objects.js';
 import { CREATED_ANNOTATION, joinFieldManager, namespaceObject } from './objects.js';
 
 const MANAGER = joinFieldManager(AGENT_SERVICE_ACCOUNT);
@@ -74,6 +75,14 @@ export async function joinAgent(member: KubeClient, spec: AgentJoinSpec, o: { lo
 export async function joinedAgentConfig(member: KubeClient): Promise<Record<string, string> | undefined> {
   const cm = await member.getOptional<KubeObject & { data?: Record<string, string> }>(resourcePath('v1', 'configmaps', KUBEFED_NAMESPACE, AGENT_CONFIG_MAP));
   return cm?.data;
+}
+
+/** The agent certificate join wrote on the member (its Secret, as the agent's pod mounts it), or undefined. */
+export async function joinedAgentCredentials(member: KubeClient): Promise<AgentCredentials | undefined> {
+  const secret = await member.getOptional<KubeObject & { data?: Record<string, string> }>(resourcePath('v1', 'secrets', KUBEFED_NAMESPACE, AGENT_TLS_SECRET));
+  if (!secret?.data) return undefined;
+  const d = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString('utf8');
+  return { ca: d('ca.crt'), cert: d('tls.crt'), key: d('tls.key') };
 }
 
 /** Removes what join --decentralized wrote on the member; a namespace goes only if join created it and nothing else holds it. */

@@ -22,14 +22,28 @@ export async function startDelayProxy(target: { host: string; port: number }, rt
   if (!(rttMs >= 0)) throw new Error(`delay must be 0 ms or more (got ${rttMs})`);
   let delay = rttMs;
   const sockets = new Set<net.Socket>();
+  // One FIFO and one timer per direction: separate timers per chunk may fire out of order when their due
+  // times coincide (Node keeps timers of different durations in different lists).
   const pipe = (from: net.Socket, to: net.Socket) => {
-    let lastRelease = 0;
-    from.on('data', (chunk: Buffer) => {
-      const release = Math.max(Date.now() + delay / 2, lastRelease);
-      lastRelease = release;
-      setTimeout(() => { if (!to.destroyed) to.write(chunk); }, release - Date.now());
-    });
-    from.on('end', () => setTimeout(() => to.end(), Math.max(0, lastRelease - Date.now())));
+    const queue: Array<{ at: number; chunk: Buffer | null }> = []; // null: the end of the stream
+    let timer: NodeJS.Timeout | undefined;
+    const drain = () => {
+      timer = undefined;
+      while (queue.length && queue[0]!.at <= Date.now()) {
+        const { chunk } = queue.shift()!;
+        if (to.destroyed) continue;
+        if (chunk) to.write(chunk);
+        else to.end();
+      }
+      if (queue.length) timer = setTimeout(drain, queue[0]!.at - Date.now());
+    };
+    const push = (chunk: Buffer | null) => {
+      const last = queue.length ? queue[queue.length - 1]!.at : 0;
+      queue.push({ at: Math.max(Date.now() + delay / 2, last), chunk });
+      timer ??= setTimeout(drain, queue[0]!.at - Date.now());
+    };
+    from.on('data', (chunk: Buffer) => push(chunk));
+    from.on('end', () => push(null));
   };
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);

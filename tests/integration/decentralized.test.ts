@@ -327,4 +327,19 @@ describe('decentralized mode: agents on every member, no host', () => {
     expect(await specOn('member-1', 'dec-after-removal')).toBeUndefined();
     expect(await specOn('member-2', 'dec-after-removal')).toBeUndefined();
   });
+
+  test('the FeatureConfig status counts the fleet\'s members: one the clusterSelector leaves out is not waited for, a revoked one is not a member', async () => {
+    // After the unjoin above the fleet is member-1 and member-2; this FeatureConfig selects member-2 only (labels name=<member>).
+    await apply('member-2', 'dec-selected', { podpreset: true, mode: 'inform', clusterSelector: { matchLabels: { name: 'member-2' } } });
+    const fc = await eventually('status on member-1: one selected member of the fleet, reported', async () => {
+      const f = await clients.get('member-1')!.getOptional<FeatureConfig>(fcPath('dec-selected'));
+      return f?.status?.members?.selected === 1 && f.status.conditions?.some((c) => c.type === 'Reported' && c.status === 'True') ? f : undefined;
+    }, 60_000);
+    expect(fc.status!.members!.reported).toBe(1);
+    const reported = fc.status!.conditions!.find((c) => c.type === 'Reported')!;
+    // member-1's agent said it is not selected; member-3 is revoked, so no longer counted (its agent still runs, refused).
+    expect(reported.message).toMatch(/^1\/1 selected members of the fleet reported for fleet generation \d+; not selected by spec.clusterSelector: member-1$/);
+    const { cfsName } = await import('../../api/cluster-feature-status.js'); // (imported here: keeps this test's diff to its own block)
+    expect(await clients.get('member-1')!.getOptional(cfsPath(cfsName('dec-selected', 'member-1')))).toBeUndefined();
+  });
 });

@@ -167,7 +167,11 @@ describe('gossip over mutual TLS', () => {
     await until('linked', () => n1.connectedPeers().includes('member-2'));
     expect(await revokeThroughPeers({ member: 'member-2', ca, peers: [seed(n1, 'member-1')] })).toEqual(['member-2']);
     await until('member-2 dropped', () => !n1.connectedPeers().includes('member-2') && revokedMembers(n1.doc).has('member-2'));
-    expect(n2.connectedPeers()).toEqual([]);
+    // member-2 keeps dialling (its TLS 1.3 handshake completes before member-1 checks it, so a link opens for a moment)
+    // but learns nothing more.
+    n1.update((d) => applySpec(d, 'member-1', 'after-removal', { podpreset: true }));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(specOf(n2, 'after-removal')).toBeUndefined();
   });
 
   test('values a member may not write are refused whole: a forged report, a revocation not signed by the CA; the sender is quarantined', async () => {
