@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as A from '@automerge/automerge';
 import { listClusterFeatureStatuses } from '../api/cluster-feature-status.js';
-import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig, type FeatureConfigSpec } from '../api/featureconfig.js';
+import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, desiredFeatures, type FeatureConfig, type FeatureConfigSpec } from '../api/featureconfig.js';
 import { createFleetCA, issueAgentCert, type AgentCredentials } from '../decentralized/agent-cert.js';
 import { applySpec, statusKey } from '../decentralized/fleet-doc.js';
 import { seal } from '../decentralized/fleet-signing.js';
@@ -198,20 +198,21 @@ try {
     const same = specs.every((s) => JSON.stringify(s) === JSON.stringify(specs[0]));
     return same && specs[0]?.cpumanagementpolicy === 'static' && sides.every(Boolean) ? specs[0] : undefined;
   }, 60_000);
-  // Tactics ran for the merged spec: every member's report (ClusterFeatureStatus on member-2) names the merged spec's features.
+  // Tactics ran for the merged spec: on every member, the FeatureConfig's status counts five reports made for the
+  // merged fleet generation (decentralized/fleet-status.ts: a report for an older generation is not counted).
   let seen = '';
-  const tactics = await until('every member reported the merged spec\'s features (last seen on member-2: see below)', async () => {
-    const mine = await listClusterFeatureStatuses(clients.get('member-2')!, 'faults-0');
-    seen = mine.map((o) => `${o.cluster}: ${(o.features ?? []).map((f) => `${f.name}=${f.state}`).join(',')}`).join('; ');
-    const full = mine.filter((o) => ['cpumanagementpolicy', 'kubelet', 'podpreset'].every((f) => (o.features ?? []).some((x) => x.name === f)));
-    return full.length >= 5 ? full.length : undefined;
+  const tactics = await until('every member counts five reports for the merged spec', async () => {
+    const fcs = await Promise.all(members.map((m) => clients.get(m)!.getOptional<FeatureConfig>(fcPath('faults-0'))));
+    seen = fcs.map((f, i) => `${members[i]}: ${f?.status?.conditions?.find((c) => c.type === 'Reported')?.message ?? 'no Reported condition'}`).join('\n');
+    const done = fcs.every((f) => f?.status?.members?.reported === 5 && f.status.conditions?.some((c) => c.type === 'Reported' && c.status === 'True' && c.observedGeneration === f.metadata.generation));
+    return done ? fcs.length : undefined;
   }, 90_000).catch((e: Error) => {
     throw new Error(`${e.message}\n${seen}`);
   });
   results.partition = {
     by: 'iptables (127.0.1.0/24 ⟷ 127.0.2.0/24 dropped)', sides: [['member-1', 'member-2'], ['member-3', 'member-4', 'member-5']], leakedDuringPartition: leaked,
     healedIdenticalMs: Math.round(merged.ms), mergedSpec: merged.value, sameFieldWinner: merged.value.kubelet?.containerLogMaxFiles,
-    tacticsRanForMergedSpecMs: Math.round(performance.now() - heal), membersReportingMergedFeatures: tactics.value,
+    tacticsRanForMergedSpecMs: Math.round(performance.now() - heal), membersCountingFiveMergedReports: tactics.value, featuresAsked: desiredFeatures(merged.value).map((f) => f.name),
   };
 
   // 4. Refusals: another CA's certificate; a valid member forging another member's report.
