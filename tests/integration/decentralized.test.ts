@@ -311,6 +311,16 @@ describe('decentralized mode: agents on every member, no host', () => {
     // member-3's agent process still runs with its old certificate: member-2's agent (and member-1's pod) refuse it.
     await eventually('member-3 cut off', async () =>
       revokedMembers(agents.get('member-2')!.gossip.doc).has('member-3') && !agents.get('member-2')!.gossip.connectedPeers().includes('member-3'), 15_000);
+    // The ClusterCoordinates the other agents wrote for member-3 on their own members go (only theirs: source agents, their observer label).
+    const gone = Date.now();
+    for (const m of ['member-2', 'member-1']) {
+      await eventually(`member-3's ClusterCoordinate gone from ${m}`, async () => {
+        const items = (await clients.get(m)!.list<ClusterCoordinateObject>(ccoordPath())).items;
+        return !items.some((o) => o.cluster === 'member-3' && o.source === 'agents' && o.metadata.labels?.['feature.kubefed.io/observer'] === m)
+          && items.some((o) => o.cluster === 'member-1'); // the others' stay
+      }, 15_000);
+    }
+    process.stderr.write(`member-3's agent ClusterCoordinates removed from member-2 and member-1 ${Date.now() - gone} ms after the revocation arrived\n`);
     await apply('member-3', 'dec-after-removal', { podpreset: true, mode: 'inform' });
     await new Promise((r) => setTimeout(r, 2000));
     expect(await specOn('member-1', 'dec-after-removal')).toBeUndefined();
