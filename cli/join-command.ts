@@ -81,6 +81,7 @@ async function decentralized(c: Command<'join'> | Command<'unjoin'>, t: Target, 
     const credentials = await issueAgentCert(ca, t.member, { ipAddresses: list(v['ip-addresses']), dnsNames: list(v['dns-names']) });
     const spec = {
       member: t.member, access, features, credentials, peers, labels: { name: t.member, ...parseLabels(v.labels) },
+      annotations: parseLabels(v.annotations, '--annotations'),
       ...(v.advertise ? { advertise: v.advertise } : {}), ...(v['agent-image'] ? { image: v['agent-image'] } : {}), deploy: !v['no-deployment'],
     };
     if (v['dry-run']) {
@@ -125,6 +126,7 @@ export async function joinCommand(c: Command<'join'> | Command<'unjoin'>): Promi
   const t = target(c);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   if (c.values.decentralized) return decentralized(c, t, log);
+  if (c.command === 'join' && c.values.annotations !== undefined) throw new UsageError('--annotations is for --decentralized (the agent\'s tactic settings); in host mode annotate the KubeFedCluster');
   const serviceAccount = c.values['service-account'];
   if (serviceAccount !== undefined && !DNS_LABEL.test(serviceAccount)) throw new UsageError(`--service-account "${serviceAccount}" must be a DNS label`);
   if (c.command === 'join') {

@@ -6,9 +6,10 @@
 // ServiceAccount only, advertising its pod IP); member-2's and member-3's
 // agents run in this process from the Secret and ConfigMap join wrote on
 // their members, listening on the address pods reach (the node bridge's
-// gateway). Without real nodes all three run here. FeatureConfigs are
-// inform-mode, so the tactics only probe; the suite's other files cover what
-// the tactics change.
+// gateway). Without real nodes all three run here. member-1 is joined with
+// enforce access for podpreset, and one test enforces (and reverts) it there
+// through member-1's agent; the other FeatureConfigs are inform-mode, so the
+// tactics only probe (the suite's other files cover what the tactics change).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -18,14 +19,14 @@ import { join } from 'node:path';
 import { CFS_NAMESPACE, cfsPath } from '../../api/cluster-feature-status.js';
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, type FeatureConfig, type FeatureConfigSpec } from '../../api/featureconfig.js';
 import { KUBEFED_NAMESPACE } from '../../api/kubefed.js';
-import { parsePeers } from '../../cli/agent-command.js';
+import { parseLabels, parsePeers } from '../../cli/agent-command.js';
 import { ccoordPath, type ClusterCoordinateObject } from '../../api/cluster-coordinate.js';
 import { fetchFeatureConfigs, renderCoordinates } from '../../cli/status-table.js';
 import { createLogger } from '../../controller/logger.js';
 import { createFleetCA, issueAgentCert, type AgentCredentials } from '../../decentralized/agent-cert.js';
 import { Agent } from '../../decentralized/agent.js';
 import { GossipNode } from '../../decentralized/gossip.js';
-import { applySpec, fleetCoordinates, revokedMembers } from '../../decentralized/fleet-doc.js';
+import { applySpec, fleetCoordinates, reports, revokedMembers } from '../../decentralized/fleet-doc.js';
 import { joinedAgentConfig, unjoinAgent } from '../../join/agent-join.js';
 import { AGENT_TLS_SECRET } from '../../join/agent-objects.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
@@ -33,7 +34,8 @@ import { resourcePath } from '../../kube-client/paths.js';
 import { freePort } from '../../local-federation/free-port.js';
 import { FEDFEAT_IMAGE } from '../../local-federation/images/build-images.js';
 import { repoRoot } from '../../local-federation/repo-root.js';
-import { adminClient, cluster, eventually, federation, realNodeMode } from './federation.js';
+import { PodPresetReconfigurator, WEBHOOK_URL_ANNOTATION } from '../../reconfigurators/podpreset/reconfigurator.js';
+import { adminClient, cluster, eventually, federation, memberContext, realNodeMode } from './federation.js';
 
 const MEMBERS = ['member-1', 'member-2', 'member-3'];
 const fcPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name);
@@ -104,7 +106,7 @@ async function startAgent(member: string): Promise<Agent> {
   const agent = new Agent({
     member: config.member!, kubeconfig: cluster(member).kubeconfig, credentials: creds.get(member)!,
     listen: { host: listenHost, port: ports.get(member)! }, seeds: parsePeers(config.peers), stateDir: join(dir, member),
-    labels: { name: member }, resyncMs: 60_000, roundMs: 100, fanout: 2, firstSyncTimeoutMs: 3_000,
+    labels: { name: member }, ...(config.annotations ? { annotations: parseLabels(config.annotations) } : {}), resyncMs: 60_000, roundMs: 100, fanout: 2, firstSyncTimeoutMs: 3_000,
     allowPeer: allowPeer(member), log,
     // Coordinates from the gossip links' round trips, published fast enough for a test (defaults: 2 s, 30 s).
     pingEveryMs: 300, coordinatePublish: { minIntervalMs: 1000, refreshMs: 60_000, relativeChange: 0.1, absoluteChangeSeconds: 0.0005, errorChange: 0.1 },
@@ -149,7 +151,12 @@ beforeAll(async () => {
   const common = ['--decentralized', '--ca-dir', caDir, '--access', 'inform', '--features', 'podpreset,networkpolicy,cpumanagementpolicy'];
   await fedfeat(['join', 'member-2', '--context', 'member-2', ...common, '--no-deployment', '--peers', addr('member-3')]);
   await fedfeat(['join', 'member-3', '--context', 'member-3', ...common, '--no-deployment', '--peers', addr('member-2')]);
-  await fedfeat(['join', 'member-1', '--context', 'member-1', ...common, '--peers', `${addr('member-2')},${addr('member-3')}`,
+  // member-1 enforces podpreset through its agent: the PodPreset webhook of the local federation runs beside
+  // member-1's API server (as in host mode, where the KubeFedCluster's annotation names its URL); the agent
+  // learns the URL from join's --annotations, the decentralized counterpart of that annotation.
+  const webhookURL = (await memberContext('member-1', clients.get('member-1')!)).annotations[WEBHOOK_URL_ANNOTATION];
+  await fedfeat(['join', 'member-1', '--context', 'member-1', '--decentralized', '--ca-dir', caDir, '--access', 'enforce', '--features', 'podpreset',
+    '--annotations', `${WEBHOOK_URL_ANNOTATION}=${webhookURL}`, '--peers', `${addr('member-2')},${addr('member-3')}`,
     ...(podMode ? ['--agent-image', FEDFEAT_IMAGE] : ['--no-deployment'])]);
   await startAgent('member-2');
   await startAgent('member-3');
@@ -171,6 +178,10 @@ afterAll(async () => {
   for (const m of MEMBERS) await unjoinAgent(clients.get(m)!, m);
   if (podMode) {
     await eventually('member-1\'s agent pod gone', async () => (await clients.get('member-1')!.list<Pod>(AGENT_PODS, { query: { labelSelector: 'app.kubernetes.io/name=fedfeat-agent' } })).items.length === 0, 90_000).catch(() => undefined);
+  }
+  // The enforce test failed before its revert: undo the tactic on member-1 (the suite's next files expect it absent).
+  if (await clients.get('member-1')!.getOptional(crdPath('podpresets.settings.k8s.io'))) {
+    await new PodPresetReconfigurator().revert(await memberContext('member-1', clients.get('member-1')!)).catch(() => undefined);
   }
   // Leave the members as they were: the objects, their Events, and the CRDs and namespace if the agents created them.
   for (const m of MEMBERS) {
@@ -234,6 +245,39 @@ describe('decentralized mode: agents on every member, no host', () => {
     expect(agents.get('member-2')!.gossip.stats.rttSamples).toBeGreaterThan(0);
     expect(renderCoordinates(objs)).toMatch(/from the agents' gossip round trips, seen from member-2/);
     process.stderr.write(`agent coordinates on member-2: ${objs.map((o) => `${o.cluster} measured ${o.measuredRTTMilliseconds} ms, predicted ${o.predictedRTTMilliseconds} ms, error ${o.coordinate.error}`).join('; ')}\n`);
+  });
+
+  test('enforce through member-1\'s agent: a podpreset FeatureConfig applied on member-2 is enforced on member-1, and reverted when deleted', async () => {
+    const m1 = clients.get('member-1')!;
+    const podpresetCRD = crdPath('podpresets.settings.k8s.io');
+    const served = async () => (await m1.get<{ groups: Array<{ name: string }> }>('/apis')).groups.some((g) => g.name === 'settings.k8s.io');
+    // Nothing of the tactic on member-1 before: what follows is its agent's doing (member-1 has no other agent, and no host controller runs).
+    expect(await m1.getOptional(podpresetCRD)).toBeUndefined();
+    const started = Date.now();
+    await apply('member-2', 'dec-enforce', { podpreset: true, mode: 'enforce', deletionPolicy: 'Revert', clusterSelector: { matchLabels: { name: 'member-1' } } });
+    // The fleet status member-2 shows: member-1 (the only member selected) Supported.
+    const view = await eventually('member-1 podpreset Supported, seen on member-2', async () => {
+      const [v] = await fetchFeatureConfigs(clients.get('member-2')!, 'dec-enforce').catch(() => []);
+      return v?.members.find((r) => r.name === 'member-1')?.features[0]?.state === 'Supported' ? v : undefined;
+    }, 60_000);
+    expect(view.members.map((r) => r.name)).toEqual(['member-1']);
+    expect(view.members[0]!.features[0]).toMatchObject({ name: 'podpreset', reason: 'APIServedAndWebhookAnswering' });
+    expect(await served()).toBe(true);
+    const events = await eventually('a Ready Event from fedfeat-agent on member-1', async () => {
+      const e = (await agentEvents('member-1', 'dec-enforce')).filter((x) => x.reason === 'Ready');
+      return e.length ? e : undefined;
+    }, 15_000);
+    expect(events[0]!.source?.component).toBe('fedfeat-agent');
+    expect(events[0]!.message).toContain('cluster=member-1 feature=podpreset');
+    const enforcedMs = Date.now() - started;
+    // Deleted on member-3: every agent deletes its copy; member-1's reverts the tactic there first (deletionPolicy Revert).
+    const deleted = Date.now();
+    expect(await clients.get('member-3')!.delete(fcPath('dec-enforce'))).toBe(true);
+    await eventually('PodPreset API no longer served on member-1', async () => !(await served()) && !(await m1.getOptional(podpresetCRD)), 60_000);
+    await eventually('a Reverted Event from fedfeat-agent on member-1', async () => (await agentEvents('member-1', 'dec-enforce')).some((x) => x.reason === 'Reverted'), 15_000);
+    // member-1's report is dropped once reverted: no member reports dec-enforce any more.
+    await eventually('member-1\'s report of dec-enforce dropped', async () => !reports(agents.get('member-2')!.gossip.doc).some((r) => r.featureconfig === 'dec-enforce'), 15_000);
+    process.stderr.write(`dec-enforce: podpreset Supported on member-1 ${(enforcedMs / 1000).toFixed(1)} s after apply on member-2; reverted ${((Date.now() - deleted) / 1000).toFixed(1)} s after delete on member-3\n`);
   });
 
   test('a stopped agent catches up after restart: an edit and a delete made meanwhile', async () => {
@@ -320,7 +364,7 @@ describe('decentralized mode: agents on every member, no host', () => {
           && items.some((o) => o.cluster === 'member-1'); // the others' stay
       }, 15_000);
     }
-    process.stderr.write(`member-3's agent ClusterCoordinates removed from member-2 and member-1 ${Date.now() - gone} ms after the revocation arrived\n`);
+    process.stderr.write(`member-3's agent ClusterCoordinates gone from member-2 and member-1 (checked ${Date.now() - gone} ms after member-2 dropped member-3's link)\n`);
     await apply('member-3', 'dec-after-removal', { podpreset: true, mode: 'inform' });
     await new Promise((r) => setTimeout(r, 2000));
     expect(await specOn('member-1', 'dec-after-removal')).toBeUndefined();
