@@ -45,7 +45,10 @@ export const COMMANDS = {
       decentralized: BOOL, 'ca-dir': STR, peers: STR, advertise: STR, labels: STR, 'agent-image': STR, 'ip-addresses': STR, 'dns-names': STR, 'no-deployment': BOOL, annotations: STR,
     },
   },
-  unjoin: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR, decentralized: BOOL, 'ca-dir': STR, peers: STR, as: STR } }, // the member
+  unjoin: {
+    args: 1, // the member
+    options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR, decentralized: BOOL, 'ca-dir': STR, peers: STR, as: STR, 'agent-stopped': BOOL, 'remove-crds': BOOL },
+  },
   agent: {
     args: 0,
     options: {

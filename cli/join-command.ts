@@ -104,7 +104,11 @@ async function decentralized(c: Command<'join'> | Command<'unjoin'>, t: Target, 
   // unjoin: the fleet refuses the member's certificate first, then its agent's objects go.
   if (!existsSync(joinPath(caDir, 'ca.key'))) throw new UsageError(`--ca-dir ${caDir}: no fleet CA there (ca.crt, ca.key): unjoin writes the revocation with a certificate it issues from it`);
   const member = await clientFor(t.kc, t.memberContext);
+  let complete = true;
   try {
+    // Read before join's Deployment and ConfigMap go: the cleanup after the revocation needs them.
+    const { agentBeforeUnjoin } = await import('../join/agent-cleanup.js');
+    const before = await agentBeforeUnjoin(member);
     const config = await joinedAgentConfig(member);
     const peers = parsePeers(c.values.peers ?? config?.peers).filter((p) => p.member !== t.member);
     const as = c.values.as ?? peers[0]?.member;
@@ -116,16 +120,24 @@ async function decentralized(c: Command<'join'> | Command<'unjoin'>, t: Target, 
     const revoked = await revokeThroughPeers({ as, member: t.member, credentials, peers, reason: 'fedfeat unjoin' });
     log(`fleet: ${t.member} revoked (confirmed by a peer); members removed: ${revoked.join(', ')}`);
     await unjoinAgent(member, t.member, { log });
+    complete = (await removeMaterialized(c as Command<'unjoin'>, member, t.member, before, log)) !== 'incomplete';
   } finally {
     member.close();
   }
-  return 0;
+  return complete ? 0 : 1;
+}
+
+/** After the revocation and join's objects: what the (now stopped) agent materialized on the member (join/agent-cleanup.ts). */
+async function removeMaterialized(c: Command<'unjoin'>, member: KubeClient, name: string, before: import('../join/agent-cleanup.js').AgentBeforeUnjoin, log: (line: string) => void): Promise<import('../join/agent-cleanup.js').CleanupResult> {
+  const { removeAgentObjects } = await import('../join/agent-cleanup.js');
+  return removeAgentObjects(member, name, before, { log, agentStopped: c.values['agent-stopped'], removeCRDs: c.values['remove-crds'] });
 }
 
 export async function joinCommand(c: Command<'join'> | Command<'unjoin'>): Promise<number> {
   const t = target(c);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   if (c.values.decentralized) return decentralized(c, t, log);
+  if (c.command === 'unjoin' && (c.values['agent-stopped'] || c.values['remove-crds'])) throw new UsageError('--agent-stopped and --remove-crds are for unjoin --decentralized');
   if (c.command === 'join' && c.values.annotations !== undefined) throw new UsageError('--annotations is for --decentralized (the agent\'s tactic settings); in host mode annotate the KubeFedCluster');
   const serviceAccount = c.values['service-account'];
   if (serviceAccount !== undefined && !DNS_LABEL.test(serviceAccount)) throw new UsageError(`--service-account "${serviceAccount}" must be a DNS label`);

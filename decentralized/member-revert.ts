@@ -23,10 +23,14 @@ export interface RevertStep {
 
 /**
  * What to do on this member for a FeatureConfig that no longer applies here (pure). Nothing when it never
- * selected the member (its tactics never ran here). `remaining`: the FeatureConfigs that still apply.
+ * selected the member (its tactics never ran here; `selected` overrides the label match when the caller knows
+ * better). `remaining`: the FeatureConfigs that still apply.
  */
-export function revertSteps(fc: FeatureConfig, labels: Record<string, string>, remaining: FeatureConfig[], registry: Pick<ReconfiguratorRegistry, 'for'>): RevertStep[] {
-  if (!matchesSelector(fc.spec.clusterSelector, labels)) return [];
+export function revertSteps(
+  fc: FeatureConfig, labels: Record<string, string>, remaining: FeatureConfig[], registry: Pick<ReconfiguratorRegistry, 'for'>,
+  selected = matchesSelector(fc.spec.clusterSelector, labels),
+): RevertStep[] {
+  if (!selected) return [];
   const policy = deletionPolicyOf(fc.spec);
   return desiredFeatures(fc.spec).map((feature): RevertStep => {
     if (policy === 'Retain') return { feature, action: 'retain' };
@@ -49,10 +53,10 @@ export interface MemberRevertDeps {
   event(fc: FeatureConfig, type: 'Normal' | 'Warning', reason: string, message: string, feature?: string): void;
 }
 
-/** Runs revertSteps; returns what went wrong (empty: done, the caller may forget the FeatureConfig). */
-export async function revertOnMember(d: MemberRevertDeps, fc: FeatureConfig, remaining: FeatureConfig[]): Promise<string[]> {
+/** Runs the steps (default: revertSteps); returns what went wrong (empty: done, the caller may forget the FeatureConfig). */
+export async function revertOnMember(d: MemberRevertDeps, fc: FeatureConfig, remaining: FeatureConfig[], steps = revertSteps(fc, d.labels, remaining, d.registry)): Promise<string[]> {
   const problems: string[] = [];
-  for (const step of revertSteps(fc, d.labels, remaining, d.registry)) {
+  for (const step of steps) {
     const feature = step.feature.name;
     if (step.action === 'retain') {
       d.event(fc, 'Normal', 'Retained', 'deletionPolicy Retain: fedfeat leaves its changes on this member', feature);

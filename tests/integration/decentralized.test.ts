@@ -28,6 +28,7 @@ import { Agent } from '../../decentralized/agent.js';
 import { GossipNode } from '../../decentralized/gossip.js';
 import { applySpec, fleetCoordinates, reports, revokedMembers } from '../../decentralized/fleet-doc.js';
 import { joinedAgentConfig, unjoinAgent } from '../../join/agent-join.js';
+import { agentBeforeUnjoin, removeAgentObjects } from '../../join/agent-cleanup.js';
 import { AGENT_TLS_SECRET } from '../../join/agent-objects.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { resourcePath } from '../../kube-client/paths.js';
@@ -348,8 +349,12 @@ describe('decentralized mode: agents on every member, no host', () => {
   });
 
   test('fedfeat unjoin --decentralized member-3: the fleet refuses its certificate, its agent objects are gone', async () => {
-    const out = await fedfeat(['unjoin', 'member-3', '--context', 'member-3', '--decentralized', '--ca-dir', caDir, '--peers', `${addr('member-1')},${addr('member-2')}`]);
+    const unjoin3 = ['unjoin', 'member-3', '--context', 'member-3', '--decentralized', '--ca-dir', caDir, '--peers', `${addr('member-1')},${addr('member-2')}`];
+    const out = await fedfeat(unjoin3);
     expect(out).toContain('member-3 revoked');
+    // member-3's agent runs in this process (join --no-deployment): unjoin cannot stop it, so it touches nothing the agent materialized and says so.
+    expect(out).toContain('its agent ran outside the cluster (joined with --no-deployment)');
+    expect(await specOn('member-3', 'dec-gpu')).toBeDefined();
     expect(await joinedAgentConfig(clients.get('member-3')!)).toBeUndefined();
     expect(await clients.get('member-3')!.getOptional(resourcePath('v1', 'secrets', KUBEFED_NAMESPACE, AGENT_TLS_SECRET))).toBeUndefined();
     // member-3's agent process still runs with its old certificate: member-2's agent (and member-1's pod) refuse it.
@@ -369,5 +374,61 @@ describe('decentralized mode: agents on every member, no host', () => {
     await new Promise((r) => setTimeout(r, 2000));
     expect(await specOn('member-1', 'dec-after-removal')).toBeUndefined();
     expect(await specOn('member-2', 'dec-after-removal')).toBeUndefined();
+
+    // The agent stopped, unjoin again with --agent-stopped: what it materialized on member-3 goes (the CRDs too,
+    // unless they were there before this file), and only there: the fleet keeps its FeatureConfigs.
+    await agents.get('member-3')!.stop();
+    agents.delete('member-3');
+    const crdsBefore = existedBefore.get('member-3')!.crds.some(Boolean);
+    const m3 = clients.get('member-3')!;
+    const again = await fedfeat([...unjoin3, '--agent-stopped', ...(crdsBefore ? [] : ['--remove-crds'])]);
+    expect(again).toContain('member-3: FeatureConfig dec-gpu deleted');
+    expect(again).toContain('member-3: FeatureConfig dec-after-removal deleted');
+    expect(again).toMatch(/member-3: ClusterFeatureStatus kube-federation-system\/dec-gpu\.member-\d deleted/);
+    expect(again).toMatch(/member-3: ClusterCoordinate kube-federation-system\/member-\d deleted/);
+    if (!crdsBefore) {
+      expect(again).toContain('CustomResourceDefinition featureconfigs.feature.kubefed.io deleted');
+      await eventually('the agent\'s CRDs gone from member-3', async () => (await Promise.all(CRDS.map((n) => m3.getOptional(crdPath(n))))).every((x) => x === undefined), 60_000);
+    } else {
+      expect((await m3.list<FeatureConfig>(fcPath())).items).toEqual([]);
+    }
+    await new Promise((r) => setTimeout(r, 1500)); // a fleet-wide delete would have reached the others by now
+    for (const m of ['member-1', 'member-2']) expect(await specOn(m, 'dec-gpu')).toBeDefined();
+    process.stderr.write(`unjoin --agent-stopped on member-3:\n${again}`);
+  });
+
+  test('member-1\'s agent pod leaves: once its pod is gone, what it materialized goes and its enforced tactic is reverted, on member-1 only', async () => {
+    const m1 = clients.get('member-1')!;
+    await apply('member-2', 'dec-leave', { podpreset: true, mode: 'enforce', deletionPolicy: 'Revert', clusterSelector: { matchLabels: { name: 'member-1' } } });
+    await eventually('dec-leave: member-1 podpreset Supported, seen on member-2', async () => {
+      const [v] = await fetchFeatureConfigs(clients.get('member-2')!, 'dec-leave').catch(() => []);
+      return v?.members.find((r) => r.name === 'member-1')?.features[0]?.state === 'Supported';
+    }, 60_000);
+    // What `fedfeat unjoin --decentralized` runs after the revocation (not written here: with member-3 gone, member-2
+    // alone is left to revoke member-1, and a revocation goes through a third member's agent — README).
+    const before = await agentBeforeUnjoin(m1);
+    expect(before).toMatchObject({ deployed: podMode, labels: { name: 'member-1' } });
+    expect(before.annotations[WEBHOOK_URL_ANNOTATION]).toMatch(/^https:/);
+    await unjoinAgent(m1, 'member-1');
+    if (!podMode) {
+      await agents.get('member-1')!.stop();
+      agents.delete('member-1');
+    }
+    const started = Date.now();
+    const lines: string[] = [];
+    expect(await removeAgentObjects(m1, 'member-1', before, { log: (l) => lines.push(l), agentStopped: !podMode, podTimeoutMs: 90_000 })).toBe('done');
+    const out = lines.join('\n');
+    expect(out).toContain('member-1: dec-leave/podpreset: Reverted');
+    expect(out).toContain('member-1: FeatureConfig dec-leave deleted');
+    expect(out).toContain('member-1: FeatureConfig dec-gpu deleted');
+    expect(out).toContain('the CRDs featureconfigs.feature.kubefed.io');
+    expect(await m1.getOptional(crdPath('podpresets.settings.k8s.io'))).toBeUndefined();
+    expect((await m1.list<FeatureConfig>(fcPath())).items).toEqual([]);
+    expect((await m1.list(cfsPath())).items).toEqual([]);
+    expect((await m1.list(ccoordPath())).items).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const name of ['dec-leave', 'dec-gpu']) expect(await specOn('member-2', name)).toBeDefined();
+    process.stderr.write(`member-1's agent objects removed ${((Date.now() - started) / 1000).toFixed(1)} s after its Deployment was deleted (pod ${podMode ? 'terminated first' : 'none: a process'}):\n${out}\n`);
+    expect(await clients.get('member-2')!.delete(fcPath('dec-leave'))).toBe(true);
   });
 });
