@@ -397,7 +397,7 @@ describe('decentralized mode: agents on every member, no host', () => {
     process.stderr.write(`unjoin --agent-stopped on member-3:\n${again}`);
   });
 
-  test('member-1\'s agent pod leaves: once its pod is gone, what it materialized goes and its enforced tactic is reverted, on member-1 only', async () => {
+  test('member-1\'s agent leaves: once it is stopped (its pod gone), what it materialized goes and its enforced tactic is reverted, on member-1 only', async () => {
     const m1 = clients.get('member-1')!;
     await apply('member-2', 'dec-leave', { podpreset: true, mode: 'enforce', deletionPolicy: 'Revert', clusterSelector: { matchLabels: { name: 'member-1' } } });
     await eventually('dec-leave: member-1 podpreset Supported, seen on member-2', async () => {
