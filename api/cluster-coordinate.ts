@@ -13,6 +13,8 @@ import { KUBEFED_API_VERSION, KUBEFED_NAMESPACE } from './kubefed.js';
 export const CCOORD_KIND = 'ClusterCoordinate';
 export const CCOORD_PLURAL = 'clustercoordinates';
 export const CCOORD_NAMESPACE = KUBEFED_NAMESPACE;
+/** On agent-sourced objects: the member whose agent wrote it (each agent writes the fleet's coordinates seen from it). */
+export const AGENT_OBSERVER_LABEL = 'feature.kubefed.io/observer';
 export const ccoordPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, CCOORD_PLURAL, CCOORD_NAMESPACE, name);
 
 export interface CoordinateMs {
@@ -58,13 +60,13 @@ export function renderClusterCoordinate(
 /**
  * In decentralized mode, on each member: a fleet member's coordinate as its own agent published it, with the
  * round trips and predictions seen from this member's agent (the observer) — pure. No owner: members have no
- * KubeFedCluster objects. (An object for a member that left the fleet stays until deleted by hand.)
+ * KubeFedCluster objects; the agent deletes the object of a member that left the fleet (coordinate-sync.ts).
  */
 export function renderAgentClusterCoordinate(
   observer: string, cluster: string, view: MemberCoordinateView, observerCoordinate: Coordinate, now: Date,
 ): ClusterCoordinateObject {
   return coordinateObject(cluster, 'agents', view, observerCoordinate, now, {
-    labels: { 'app.kubernetes.io/managed-by': 'fedfeat', 'feature.kubefed.io/observer': observer },
+    labels: { 'app.kubernetes.io/managed-by': 'fedfeat', [AGENT_OBSERVER_LABEL]: observer },
   });
 }
 

@@ -21,11 +21,11 @@ export function parseListen(value: string | undefined, dflt: string): { host: st
   return { host: m[1] || '0.0.0.0', port: Number(m[2]) };
 }
 
-export function parseLabels(value: string | undefined): Record<string, string> {
+export function parseLabels(value: string | undefined, flag = '--labels'): Record<string, string> {
   if (!value) return {};
   return Object.fromEntries(value.split(',').filter(Boolean).map((kv) => {
     const i = kv.indexOf('=');
-    if (i <= 0) throw new UsageError(`--labels needs KEY=VALUE items separated by commas (got "${kv}")`);
+    if (i <= 0) throw new UsageError(`${flag} needs KEY=VALUE items separated by commas (got "${kv}")`);
     return [kv.slice(0, i), kv.slice(i + 1)];
   }));
 }
@@ -63,9 +63,9 @@ export async function fleetCA(dir: string, firstMember: string): Promise<{ cert:
 
 /**
  * The agent's settings from a mounted ConfigMap (`fedfeat join --decentralized` writes it): one file per key,
- * member, peers, advertise, labels. A flag given on the command line wins over the file.
+ * member, peers, advertise, labels, annotations. A flag given on the command line wins over the file.
  */
-export function readAgentConfig(dir: string | undefined): { member?: string; peers?: string; advertise?: string; labels?: string } {
+export function readAgentConfig(dir: string | undefined): { member?: string; peers?: string; advertise?: string; labels?: string; annotations?: string } {
   if (!dir) return {};
   const read = (f: string) => {
     const p = join(dir, f);
@@ -73,7 +73,7 @@ export function readAgentConfig(dir: string | undefined): { member?: string; pee
     return v || undefined;
   };
   if (!existsSync(dir)) throw new UsageError(`--config-dir ${dir} does not exist`);
-  return { member: read('member'), peers: read('peers'), advertise: read('advertise'), labels: read('labels') };
+  return { member: read('member'), peers: read('peers'), advertise: read('advertise'), labels: read('labels'), annotations: read('annotations') };
 }
 
 /** The address peers dial: the configured one, else the pod's IP (downward API) with the listen port, else the listen address. */
@@ -107,7 +107,7 @@ export async function agentCommand(c: Command<'agent' | 'agent certificate' | 'a
     return 0;
   }
   const fromFile = readAgentConfig(c.values['config-dir']);
-  const v = { ...c.values, member: c.values.member ?? fromFile.member, peers: c.values.peers ?? fromFile.peers, advertise: c.values.advertise ?? fromFile.advertise, labels: c.values.labels ?? fromFile.labels };
+  const v = { ...c.values, member: c.values.member ?? fromFile.member, peers: c.values.peers ?? fromFile.peers, advertise: c.values.advertise ?? fromFile.advertise, labels: c.values.labels ?? fromFile.labels, annotations: c.values.annotations ?? fromFile.annotations };
   if (!v.member) throw new UsageError('agent needs --member NAME (or a member file in --config-dir)');
   if (!v['tls-dir']) throw new UsageError('agent needs --tls-dir DIR (ca.crt, tls.crt, tls.key)');
   const tactics = v.tactics ?? 'true';
@@ -123,6 +123,7 @@ export async function agentCommand(c: Command<'agent' | 'agent certificate' | 'a
     seeds: parsePeers(v.peers),
     stateDir: v['state-dir'],
     labels: parseLabels(v.labels),
+    annotations: parseLabels(v.annotations, '--annotations'),
     resyncMs: wholeNumber(v['resync-seconds'], 'resync-seconds', 30) * 1000,
     tactics: tactics === 'true',
   });

@@ -42,15 +42,18 @@ export const COMMANDS = {
     args: 1, // the member
     options: {
       kubeconfig: STR, context: STR, 'host-context': STR, access: STR, features: STR, 'placement-namespaces': STR, 'dry-run': BOOL, 'service-account': STR,
-      decentralized: BOOL, 'ca-dir': STR, peers: STR, advertise: STR, labels: STR, 'agent-image': STR, 'ip-addresses': STR, 'dns-names': STR, 'no-deployment': BOOL,
+      decentralized: BOOL, 'ca-dir': STR, peers: STR, advertise: STR, labels: STR, 'agent-image': STR, 'ip-addresses': STR, 'dns-names': STR, 'no-deployment': BOOL, annotations: STR,
     },
   },
-  unjoin: { args: 1, options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR, decentralized: BOOL, 'ca-dir': STR, peers: STR } }, // the member
+  unjoin: {
+    args: 1, // the member
+    options: { kubeconfig: STR, context: STR, 'host-context': STR, 'service-account': STR, decentralized: BOOL, 'ca-dir': STR, peers: STR, 'agent-stopped': BOOL, 'remove-crds': BOOL },
+  },
   agent: {
     args: 0,
     options: {
       member: STR, kubeconfig: STR, 'tls-dir': STR, listen: STR, advertise: STR, peers: STR, 'state-dir': STR, labels: STR,
-      'resync-seconds': STR, tactics: STR, 'config-dir': STR,
+      'resync-seconds': STR, tactics: STR, 'config-dir': STR, annotations: STR,
     },
   },
   'agent revoke': { args: 1, options: { 'ca-dir': STR, peers: STR } }, // the member removed

@@ -81,6 +81,7 @@ async function decentralized(c: Command<'join'> | Command<'unjoin'>, t: Target, 
     const credentials = await issueAgentCert(ca, t.member, { ipAddresses: list(v['ip-addresses']), dnsNames: list(v['dns-names']) });
     const spec = {
       member: t.member, access, features, credentials, peers, labels: { name: t.member, ...parseLabels(v.labels) },
+      annotations: parseLabels(v.annotations, '--annotations'),
       ...(v.advertise ? { advertise: v.advertise } : {}), ...(v['agent-image'] ? { image: v['agent-image'] } : {}), deploy: !v['no-deployment'],
     };
     if (v['dry-run']) {
@@ -103,7 +104,11 @@ async function decentralized(c: Command<'join'> | Command<'unjoin'>, t: Target, 
   // unjoin: the fleet refuses the member's certificate first, then its agent's objects go.
   if (!existsSync(joinPath(caDir, 'ca.key'))) throw new UsageError(`--ca-dir ${caDir}: no fleet CA there (ca.crt, ca.key): unjoin signs the revocation with it`);
   const member = await clientFor(t.kc, t.memberContext);
+  let complete = true;
   try {
+    // Read before join's Deployment and ConfigMap go: the cleanup after the revocation needs them.
+    const { agentBeforeUnjoin } = await import('../join/agent-cleanup.js');
+    const before = await agentBeforeUnjoin(member);
     const config = await joinedAgentConfig(member);
     const peers = parsePeers(c.values.peers ?? config?.peers).filter((p) => p.member !== t.member);
     if (!peers.length) throw new UsageError(`unjoin --decentralized needs --peers (other members' agents): ${t.member}'s ConfigMap names none`);
@@ -112,16 +117,25 @@ async function decentralized(c: Command<'join'> | Command<'unjoin'>, t: Target, 
     const revoked = await revokeThroughPeers({ member: t.member, ca: await fleetCA(caDir, t.member), peers, reason: 'fedfeat unjoin', operator: 'fedfeat-unjoin' });
     log(`fleet: ${t.member} revoked (confirmed by a peer); members removed: ${revoked.join(', ')}`);
     await unjoinAgent(member, t.member, { log });
+    complete = (await removeMaterialized(c as Command<'unjoin'>, member, t.member, before, log)) !== 'incomplete';
   } finally {
     member.close();
   }
-  return 0;
+  return complete ? 0 : 1;
+}
+
+/** After the revocation and join's objects: what the (now stopped) agent materialized on the member (join/agent-cleanup.ts). */
+async function removeMaterialized(c: Command<'unjoin'>, member: KubeClient, name: string, before: import('../join/agent-cleanup.js').AgentBeforeUnjoin, log: (line: string) => void): Promise<import('../join/agent-cleanup.js').CleanupResult> {
+  const { removeAgentObjects } = await import('../join/agent-cleanup.js');
+  return removeAgentObjects(member, name, before, { log, agentStopped: c.values['agent-stopped'], removeCRDs: c.values['remove-crds'] });
 }
 
 /** `log` receives join's progress lines (default stdout; `fedfeat dev up --decentralized` runs join in its own process). */
 export async function joinCommand(c: Command<'join'> | Command<'unjoin'>, log: (line: string) => void = (line) => void process.stdout.write(`${line}\n`)): Promise<number> {
   const t = target(c);
   if (c.values.decentralized) return decentralized(c, t, log);
+  if (c.command === 'unjoin' && (c.values['agent-stopped'] || c.values['remove-crds'])) throw new UsageError('--agent-stopped and --remove-crds are for unjoin --decentralized');
+  if (c.command === 'join' && c.values.annotations !== undefined) throw new UsageError('--annotations is for --decentralized (the agent\'s tactic settings); in host mode annotate the KubeFedCluster');
   const serviceAccount = c.values['service-account'];
   if (serviceAccount !== undefined && !DNS_LABEL.test(serviceAccount)) throw new UsageError(`--service-account "${serviceAccount}" must be a DNS label`);
   if (c.command === 'join') {

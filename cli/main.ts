@@ -36,28 +36,35 @@ Usage:
         --dry-run prints the objects and touches nothing. --service-account (default fedfeat-host) names the
         host's identity on the member.
   fedfeat join MEMBER --context CTX --decentralized --ca-dir DIR [--peers NAME=HOST:PORT,...] [--advertise HOST:PORT]
-        [--labels K=V,...] [--access inform|enforce] [--features ...] [--agent-image REF] [--no-deployment]
-        [--ip-addresses IP,...] [--dns-names NAME,...] [--kubeconfig PATH] [--dry-run]
+        [--labels K=V,...] [--annotations K=V,...] [--access inform|enforce] [--features ...] [--agent-image REF]
+        [--no-deployment] [--ip-addresses IP,...] [--dns-names NAME,...] [--kubeconfig PATH] [--dry-run]
         Decentralized mode (no host): on the member, the agent's certificate from the fleet CA in DIR (ca.crt,
         ca.key; created for the first member) as Secret fedfeat-agent-tls, its member name, peers, advertised
-        address (default: its pod IP) and labels as ConfigMap fedfeat-agent, the access level's roles bound
-        to ServiceAccount fedfeat-agent, and the agent's Deployment (manifests/agent; --no-deployment: an agent
+        address (default: its pod IP), labels and annotations (the tactics' per-member settings, as a
+        KubeFedCluster's annotations in host mode, e.g. fedfeat.io/podpreset-webhook-url) as ConfigMap
+        fedfeat-agent, the access level's roles bound to ServiceAccount fedfeat-agent, and the agent's Deployment (manifests/agent; --no-deployment: an agent
         run elsewhere reads the same Secret and ConfigMap).
   fedfeat unjoin MEMBER --context CTX [--kubeconfig PATH] [--host-context CTX] [--service-account NAME]
         Remove what join created, on the member and on the host.
   fedfeat unjoin MEMBER --context CTX --decentralized --ca-dir DIR [--peers NAME=HOST:PORT,...]
+        [--agent-stopped] [--remove-crds]
         The fleet revokes MEMBER (a revocation signed with the CA key in DIR, handed to the other members' agents
         with an operator certificate issued from it; default peers: MEMBER's ConfigMap), then what join wrote
-        on MEMBER is removed.
+        on MEMBER is removed,
+        then, once the agent's pods are gone, what the agent materialized there: its FeatureConfigs (their
+        changes reverted where deletionPolicy is Revert; what stays is named), ClusterFeatureStatuses and
+        ClusterCoordinates — on MEMBER only, never fleet-wide. An agent run elsewhere (--no-deployment) must be
+        stopped first and declared with --agent-stopped. --remove-crds deletes the CRDs too, refused while
+        objects not written by the agent remain.
   fedfeat status [NAME] [--kubeconfig PATH] [--watch]
         The per-cluster, per-feature state of FeatureConfigs on the host.
   fedfeat agent --member NAME --tls-dir DIR [--kubeconfig PATH] [--listen HOST:PORT] [--advertise HOST:PORT]
         [--peers NAME=HOST:PORT,...] [--state-dir DIR] [--labels K=V,...] [--resync-seconds N] [--tactics true|false]
-        [--config-dir DIR]
+        [--config-dir DIR] [--annotations K=V,...]
         Decentralized mode, no host: the member's own agent. Replicates the fleet's FeatureConfigs with the
         other agents (mutual TLS with the fleet CA in DIR: ca.crt, tls.crt, tls.key), materializes them on
         this member's API server (in-cluster config without --kubeconfig) and runs the tactics here.
-        --config-dir: member, peers, advertise, labels from files (the ConfigMap join writes); flags win.
+        --config-dir: member, peers, advertise, labels, annotations from files (the ConfigMap join writes); flags win.
   fedfeat agent certificate --member NAME --ca-dir DIR --out DIR [--ip-addresses IP,...] [--dns-names NAME,...]
         Issue an agent certificate from the fleet CA in DIR (ca.crt, ca.key; created when missing) into --out.
   fedfeat agent revoke MEMBER --ca-dir DIR --peers NAME=HOST:PORT,...

@@ -9,6 +9,10 @@
 //   mistaken for local edits);
 // - runs the tactics for its member (controller/reconcile-member.ts) and
 //   writes the result into its own status section of the document;
+// - when the fleet deletes a FeatureConfig, undoes its changes on this member
+//   as its deletionPolicy says (member-revert.ts), then drops its report: the
+//   report left in the document is the durable "not cleaned up yet" (a
+//   restarted agent finishes the revert);
 // - writes every member's status as ClusterFeatureStatus objects, so
 //   `fedfeat status` on any member shows the whole fleet.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -33,7 +37,8 @@ import { resourcePath } from '../kube-client/paths.js';
 import { defaultRegistry } from '../reconfigurators/registry.js';
 import type { AgentCredentials } from './agent-cert.js';
 import { loadFleetDoc, saveFleetDoc, compact } from './compaction.js';
-import { applyLocalEdit, deleteConfig, dropStatus, liveConfigs, reports, writeStatus, type FleetDoc, type MemberReport } from './fleet-doc.js';
+import { applyLocalEdit, configViews, deleteConfig, dropStatus, liveConfigs, reports, writeStatus, type FleetDoc, type MemberReport } from './fleet-doc.js';
+import { revertOnMember } from './member-revert.js';
 import { GossipNode, type PeerAddress } from './gossip.js';
 import { AgentCoordinates } from '../coordinates/agent-coordinates.js';
 import type { PublishPolicy } from '../coordinates/publish-policy.js';
@@ -43,6 +48,13 @@ import { fleetConfigStatus } from './fleet-status.js';
 export const AGENT_FIELD_MANAGER = 'fedfeat-agent';
 /** The spec the agent last wrote: equal to the object's spec means "not edited here since". */
 export const FLEET_SPEC_ANNOTATION = 'feature.kubefed.io/fleet-spec';
+/**
+ * Set by `fedfeat unjoin --decentralized` on the objects it removes from a leaving member: their delete is that
+ * member's cleanup, never a fleet-wide delete (should an agent still be watching).
+ */
+export const MEMBER_LEAVING_ANNOTATION = 'feature.kubefed.io/member-leaving';
+/** A failed revert is tried again after this long (the report stays in the document meanwhile). */
+const REVERT_RETRY_MS = 15_000;
 
 export interface AgentOptions {
   member: string;
@@ -55,6 +67,8 @@ export interface AgentOptions {
   stateDir?: string;
   /** This member's labels, for clusterSelector. */
   labels?: Record<string, string>;
+  /** This member's tactic settings: what KubeFedCluster annotations say in host mode (e.g. fedfeat.io/podpreset-webhook-url). */
+  annotations?: Record<string, string>;
   resyncMs?: number;
   verifyTimeoutMs?: number;
   /** Run the tactics (default true); off: replicate and report only. */
@@ -121,6 +135,9 @@ export class Agent {
   private readonly written = new Map<string, string>();
   private readonly lastReconciled = new Map<string, { spec: string; generation: number; at: number }>();
   private readonly results = new Map<string, ClusterFeatureStatus>();
+  /** Uids of the local FeatureConfig objects, for the Events of a revert after the object is gone. */
+  private readonly uids = new Map<string, string>();
+  private readonly revertTried = new Map<string, number>();
   private loadedState = false;
   private dirty = false;
   private running?: Promise<void>;
@@ -246,7 +263,13 @@ export class Agent {
 
   private localDelete(fc: FeatureConfig): void {
     const name = fc.metadata.name;
+    if (fc.metadata.uid) this.uids.set(name, fc.metadata.uid);
     if (this.expectDelete.delete(name)) return;
+    if (fc.metadata.annotations?.[MEMBER_LEAVING_ANNOTATION] !== undefined) {
+      this.log.warn('FeatureConfig removed by unjoin from this (leaving) member: not a fleet delete', { featureconfig: name });
+      this.materialized.delete(name);
+      return;
+    }
     this.log.info('local FeatureConfig delete', { featureconfig: name });
     this.gossip.update((d) => deleteConfig(d, this.o.member, name));
     this.materialized.delete(name);
@@ -295,6 +318,7 @@ export class Agent {
     for (const fc of this.informer.list()) {
       const name = fc.metadata.name;
       if (live.has(name) || !fc.metadata.annotations?.[FLEET_SPEC_ANNOTATION] || fc.metadata.deletionTimestamp) continue;
+      if (fc.metadata.uid) this.uids.set(name, fc.metadata.uid);
       this.expectDelete.add(name);
       try {
         await this.client.delete(fcPath(name));
@@ -303,8 +327,7 @@ export class Agent {
         throw e;
       }
       this.materialized.delete(name);
-      this.results.delete(name);
-      this.gossip.update((d) => dropStatus(d, this.o.member, name));
+      // Its report stays until runTactics has reverted (or retained) its changes here.
       this.log.info('deleted FeatureConfig deleted by the fleet', { featureconfig: name });
     }
     await this.writeFleetStatus();
@@ -354,6 +377,7 @@ export class Agent {
     this.tacticsBusy = true;
     void (async () => {
       try {
+        await this.revertDeleted();
         const resync = this.o.resyncMs ?? 30_000;
         for (const [name, view] of liveConfigs(this.gossip.doc)) {
           if (this.stopped) return;
@@ -380,6 +404,41 @@ export class Agent {
     return this.gossip.signer;
   }
 
+  /**
+   * FeatureConfigs the fleet deleted that this member still reports: their changes here are reverted (or
+   * retained) as their deletionPolicy says, then the report goes. Serialized with the reconciles (one
+   * runTactics at a time), so a reconcile never re-installs what a revert just removed.
+   */
+  private async revertDeleted(): Promise<void> {
+    const views = configViews(this.gossip.doc);
+    const live = [...views.values()].filter((v) => v.live).map((v) => this.asObject(v.name, v.spec, v.name));
+    for (const r of reports(this.gossip.doc)) {
+      const name = r.featureconfig;
+      const view = views.get(name);
+      if (r.member !== this.o.member || view?.live || this.stopped) continue;
+      if (Date.now() - (this.revertTried.get(name) ?? 0) < REVERT_RETRY_MS) continue;
+      this.revertTried.set(name, Date.now());
+      // Compacted already (deleted > 24 h ago while this agent was away): the spec is gone, nothing to revert by.
+      const problems = view ? await revertOnMember({
+        member: this.o.member, client: this.client, labels: this.o.labels ?? {}, annotations: this.o.annotations ?? {}, registry: defaultRegistry(), log: this.log,
+        signal: this.abort.signal, options: DEFAULT_OPTIONS.probe,
+        event: (fc, type, reason, message, feature) => this.events!.record(fc, { type, reason, message, cluster: this.o.member, ...(feature ? { feature } : {}) }),
+      }, this.asObject(name, view.spec, this.uids.get(name)), live) : [];
+      if (problems.length) {
+        this.log.warn('revert incomplete; retrying', { featureconfig: name, problems });
+        continue;
+      }
+      this.results.delete(name);
+      this.lastReconciled.delete(name);
+      this.revertTried.delete(name);
+      this.gossip.update((d) => dropStatus(d, this.o.member, name));
+    }
+  }
+
+  private asObject(name: string, spec: FeatureConfigSpec, uid?: string): FeatureConfig {
+    return { apiVersion: FEATURECONFIG_API_VERSION, kind: 'FeatureConfig', metadata: { name, ...(uid ? { uid } : {}) }, spec };
+  }
+
   private async reconcile(fc: FeatureConfig, generation: number): Promise<void> {
     const name = fc.metadata.name;
     const labels = this.o.labels ?? {};
@@ -390,7 +449,7 @@ export class Agent {
       return;
     }
     const member: Member = {
-      name: this.o.member, labels, annotations: {}, client: this.client, ready: true, offline: false,
+      name: this.o.member, labels, annotations: this.o.annotations ?? {}, client: this.client, ready: true, offline: false,
       consecutiveFailures: 0, consecutiveSuccesses: 1, fingerprint: '',
     };
     const report = (r: ClusterFeatureStatus): MemberReport => ({

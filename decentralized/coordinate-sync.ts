@@ -7,15 +7,29 @@
 // status` on any member show the fleet's distances from that member. Both
 // writes follow the publish policy (coordinates/publish-policy.ts): a
 // document change stays in its history forever, an object write costs the
-// API server.
+// API server. The objects of members that left the fleet (revoked, or their
+// coordinate gone from the document) are deleted — only those this agent
+// wrote (source "agents", observer label naming it).
 import type * as A from '@automerge/automerge';
-import { ccoordPath, fromMilliseconds, renderAgentClusterCoordinate, toMilliseconds, type ClusterCoordinateObject } from '../api/cluster-coordinate.js';
+import { AGENT_OBSERVER_LABEL, ccoordPath, fromMilliseconds, renderAgentClusterCoordinate, toMilliseconds, type ClusterCoordinateObject } from '../api/cluster-coordinate.js';
 import type { AgentCoordinates } from '../coordinates/agent-coordinates.js';
 import { DEFAULT_PUBLISH, shouldPublish, type PublishPolicy, type Published } from '../coordinates/publish-policy.js';
 import type { Logger } from '../controller/logger.js';
 import type { KubeClient } from '../kube-client/client.js';
-import { fleetCoordinates, writeCoordinate, type FleetDoc } from './fleet-doc.js';
+import { fleetCoordinates, revokedMembers, writeCoordinate, type FleetDoc } from './fleet-doc.js';
 import type { Signer } from './fleet-signing.js';
+
+/**
+ * The ClusterCoordinate objects on this member to delete (pure): written by this agent (source agents, observer
+ * label = observer) for a member that is revoked or has no coordinate in the fleet document any more (compacted).
+ * Objects of the host's probes or of another observer are never this agent's to delete.
+ */
+export function departedCoordinates(observer: string, objects: ClusterCoordinateObject[], fleet: ReadonlySet<string>, revoked: ReadonlySet<string>): string[] {
+  return objects
+    .filter((o) => o.source === 'agents' && o.metadata.labels?.[AGENT_OBSERVER_LABEL] === observer)
+    .filter((o) => revoked.has(o.cluster) || !fleet.has(o.cluster))
+    .map((o) => o.metadata.name);
+}
 
 export interface CoordinateSyncDeps {
   member: string;
@@ -37,6 +51,8 @@ export class CoordinateSync {
   private lastOwn?: Published;
   private readonly lastWritten = new Map<string, Published>();
   private disabled?: string;
+  /** The fleet (members with a coordinate, not revoked) when departed members' objects were last pruned. */
+  private prunedFor?: string;
 
   constructor(private readonly d: CoordinateSyncDeps) {}
 
@@ -59,7 +75,9 @@ export class CoordinateSync {
       }
     }
     if (this.disabled) return;
+    const revoked = revokedMembers(this.d.doc());
     for (const [member, published] of fleetCoordinates(this.d.doc())) {
+      if (revoked.has(member)) continue; // its object goes below; compaction removes its coordinate later
       const theirs = member === this.d.member ? own : fromMilliseconds(published.coordinate);
       const view = member === this.d.member
         ? { coordinate: own, measuredRTT: 0, predictedRTT: 0, samples: 0 }
@@ -75,6 +93,28 @@ export class CoordinateSync {
         this.d.log.warn('could not write ClusterCoordinate; retrying next round', { peer: member, error: (e as Error).message });
         return;
       }
+    }
+    await this.pruneDeparted(revoked);
+  }
+
+  /**
+   * Deletes the objects of members that left. Lists only when the fleet changed (and once at start: objects of
+   * members that left while this agent was down), so a quiet fleet costs no requests.
+   */
+  private async pruneDeparted(revoked: Set<string>): Promise<void> {
+    const fleet = new Set([...fleetCoordinates(this.d.doc()).keys()].filter((m) => !revoked.has(m)));
+    const key = JSON.stringify([...fleet].sort());
+    if (this.prunedFor === key) return;
+    try {
+      const { items } = await this.d.client().list<ClusterCoordinateObject>(ccoordPath(), { query: { labelSelector: `${AGENT_OBSERVER_LABEL}=${this.d.member}` } });
+      for (const name of departedCoordinates(this.d.member, items, fleet, revoked)) {
+        await this.d.client().delete(ccoordPath(name));
+        this.lastWritten.delete(name);
+        this.d.log.info('deleted ClusterCoordinate of a member that left the fleet', { peer: name, revoked: revoked.has(name) });
+      }
+      this.prunedFor = key;
+    } catch (e) {
+      this.d.log.warn('could not remove ClusterCoordinates of departed members; retrying next round', { error: (e as Error).message });
     }
   }
 }

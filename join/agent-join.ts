@@ -2,7 +2,8 @@
 // a member (the I/O around join/agent-objects.ts). No host: join writes on the
 // member everything its agent needs (access, certificate, peers, Deployment);
 // unjoin first has the fleet revoke the member (every other agent then
-// refuses its certificate), then removes what join wrote.
+// refuses its certificate), then removes what join wrote (and, after it,
+// join/agent-cleanup.ts what the agent materialized).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';

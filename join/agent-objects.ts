@@ -26,6 +26,8 @@ export interface AgentJoinSpec extends Pick<JoinSpec, 'member' | 'access' | 'fea
   advertise?: string;
   /** The member's labels, for FeatureConfigs' clusterSelector. */
   labels?: Record<string, string>;
+  /** The member's tactic settings (what KubeFedCluster annotations say in host mode, e.g. fedfeat.io/podpreset-webhook-url). */
+  annotations?: Record<string, string>;
   /** Image of the agent's Deployment (default the manifest's). */
   image?: string;
   /** Apply the Deployment and Service (default true); false: credentials, config and access only (an agent run elsewhere). */
@@ -54,6 +56,7 @@ export function agentConfigObjects(spec: AgentJoinSpec): KubeObject[] {
   const data: Record<string, string> = { member: spec.member, peers: formatPeers(spec.peers) };
   if (spec.advertise) data.advertise = spec.advertise;
   if (spec.labels && Object.keys(spec.labels).length) data.labels = formatLabels(spec.labels);
+  if (spec.annotations && Object.keys(spec.annotations).length) data.annotations = formatLabels(spec.annotations);
   const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: AGENT_CONFIG_MAP, namespace: KUBEFED_NAMESPACE }, data } as KubeObject;
   return [secret, config].map(withLabel);
 }

@@ -6,9 +6,10 @@
 // ServiceAccount only, advertising its pod IP); member-2's and member-3's
 // agents run in this process from the Secret and ConfigMap join wrote on
 // their members, listening on the address pods reach (the node bridge's
-// gateway). Without real nodes all three run here. FeatureConfigs are
-// inform-mode, so the tactics only probe; the suite's other files cover what
-// the tactics change.
+// gateway). Without real nodes all three run here. member-1 is joined with
+// enforce access for podpreset, and one test enforces (and reverts) it there
+// through member-1's agent; the other FeatureConfigs are inform-mode, so the
+// tactics only probe (the suite's other files cover what the tactics change).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { CFS_NAMESPACE, cfsPath } from '../../api/cluster-feature-status.js';
 import { FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, desiredFeatures, type FeatureConfig, type FeatureConfigSpec } from '../../api/featureconfig.js';
 import { KUBEFED_NAMESPACE } from '../../api/kubefed.js';
-import { parsePeers } from '../../cli/agent-command.js';
+import { parseLabels, parsePeers } from '../../cli/agent-command.js';
 import { ccoordPath, type ClusterCoordinateObject } from '../../api/cluster-coordinate.js';
 import { fetchFeatureConfigs, renderCoordinates } from '../../cli/status-table.js';
 import { createLogger } from '../../controller/logger.js';
@@ -27,13 +28,15 @@ import { Agent } from '../../decentralized/agent.js';
 import { GossipNode } from '../../decentralized/gossip.js';
 import { applySpec, configViews, fleetCoordinates, reports, revokedMembers } from '../../decentralized/fleet-doc.js';
 import { joinedAgentConfig, unjoinAgent } from '../../join/agent-join.js';
+import { agentBeforeUnjoin, removeAgentObjects } from '../../join/agent-cleanup.js';
 import { AGENT_TLS_SECRET } from '../../join/agent-objects.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { resourcePath } from '../../kube-client/paths.js';
 import { freePort } from '../../local-federation/free-port.js';
 import { FEDFEAT_IMAGE } from '../../local-federation/images/build-images.js';
 import { repoRoot } from '../../local-federation/repo-root.js';
-import { adminClient, cluster, eventually, federation, realNodeMode } from './federation.js';
+import { PodPresetReconfigurator, WEBHOOK_URL_ANNOTATION } from '../../reconfigurators/podpreset/reconfigurator.js';
+import { adminClient, cluster, eventually, federation, memberContext, realNodeMode } from './federation.js';
 
 const MEMBERS = ['member-1', 'member-2', 'member-3'];
 const fcPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name);
@@ -104,7 +107,7 @@ async function startAgent(member: string): Promise<Agent> {
   const agent = new Agent({
     member: config.member!, kubeconfig: cluster(member).kubeconfig, credentials: creds.get(member)!,
     listen: { host: listenHost, port: ports.get(member)! }, seeds: parsePeers(config.peers), stateDir: join(dir, member),
-    labels: { name: member }, resyncMs: 60_000, roundMs: 100, fanout: 2, firstSyncTimeoutMs: 3_000,
+    labels: { name: member }, ...(config.annotations ? { annotations: parseLabels(config.annotations) } : {}), resyncMs: 60_000, roundMs: 100, fanout: 2, firstSyncTimeoutMs: 3_000,
     allowPeer: allowPeer(member), log,
     // Coordinates from the gossip links' round trips, published fast enough for a test (defaults: 2 s, 30 s).
     pingEveryMs: 300, coordinatePublish: { minIntervalMs: 1000, refreshMs: 60_000, relativeChange: 0.1, absoluteChangeSeconds: 0.0005, errorChange: 0.1 },
@@ -149,7 +152,12 @@ beforeAll(async () => {
   const common = ['--decentralized', '--ca-dir', caDir, '--access', 'inform', '--features', 'podpreset,networkpolicy,cpumanagementpolicy'];
   await fedfeat(['join', 'member-2', '--context', 'member-2', ...common, '--no-deployment', '--peers', addr('member-3')]);
   await fedfeat(['join', 'member-3', '--context', 'member-3', ...common, '--no-deployment', '--peers', addr('member-2')]);
-  await fedfeat(['join', 'member-1', '--context', 'member-1', ...common, '--peers', `${addr('member-2')},${addr('member-3')}`,
+  // member-1 enforces podpreset through its agent: the PodPreset webhook of the local federation runs beside
+  // member-1's API server (as in host mode, where the KubeFedCluster's annotation names its URL); the agent
+  // learns the URL from join's --annotations, the decentralized counterpart of that annotation.
+  const webhookURL = (await memberContext('member-1', clients.get('member-1')!)).annotations[WEBHOOK_URL_ANNOTATION];
+  await fedfeat(['join', 'member-1', '--context', 'member-1', '--decentralized', '--ca-dir', caDir, '--access', 'enforce', '--features', 'podpreset',
+    '--annotations', `${WEBHOOK_URL_ANNOTATION}=${webhookURL}`, '--peers', `${addr('member-2')},${addr('member-3')}`,
     ...(podMode ? ['--agent-image', FEDFEAT_IMAGE] : ['--no-deployment'])]);
   await startAgent('member-2');
   await startAgent('member-3');
@@ -171,6 +179,10 @@ afterAll(async () => {
   for (const m of MEMBERS) await unjoinAgent(clients.get(m)!, m);
   if (podMode) {
     await eventually('member-1\'s agent pod gone', async () => (await clients.get('member-1')!.list<Pod>(AGENT_PODS, { query: { labelSelector: 'app.kubernetes.io/name=fedfeat-agent' } })).items.length === 0, 90_000).catch(() => undefined);
+  }
+  // The enforce test failed before its revert: undo the tactic on member-1 (the suite's next files expect it absent).
+  if (await clients.get('member-1')!.getOptional(crdPath('podpresets.settings.k8s.io'))) {
+    await new PodPresetReconfigurator().revert(await memberContext('member-1', clients.get('member-1')!)).catch(() => undefined);
   }
   // Leave the members as they were: the objects, their Events, and the CRDs and namespace if the agents created them.
   for (const m of MEMBERS) {
@@ -234,6 +246,39 @@ describe('decentralized mode: agents on every member, no host', () => {
     expect(agents.get('member-2')!.gossip.stats.rttSamples).toBeGreaterThan(0);
     expect(renderCoordinates(objs)).toMatch(/from the agents' gossip round trips, seen from member-2/);
     process.stderr.write(`agent coordinates on member-2: ${objs.map((o) => `${o.cluster} measured ${o.measuredRTTMilliseconds} ms, predicted ${o.predictedRTTMilliseconds} ms, error ${o.coordinate.error}`).join('; ')}\n`);
+  });
+
+  test('enforce through member-1\'s agent: a podpreset FeatureConfig applied on member-2 is enforced on member-1, and reverted when deleted', async () => {
+    const m1 = clients.get('member-1')!;
+    const podpresetCRD = crdPath('podpresets.settings.k8s.io');
+    const served = async () => (await m1.get<{ groups: Array<{ name: string }> }>('/apis')).groups.some((g) => g.name === 'settings.k8s.io');
+    // Nothing of the tactic on member-1 before: what follows is its agent's doing (member-1 has no other agent, and no host controller runs).
+    if (await m1.getOptional(podpresetCRD)) throw new Error('the PodPreset API is already installed on member-1 (left by an earlier test file?): this test could not tell the agent\'s work from it');
+    const started = Date.now();
+    await apply('member-2', 'dec-enforce', { podpreset: true, mode: 'enforce', deletionPolicy: 'Revert', clusterSelector: { matchLabels: { name: 'member-1' } } });
+    // The fleet status member-2 shows: member-1 (the only member selected) Supported.
+    const view = await eventually('member-1 podpreset Supported, seen on member-2', async () => {
+      const [v] = await fetchFeatureConfigs(clients.get('member-2')!, 'dec-enforce').catch(() => []);
+      return v?.members.find((r) => r.name === 'member-1')?.features[0]?.state === 'Supported' ? v : undefined;
+    }, 60_000);
+    expect(view.members.map((r) => r.name)).toEqual(['member-1']);
+    expect(view.members[0]!.features[0]).toMatchObject({ name: 'podpreset', reason: 'APIServedAndWebhookAnswering' });
+    expect(await served()).toBe(true);
+    const events = await eventually('a Ready Event from fedfeat-agent on member-1', async () => {
+      const e = (await agentEvents('member-1', 'dec-enforce')).filter((x) => x.reason === 'Ready');
+      return e.length ? e : undefined;
+    }, 15_000);
+    expect(events[0]!.source?.component).toBe('fedfeat-agent');
+    expect(events[0]!.message).toContain('cluster=member-1 feature=podpreset');
+    const enforcedMs = Date.now() - started;
+    // Deleted on member-3: every agent deletes its copy; member-1's reverts the tactic there first (deletionPolicy Revert).
+    const deleted = Date.now();
+    expect(await clients.get('member-3')!.delete(fcPath('dec-enforce'))).toBe(true);
+    await eventually('PodPreset API no longer served on member-1', async () => !(await served()) && !(await m1.getOptional(podpresetCRD)), 60_000);
+    await eventually('a Reverted Event from fedfeat-agent on member-1', async () => (await agentEvents('member-1', 'dec-enforce')).some((x) => x.reason === 'Reverted'), 15_000);
+    // member-1's report is dropped once reverted: no member reports dec-enforce any more.
+    await eventually('member-1\'s report of dec-enforce dropped', async () => !reports(agents.get('member-2')!.gossip.doc).some((r) => r.featureconfig === 'dec-enforce'), 15_000);
+    process.stderr.write(`dec-enforce: podpreset Supported on member-1 ${(enforcedMs / 1000).toFixed(1)} s after apply on member-2; reverted ${((Date.now() - deleted) / 1000).toFixed(1)} s after delete on member-3\n`);
   });
 
   test('a stopped agent catches up after restart: an edit and a delete made meanwhile', async () => {
@@ -315,17 +360,87 @@ describe('decentralized mode: agents on every member, no host', () => {
   });
 
   test('fedfeat unjoin --decentralized member-3: the fleet refuses its certificate, its agent objects are gone', async () => {
-    const out = await fedfeat(['unjoin', 'member-3', '--context', 'member-3', '--decentralized', '--ca-dir', caDir, '--peers', `${addr('member-1')},${addr('member-2')}`]);
+    const unjoin3 = ['unjoin', 'member-3', '--context', 'member-3', '--decentralized', '--ca-dir', caDir, '--peers', `${addr('member-1')},${addr('member-2')}`];
+    const out = await fedfeat(unjoin3);
     expect(out).toContain('member-3 revoked');
+    // member-3's agent runs in this process (join --no-deployment): unjoin cannot stop it, so it touches nothing the agent materialized and says so.
+    expect(out).toContain('its agent ran outside the cluster (joined with --no-deployment)');
+    expect(await specOn('member-3', 'dec-gpu')).toBeDefined();
     expect(await joinedAgentConfig(clients.get('member-3')!)).toBeUndefined();
     expect(await clients.get('member-3')!.getOptional(resourcePath('v1', 'secrets', KUBEFED_NAMESPACE, AGENT_TLS_SECRET))).toBeUndefined();
     // member-3's agent process still runs with its old certificate: member-2's agent (and member-1's pod) refuse it.
     await eventually('member-3 cut off', async () =>
       revokedMembers(agents.get('member-2')!.gossip.doc).has('member-3') && !agents.get('member-2')!.gossip.connectedPeers().includes('member-3'), 15_000);
+    // The ClusterCoordinates the other agents wrote for member-3 on their own members go (only theirs: source agents, their observer label).
+    const gone = Date.now();
+    for (const m of ['member-2', 'member-1']) {
+      await eventually(`member-3's ClusterCoordinate gone from ${m}`, async () => {
+        const items = (await clients.get(m)!.list<ClusterCoordinateObject>(ccoordPath())).items;
+        return !items.some((o) => o.cluster === 'member-3' && o.source === 'agents' && o.metadata.labels?.['feature.kubefed.io/observer'] === m)
+          && items.some((o) => o.cluster === 'member-1'); // the others' stay
+      }, 15_000);
+    }
+    process.stderr.write(`member-3's agent ClusterCoordinates gone from member-2 and member-1 (checked ${Date.now() - gone} ms after member-2 dropped member-3's link)\n`);
     await apply('member-3', 'dec-after-removal', { podpreset: true, mode: 'inform' });
     await new Promise((r) => setTimeout(r, 2000));
     expect(await specOn('member-1', 'dec-after-removal')).toBeUndefined();
     expect(await specOn('member-2', 'dec-after-removal')).toBeUndefined();
+
+    // The agent stopped, unjoin again with --agent-stopped: what it materialized on member-3 goes (the CRDs too,
+    // unless they were there before this file), and only there: the fleet keeps its FeatureConfigs.
+    await agents.get('member-3')!.stop();
+    agents.delete('member-3');
+    const crdsBefore = existedBefore.get('member-3')!.crds.some(Boolean);
+    const m3 = clients.get('member-3')!;
+    const again = await fedfeat([...unjoin3, '--agent-stopped', ...(crdsBefore ? [] : ['--remove-crds'])]);
+    expect(again).toContain('member-3: FeatureConfig dec-gpu deleted');
+    expect(again).toContain('member-3: FeatureConfig dec-after-removal deleted');
+    expect(again).toMatch(/member-3: ClusterFeatureStatus kube-federation-system\/dec-gpu\.member-\d deleted/);
+    expect(again).toMatch(/member-3: ClusterCoordinate kube-federation-system\/member-\d deleted/);
+    if (!crdsBefore) {
+      expect(again).toContain('CustomResourceDefinition featureconfigs.feature.kubefed.io deleted');
+      await eventually('the agent\'s CRDs gone from member-3', async () => (await Promise.all(CRDS.map((n) => m3.getOptional(crdPath(n))))).every((x) => x === undefined), 60_000);
+    } else {
+      expect((await m3.list<FeatureConfig>(fcPath())).items).toEqual([]);
+    }
+    await new Promise((r) => setTimeout(r, 1500)); // a fleet-wide delete would have reached the others by now
+    for (const m of ['member-1', 'member-2']) expect(await specOn(m, 'dec-gpu')).toBeDefined();
+    process.stderr.write(`unjoin --agent-stopped on member-3:\n${again}`);
+  });
+
+  test('member-1\'s agent leaves: once it is stopped (its pod gone), what it materialized goes and its enforced tactic is reverted, on member-1 only', async () => {
+    const m1 = clients.get('member-1')!;
+    await apply('member-2', 'dec-leave', { podpreset: true, mode: 'enforce', deletionPolicy: 'Revert', clusterSelector: { matchLabels: { name: 'member-1' } } });
+    await eventually('dec-leave: member-1 podpreset Supported, seen on member-2', async () => {
+      const [v] = await fetchFeatureConfigs(clients.get('member-2')!, 'dec-leave').catch(() => []);
+      return v?.members.find((r) => r.name === 'member-1')?.features[0]?.state === 'Supported';
+    }, 60_000);
+    // What `fedfeat unjoin --decentralized` runs after the revocation (not written here: with member-3 gone, member-2
+    // alone is left to revoke member-1, and a revocation goes through a third member's agent — README).
+    const before = await agentBeforeUnjoin(m1);
+    expect(before).toMatchObject({ deployed: podMode, labels: { name: 'member-1' } });
+    expect(before.annotations[WEBHOOK_URL_ANNOTATION]).toMatch(/^https:/);
+    await unjoinAgent(m1, 'member-1');
+    if (!podMode) {
+      await agents.get('member-1')!.stop();
+      agents.delete('member-1');
+    }
+    const started = Date.now();
+    const lines: string[] = [];
+    expect(await removeAgentObjects(m1, 'member-1', before, { log: (l) => lines.push(l), agentStopped: !podMode, podTimeoutMs: 90_000 })).toBe('done');
+    const out = lines.join('\n');
+    expect(out).toContain('member-1: dec-leave/podpreset: Reverted');
+    expect(out).toContain('member-1: FeatureConfig dec-leave deleted');
+    expect(out).toContain('member-1: FeatureConfig dec-gpu deleted');
+    expect(out).toContain('the CRDs featureconfigs.feature.kubefed.io');
+    expect(await m1.getOptional(crdPath('podpresets.settings.k8s.io'))).toBeUndefined();
+    expect((await m1.list<FeatureConfig>(fcPath())).items).toEqual([]);
+    expect((await m1.list(cfsPath())).items).toEqual([]);
+    expect((await m1.list(ccoordPath())).items).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const name of ['dec-leave', 'dec-gpu']) expect(await specOn('member-2', name)).toBeDefined();
+    process.stderr.write(`member-1's agent objects removed ${((Date.now() - started) / 1000).toFixed(1)} s after its Deployment was deleted (pod ${podMode ? 'terminated first' : 'none: a process'}):\n${out}\n`);
+    expect(await clients.get('member-2')!.delete(fcPath('dec-leave'))).toBe(true);
   });
 
   test('the FeatureConfig status counts the fleet\'s members: one the clusterSelector leaves out is not waited for, a revoked one is not a member', async () => {

@@ -32,7 +32,10 @@ describe('agent settings from the ConfigMap join writes (--config-dir)', () => {
       writeFileSync(join(dir, 'member'), 'member-2\n');
       writeFileSync(join(dir, 'peers'), 'member-1=10.0.0.1:7946');
       writeFileSync(join(dir, 'advertise'), '');
-      expect(readAgentConfig(dir)).toEqual({ member: 'member-2', peers: 'member-1=10.0.0.1:7946', advertise: undefined, labels: undefined });
+      writeFileSync(join(dir, 'annotations'), 'fedfeat.io/podpreset-webhook-url=https://127.0.0.1:9443');
+      expect(readAgentConfig(dir)).toEqual({
+        member: 'member-2', peers: 'member-1=10.0.0.1:7946', advertise: undefined, labels: undefined, annotations: 'fedfeat.io/podpreset-webhook-url=https://127.0.0.1:9443',
+      });
       expect(readAgentConfig(undefined)).toEqual({});
       expect(() => readAgentConfig(join(dir, 'nope'))).toThrow(/does not exist/);
     } finally {

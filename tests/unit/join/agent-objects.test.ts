@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { AGENT_CONFIG_MAP, AGENT_TLS_SECRET, agentConfigObjects, agentJoinObjects, formatPeers, type AgentJoinSpec } from '../../../join/agent-objects.js';
 import type { KubeObject } from '../../../kube-client/client.js';
-import { parsePeers } from '../../../cli/agent-command.js';
+import { parseLabels, parsePeers } from '../../../cli/agent-command.js';
 
 const manifests = ['rbac.yaml', 'agent.yaml'].flatMap((f) =>
   parseAllDocuments(readFileSync(path.join(process.cwd(), 'manifests', 'agent', f), 'utf8')).map((d) => d.toJS() as KubeObject));
@@ -13,6 +13,7 @@ const spec: AgentJoinSpec = {
   credentials: { ca: 'CA PEM', cert: 'CERT PEM', key: 'KEY PEM' },
   peers: [{ member: 'member-1', host: '10.0.0.1', port: 7946 }, { member: 'member-3', host: 'fd00::3', port: 7000 }],
   labels: { name: 'member-2', region: 'eu' },
+  annotations: { 'fedfeat.io/podpreset-webhook-url': 'https://127.0.0.1:9443' },
 };
 const names = (objs: KubeObject[]) => objs.map((o) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
 const data = (o: KubeObject) => (o as unknown as { data: Record<string, string> }).data;
@@ -24,10 +25,11 @@ describe('fedfeat join --decentralized objects', () => {
     expect(Buffer.from(data(secret!)['tls.key']!, 'base64').toString()).toBe('KEY PEM');
     expect(Buffer.from(data(secret!)['ca.crt']!, 'base64').toString()).toBe('CA PEM');
     expect(config!.metadata.name).toBe(AGENT_CONFIG_MAP);
-    expect(data(config!)).toEqual({ member: 'member-2', peers: 'member-1=10.0.0.1:7946,member-3=[fd00::3]:7000', labels: 'name=member-2,region=eu' });
+    expect(data(config!)).toEqual({ member: 'member-2', peers: 'member-1=10.0.0.1:7946,member-3=[fd00::3]:7000', labels: 'name=member-2,region=eu', annotations: 'fedfeat.io/podpreset-webhook-url=https://127.0.0.1:9443' });
     // What the agent reads back (cli/agent-command.ts) is what join wrote.
     expect(parsePeers(data(config!).peers)).toEqual(spec.peers);
     expect(parsePeers(formatPeers(spec.peers))).toEqual(spec.peers);
+    expect(parseLabels(data(config!).annotations)).toEqual(spec.annotations);
     expect(config!.metadata.labels).toEqual({ 'join.fedfeat.io/fedfeat-agent': 'true' });
   });
 
