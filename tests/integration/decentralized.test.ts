@@ -28,7 +28,7 @@ import { Agent } from '../../decentralized/agent.js';
 import { GossipNode } from '../../decentralized/gossip.js';
 import { applySpec, configViews, fleetCoordinates, reports, revokedMembers } from '../../decentralized/fleet-doc.js';
 import { joinedAgentConfig, unjoinAgent } from '../../join/agent-join.js';
-import { agentBeforeUnjoin, removeAgentObjects } from '../../join/agent-cleanup.js';
+import { agentBeforeUnjoin } from '../../join/agent-cleanup.js';
 import { AGENT_TLS_SECRET } from '../../join/agent-objects.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
 import { resourcePath } from '../../kube-client/paths.js';
@@ -408,41 +408,6 @@ describe('decentralized mode: agents on every member, no host', () => {
     process.stderr.write(`unjoin --agent-stopped on member-3:\n${again}`);
   });
 
-  test('member-1\'s agent leaves: once it is stopped (its pod gone), what it materialized goes and its enforced tactic is reverted, on member-1 only', async () => {
-    const m1 = clients.get('member-1')!;
-    await apply('member-2', 'dec-leave', { podpreset: true, mode: 'enforce', deletionPolicy: 'Revert', clusterSelector: { matchLabels: { name: 'member-1' } } });
-    await eventually('dec-leave: member-1 podpreset Supported, seen on member-2', async () => {
-      const [v] = await fetchFeatureConfigs(clients.get('member-2')!, 'dec-leave').catch(() => []);
-      return v?.members.find((r) => r.name === 'member-1')?.features[0]?.state === 'Supported';
-    }, 60_000);
-    // What `fedfeat unjoin --decentralized` runs after the revocation (not written here: with member-3 gone, member-2
-    // alone is left to revoke member-1, and a revocation goes through a third member's agent — README).
-    const before = await agentBeforeUnjoin(m1);
-    expect(before).toMatchObject({ deployed: podMode, labels: { name: 'member-1' } });
-    expect(before.annotations[WEBHOOK_URL_ANNOTATION]).toMatch(/^https:/);
-    await unjoinAgent(m1, 'member-1');
-    if (!podMode) {
-      await agents.get('member-1')!.stop();
-      agents.delete('member-1');
-    }
-    const started = Date.now();
-    const lines: string[] = [];
-    expect(await removeAgentObjects(m1, 'member-1', before, { log: (l) => lines.push(l), agentStopped: !podMode, podTimeoutMs: 90_000 })).toBe('done');
-    const out = lines.join('\n');
-    expect(out).toContain('member-1: dec-leave/podpreset: Reverted');
-    expect(out).toContain('member-1: FeatureConfig dec-leave deleted');
-    expect(out).toContain('member-1: FeatureConfig dec-gpu deleted');
-    expect(out).toContain('the CRDs featureconfigs.feature.kubefed.io');
-    expect(await m1.getOptional(crdPath('podpresets.settings.k8s.io'))).toBeUndefined();
-    expect((await m1.list<FeatureConfig>(fcPath())).items).toEqual([]);
-    expect((await m1.list(cfsPath())).items).toEqual([]);
-    expect((await m1.list(ccoordPath())).items).toEqual([]);
-    await new Promise((r) => setTimeout(r, 1500));
-    for (const name of ['dec-leave', 'dec-gpu']) expect(await specOn('member-2', name)).toBeDefined();
-    process.stderr.write(`member-1's agent objects removed ${((Date.now() - started) / 1000).toFixed(1)} s after its Deployment was deleted (pod ${podMode ? 'terminated first' : 'none: a process'}):\n${out}\n`);
-    expect(await clients.get('member-2')!.delete(fcPath('dec-leave'))).toBe(true);
-  });
-
   test('the FeatureConfig status counts the fleet\'s members: one the clusterSelector leaves out is not waited for, a revoked one is not a member', async () => {
     // After the unjoin above the fleet is member-1 and member-2; this FeatureConfig selects member-2 only (labels name=<member>).
     await apply('member-2', 'dec-selected', { podpreset: true, mode: 'inform', clusterSelector: { matchLabels: { name: 'member-2' } } });
@@ -457,4 +422,38 @@ describe('decentralized mode: agents on every member, no host', () => {
     const { cfsName } = await import('../../api/cluster-feature-status.js'); // (imported here: keeps this test's diff to its own block)
     expect(await clients.get('member-1')!.getOptional(cfsPath(cfsName('dec-selected', 'member-1')))).toBeUndefined();
   });
+  test('member-1\'s agent leaves: once it is stopped (its pod gone), what it materialized goes and its enforced tactic is reverted, on member-1 only', async () => {
+    const m1 = clients.get('member-1')!;
+    await apply('member-2', 'dec-leave', { podpreset: true, mode: 'enforce', deletionPolicy: 'Revert', clusterSelector: { matchLabels: { name: 'member-1' } } });
+    await eventually('dec-leave: member-1 podpreset Supported, seen on member-2', async () => {
+      const [v] = await fetchFeatureConfigs(clients.get('member-2')!, 'dec-leave').catch(() => []);
+      return v?.members.find((r) => r.name === 'member-1')?.features[0]?.state === 'Supported';
+    }, 60_000);
+    // With member-3 gone the fleet is member-1 and member-2: the revocation goes through member-2's agent, the only
+    // other member (a fleet of two can remove one).
+    const before = await agentBeforeUnjoin(m1);
+    expect(before).toMatchObject({ deployed: podMode, labels: { name: 'member-1' } });
+    expect(before.annotations[WEBHOOK_URL_ANNOTATION]).toMatch(/^https:/);
+    if (!podMode) {
+      await agents.get('member-1')!.stop();
+      agents.delete('member-1');
+    }
+    const started = Date.now();
+    const out = await fedfeat(['unjoin', 'member-1', '--context', 'member-1', '--decentralized', '--ca-dir', caDir, '--peers', addr('member-2'), ...(podMode ? [] : ['--agent-stopped'])]);
+    expect(out).toContain('member-1 revoked');
+    await eventually('member-2 holds the revocation of member-1', async () => revokedMembers(agents.get('member-2')!.gossip.doc).has('member-1'), 15_000);
+    expect(out).toContain('member-1: dec-leave/podpreset: Reverted');
+    expect(out).toContain('member-1: FeatureConfig dec-leave deleted');
+    expect(out).toContain('member-1: FeatureConfig dec-gpu deleted');
+    expect(out).toContain('the CRDs featureconfigs.feature.kubefed.io');
+    expect(await m1.getOptional(crdPath('podpresets.settings.k8s.io'))).toBeUndefined();
+    expect((await m1.list<FeatureConfig>(fcPath())).items).toEqual([]);
+    expect((await m1.list(cfsPath())).items).toEqual([]);
+    expect((await m1.list(ccoordPath())).items).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const name of ['dec-leave', 'dec-gpu']) expect(await specOn('member-2', name)).toBeDefined();
+    process.stderr.write(`member-1's agent objects removed ${((Date.now() - started) / 1000).toFixed(1)} s after unjoin started (pod ${podMode ? 'terminated first' : 'none: a process'}):\n${out}\n`);
+    expect(await clients.get('member-2')!.delete(fcPath('dec-leave'))).toBe(true);
+  });
+
 });
