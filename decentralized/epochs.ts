@@ -83,7 +83,7 @@ function parse<T>(v: unknown): T | undefined {
   }
 }
 
-const isEpoch = (e: unknown): e is EpochId =>
+export const isEpoch = (e: unknown): e is EpochId =>
   typeof e === 'object' && e !== null && Number.isInteger((e as EpochId).n) && Array.isArray((e as EpochId).cut) && (e as EpochId).cut.every((h) => typeof h === 'string');
 
 /** The epoch a document's history is (pure). */

@@ -67,7 +67,7 @@ class Fleet {
 function busy(f: Fleet, rounds: number, tag = ''): void {
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < f.docs.length; i++) {
-      f.edit(i, (d, m) => applySpec(d, m, `fc-${r % 4}`, { podpreset: true, kubelet: { containerLogMaxFiles: r + i + 1 }, mode: tag || 'inform' }));
+      f.edit(i, (d, m) => applySpec(d, m, `fc-${r % 4}`, { podpreset: true, kubelet: { containerLogMaxFiles: r + i + 1 }, mode: 'inform' }));
       f.edit(i, (d, m) => writeStatus(d, { member: m, featureconfig: `fc-${r % 4}`, generation: r, features: [], updated: `t${r}${tag}` }));
     }
     f.syncAll();
