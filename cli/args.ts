@@ -50,7 +50,7 @@ export const COMMANDS = {
     args: 0,
     options: {
       member: STR, kubeconfig: STR, 'tls-dir': STR, listen: STR, advertise: STR, peers: STR, 'state-dir': STR, labels: STR,
-      'resync-seconds': STR, tactics: STR, 'config-dir': STR,
+      'resync-seconds': STR, tactics: STR, 'config-dir': STR, 'epoch-max-changes': STR, 'epoch-max-bytes': STR, 'epoch-grace-seconds': STR,
     },
   },
   'agent revoke': { args: 1, options: { as: STR, 'tls-dir': STR, peers: STR } }, // the member removed

@@ -37,6 +37,7 @@ import { GossipNode, type PeerAddress } from './gossip.js';
 import { AgentCoordinates } from '../coordinates/agent-coordinates.js';
 import type { PublishPolicy } from '../coordinates/publish-policy.js';
 import { CoordinateSync } from './coordinate-sync.js';
+import type { EpochOptions } from './epochs.js';
 
 export const AGENT_FIELD_MANAGER = 'fedfeat-agent';
 /** The spec the agent last wrote: equal to the object's spec means "not edited here since". */
@@ -69,6 +70,8 @@ export interface AgentOptions {
   pingEveryMs?: number;
   /** How often coordinates are published and ClusterCoordinate objects rewritten (default: at most every 30 s each). */
   coordinatePublish?: PublishPolicy;
+  /** History truncation thresholds (epochs.ts; defaults DEFAULT_EPOCH_OPTIONS). */
+  epochs?: Partial<EpochOptions>;
 }
 
 const fcPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name);
@@ -123,13 +126,17 @@ export class Agent {
   private tacticsBusy = false;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** Size of the last saved document: an epoch is proposed past epochs.maxBytes. */
+  private savedBytes = 0;
 
   constructor(private readonly o: AgentOptions) {
     this.log = (o.log ?? createLogger()).child({ component: 'fedfeat-agent', cluster: o.member });
     let doc: A.Doc<FleetDoc> | undefined;
     const file = o.stateDir && join(o.stateDir, 'fleet.automerge');
     if (file && existsSync(file)) {
-      doc = loadFleetDoc(new Uint8Array(readFileSync(file)));
+      const bytes = readFileSync(file);
+      doc = loadFleetDoc(new Uint8Array(bytes)); // its epoch is inside it (epochs.ts, key en)
+      this.savedBytes = bytes.length;
       const names = join(o.stateDir!, 'materialized.json');
       if (existsSync(names)) this.materialized = new Set(JSON.parse(readFileSync(names, 'utf8')) as string[]);
       this.loadedState = true;
@@ -138,6 +145,7 @@ export class Agent {
       member: o.member, credentials: o.credentials, listen: o.listen, advertise: o.advertise, seeds: o.seeds,
       allowPeer: o.allowPeer, roundMs: o.roundMs, fanout: o.fanout, log: this.log, ...(doc ? { doc } : {}),
       coordinates: this.coordinates, pingEveryMs: o.pingEveryMs,
+      epochs: { ...o.epochs, savedBytes: () => this.savedBytes },
     });
     this.coordinateSync = new CoordinateSync({
       member: o.member, coordinates: this.coordinates, doc: () => this.gossip.doc, update: (fn) => this.gossip.update(fn),
@@ -397,10 +405,12 @@ export class Agent {
   }
 
   private save(): void {
-    if (!this.o.stateDir) return;
+    if (!this.o.stateDir || this.gossip.isAdopting()) return; // an adopted epoch is saved once its history has arrived
     mkdirSync(this.o.stateDir, { recursive: true });
     const file = join(this.o.stateDir, 'fleet.automerge');
-    writeFileSync(`${file}.tmp`, saveFleetDoc(this.gossip.doc));
+    const bytes = saveFleetDoc(this.gossip.doc);
+    this.savedBytes = bytes.length;
+    writeFileSync(`${file}.tmp`, bytes);
     renameSync(`${file}.tmp`, file); // never a torn document
     writeFileSync(join(this.o.stateDir, 'materialized.json'), JSON.stringify([...this.materialized]));
   }

@@ -492,6 +492,11 @@ export class GossipNode extends EventEmitter<Events> {
     return this.adopting?.to ?? epochOf(this.doc);
   }
 
+  /** Taking a peer's epoch whose history has not arrived yet: the document is empty meanwhile. */
+  isAdopting(): boolean {
+    return this.adopting !== undefined;
+  }
+
   private sameEpochAs(link: Link): boolean {
     return link.peerEpoch !== undefined && sameEpoch(link.peerEpoch, this.epoch());
   }
