@@ -39,11 +39,11 @@
 // (offline for good and not revoked) stops compaction for the whole fleet —
 // the history then grows as before; a member that skipped an epoch (it can
 // only have been excluded: revoked, or it lost its state) cannot sync with
-// agents past it, unless its document holds nothing but its own writes (a new
-// or reset agent), which it then re-applies on top of the peer's epoch.
+// agents past it, unless its document never met the fleet (a new or reset
+// agent), which then re-applies its state on top of the peer's epoch.
 import { createHash } from 'node:crypto';
 import * as A from '@automerge/automerge';
-import { SEP, textOf, revokedMembers, type FleetDoc } from './fleet-doc.js';
+import { SEP, peerAddresses, textOf, revokedMembers, type FleetDoc } from './fleet-doc.js';
 
 export const EPOCH_KEY = 'en';
 const PROPOSAL = 'ec';
@@ -242,13 +242,18 @@ export function compactTo(doc: A.Doc<FleetDoc>, e: EpochId): A.Doc<FleetDoc> {
 }
 
 /**
- * A document holding nothing but its own actor's writes (a new agent, or one
- * that lost its state) has nothing another agent must see merged: it can take
- * a peer's epoch by starting empty and re-applying its own state once the
- * peer's history has arrived (adopt, then reapply).
+ * A document that never met the fleet (a new agent, one that lost its state,
+ * or one restarted before it reached any peer — a restart is a new actor) has
+ * nothing another agent must see merged: it can take a peer's epoch by
+ * starting empty and re-applying its state once the peer's history has
+ * arrived (adopt, then reapply). Never met the fleet: no change by another
+ * actor, or no other member's advertised address (every agent advertises
+ * itself first thing, so one synced with any agent holds its address).
  */
-export function canAdopt(doc: A.Doc<FleetDoc>): boolean {
-  if (epochOf(doc).n !== 0 || A.stats(doc).numActors > 1) return false;
+export function canAdopt(doc: A.Doc<FleetDoc>, member: string): boolean {
+  if (epochOf(doc).n !== 0) return false;
+  if ([...peerAddresses(doc).keys()].every((m) => m === member)) return true;
+  if (A.stats(doc).numActors > 1) return false;
   const own = A.getActorId(doc);
   return A.getAllChanges(doc).every((c) => A.decodeChange(c).actor === own);
 }
@@ -278,12 +283,12 @@ export type PeerEpochAction =
   | { action: 'adopt'; to: EpochId }
   | { action: 'refuse'; reason: string };
 
-export function onPeerEpoch(doc: A.Doc<FleetDoc>, theirs: EpochId): PeerEpochAction {
+export function onPeerEpoch(doc: A.Doc<FleetDoc>, member: string, theirs: EpochId): PeerEpochAction {
   const mine = epochOf(doc);
   if (sameEpoch(mine, theirs)) return { action: 'sync' };
   if (theirs.n < mine.n) return { action: 'wait' };
   if (theirs.n === mine.n) return { action: 'refuse', reason: `both at epoch ${mine.n} but from different cuts (${mine.cut.join(',')} here, ${theirs.cut.join(',')} there): the proposal rule was broken` };
-  if (canAdopt(doc)) return { action: 'adopt', to: theirs };
+  if (canAdopt(doc, member)) return { action: 'adopt', to: theirs };
   if (theirs.n === mine.n + 1 && A.hasHeads(doc, theirs.cut)) return { action: 'compact', to: theirs };
   return {
     action: 'refuse',

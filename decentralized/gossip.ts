@@ -515,7 +515,7 @@ export class GossipNode extends EventEmitter<Events> {
     }
     link.peerEpoch = theirs;
     link.sync.reset(); // what we knew of the peer belonged to the history it announced before
-    const act = this.adopting ? { action: sameEpoch(this.adopting.to, theirs) ? 'sync' : 'wait' } as const : onPeerEpoch(this.doc, theirs);
+    const act = this.adopting ? { action: sameEpoch(this.adopting.to, theirs) ? 'sync' : 'wait' } as const : onPeerEpoch(this.doc, this.opts.member, theirs);
     if (act.action === 'sync') this.flush(link);
     else if (act.action === 'compact') this.moveTo(act.to, `peer ${link.member} is at epoch ${act.to.n}`);
     else if (act.action === 'adopt') {

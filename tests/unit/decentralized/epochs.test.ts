@@ -38,7 +38,7 @@ class Fleet {
   }
   /** The epoch handshake of one side; false when the link carries nothing. */
   private meet(x: number, y: number): boolean {
-    const act = onPeerEpoch(this.docs[x]!, epochOf(this.docs[y]!));
+    const act = onPeerEpoch(this.docs[x]!, names[x]!, epochOf(this.docs[y]!));
     this.log.push(`${names[x]} ${act.action}`);
     if (act.action === 'compact') this.docs[x] = compactTo(this.docs[x]!, act.to);
     return act.action === 'sync' || act.action === 'compact' || act.action === 'wait';
@@ -217,14 +217,17 @@ describe('epochs: choosing the cut without a consensus round', () => {
     f.edit(0, (d) => compactTo(d, ready));
     // m3 (revoked, and it never received the proposal) lacks the cut: it is told why and nothing is exchanged.
     f.docs[2] = stale;
-    const act = onPeerEpoch(f.docs[2]!, epochOf(f.docs[0]!));
+    const act = onPeerEpoch(f.docs[2]!, 'm3', epochOf(f.docs[0]!));
     expect(act.action).toBe('refuse');
     expect(f.sync(2, 0)).toBe(false);
-    expect(onPeerEpoch(f.docs[0]!, { n: 1, cut: ['00'] })).toMatchObject({ action: 'refuse', reason: expect.stringMatching(/different cuts/) });
-    expect(onPeerEpoch(f.docs[1]!, { n: 2, cut: [] })).toMatchObject({ action: 'refuse', reason: expect.stringMatching(/more than one past/) });
+    expect(onPeerEpoch(f.docs[0]!, 'm1', { n: 1, cut: ['00'] })).toMatchObject({ action: 'refuse', reason: expect.stringMatching(/different cuts/) });
+    expect(onPeerEpoch(f.docs[1]!, 'm2', { n: 2, cut: [] })).toMatchObject({ action: 'refuse', reason: expect.stringMatching(/more than one past/) });
     // A new agent (its document holds only its own address) takes the epoch, then re-applies its own writes.
     const fresh = advertise(newFleetDoc('0f'.repeat(16)), 'm4', '10.0.0.4:7946');
-    expect(onPeerEpoch(fresh, epochOf(f.docs[0]!)).action).toBe('adopt');
+    expect(onPeerEpoch(fresh, 'm4', epochOf(f.docs[0]!)).action).toBe('adopt');
+    // So does one restarted (a new actor) before it ever reached a peer; one that met the fleet does not.
+    const restarted = advertise(A.load<FleetDoc>(A.save(fresh), '0e'.repeat(16)), 'm4', '10.0.0.44:7946');
+    expect(onPeerEpoch(restarted, 'm4', epochOf(f.docs[0]!)).action).toBe('adopt');
     const { doc: empty, own } = adopt(fresh);
     const s1 = new PeerSync();
     const s0 = new PeerSync();
