@@ -15,6 +15,7 @@
 //   rv␟<member>       <member> was removed from the fleet (JSON; gossip.ts refuses it)
 //   pa␟<member>       where <member>'s agent listens for peers (written only by <member>)
 //   dt␟<name>         when <name> was last deleted (for compaction)
+//   en, ec␟<member>, ak␟<member>  the history's epoch, epoch proposals and acknowledgements (epochs.ts)
 //
 // Merge rules (tested in tests/unit/decentralized/fleet-doc.test.ts):
 // - Different fields: separate keys, so concurrent edits of different fields merge.
