@@ -515,6 +515,11 @@ export class GossipNode extends EventEmitter<Events> {
     }
     link.peerEpoch = theirs;
     link.sync.reset(); // what we knew of the peer belonged to the history it announced before
+    if (this.adopting && theirs.n > this.adopting.to.n) {
+      this.adopting.to = theirs; // the fleet moved on while our copy was arriving: take the newer epoch instead
+      this.epochMoved();
+      return;
+    }
     const act = this.adopting ? { action: sameEpoch(this.adopting.to, theirs) ? 'sync' : 'wait' } as const : onPeerEpoch(this.doc, this.opts.member, theirs);
     if (act.action === 'sync') this.flush(link);
     else if (act.action === 'compact') this.moveTo(act.to, `peer ${link.member} is at epoch ${act.to.n}`);
@@ -543,7 +548,13 @@ export class GossipNode extends EventEmitter<Events> {
 
   private moveTo(e: EpochId, why: string): void {
     const changesBefore = A.stats(this.doc).numChanges;
-    this.doc = compactTo(this.doc, e);
+    try {
+      this.doc = compactTo(this.doc, e);
+    } catch (err) {
+      // Not expected (the cut is held, values are strings and numbers): stay at this epoch, sync with no one past it.
+      this.opts.log?.error('fleet document could not move to a new epoch; not syncing with agents past it', { member: this.opts.member, epoch: e.n, error: (err as Error).message });
+      return;
+    }
     this.opts.log?.info('fleet document history truncated: new epoch', { member: this.opts.member, epoch: e.n, cut: e.cut, why, changesBefore, changesAfter: A.stats(this.doc).numChanges });
     this.epochMoved();
     this.emit('epoch', e);
