@@ -70,8 +70,8 @@ export interface AgentOptions {
   pingEveryMs?: number;
   /** How often coordinates are published and ClusterCoordinate objects rewritten (default: at most every 30 s each). */
   coordinatePublish?: PublishPolicy;
-  /** History truncation thresholds (epochs.ts; defaults DEFAULT_EPOCH_OPTIONS). */
-  epochs?: Partial<EpochOptions>;
+  /** History truncation thresholds (epochs.ts; defaults DEFAULT_EPOCH_OPTIONS) and how often they are checked (default 5000 ms). */
+  epochs?: Partial<EpochOptions> & { checkEveryMs?: number };
 }
 
 const fcPath = (name?: string) => resourcePath(FEATURECONFIG_API_VERSION, FEATURECONFIG_PLURAL, undefined, name);
