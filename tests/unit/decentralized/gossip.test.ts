@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import { createFleetCA, issueAgentCert, type AgentCredentials } from '../../../decentralized/agent-cert.js';
 import { applySpec, liveConfigs, revokeMember, type FleetDoc } from '../../../decentralized/fleet-doc.js';
 import { GossipNode, type PeerAddress } from '../../../decentralized/gossip.js';
+import type { Logger } from '../../../controller/logger.js';
 import { issueCert, type Pem } from '../../../pki/x509.js';
 import { revokeThroughPeers } from '../../../decentralized/revoke.js';
 import { peerAddresses } from '../../../decentralized/fleet-doc.js';
@@ -243,12 +244,38 @@ describe('gossip across epochs (history truncation)', () => {
     expect(specOf(n3, 'made-in-epoch-1')).toBeUndefined();
     partitioned = false;
     await until('converged across the epochs', () => sameHeads([n1, n2, n3]) && epochOf(n3.doc).n === 1, 15_000);
+    // No epoch-0 change crossed into epoch 1 (the links carried no sync message between epochs).
+    for (const n of [n1, n2, n3]) expect(A.getAllChanges(n.doc).length).toBeLessThan(12);
     for (const n of [n1, n2, n3]) {
       expect(specOf(n, 'made-offline')).toEqual({ networkpolicy: true });
       expect(specOf(n, 'made-in-epoch-1')).toEqual({ podpreset: true });
       expect(specOf(n, 'gpu')).toEqual({ podpreset: true, kubelet: { containerLogMaxFiles: 50 } });
     }
   }, 60_000);
+
+  test('an agent at epoch 0 that lacks the fleet\'s cut says why and exchanges nothing with it', async () => {
+    const n1 = await node('member-1', [], low());
+    const n2 = await node('member-2', [seed(n1, 'member-1')], low());
+    await until('linked and synced', () => n2.connectedPeers().length > 0 && sameHeads([n1, n2]));
+    // A copy of the fleet's document from before the cut, that never acknowledged it (as a member removed and back).
+    const stale = applySpec(A.clone(n2.doc, '0e'.repeat(16)), 'member-3', 'stale', { podpreset: true });
+    edits(n1, 'member-1', 50);
+    await until('both at epoch 1', () => epochOf(n1.doc).n === 1 && epochOf(n2.doc).n === 1 && sameHeads([n1, n2]), 15_000);
+    const changes = A.getAllChanges(n1.doc).length;
+    const errors: Array<Record<string, unknown>> = [];
+    const quiet = () => undefined;
+    const log = { error: (msg: string, meta: Record<string, unknown>) => errors.push({ msg, ...meta }), warn: quiet, info: quiet, debug: quiet } as unknown as Logger;
+    const n3 = await node('member-3', [seed(n1, 'member-1')], { doc: stale, log, epochs: false });
+    await until('linked to member-1', () => n3.connectedPeers().includes('member-1'));
+    await until('the refusal logged', () => errors.length > 0);
+    expect(errors[0]).toMatchObject({ msg: 'gossip peer at another epoch; not syncing with it', peer: 'member-1', epoch: 0, peerEpoch: 1 });
+    expect(String(errors[0]!.reason)).toMatch(/does not hold/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(A.getAllChanges(n1.doc).length).toBe(changes);
+    expect(specOf(n1, 'stale')).toBeUndefined();
+    expect(specOf(n3, 'gpu')).toBeUndefined();
+    expect(epochOf(n3.doc).n).toBe(0);
+  });
 
   test('a new agent joining a fleet past epoch 0 adopts its epoch and keeps its own writes', async () => {
     const n1 = await node('member-1', [], low());
