@@ -145,7 +145,7 @@ export class Agent {
       member: o.member, credentials: o.credentials, listen: o.listen, advertise: o.advertise, seeds: o.seeds,
       allowPeer: o.allowPeer, roundMs: o.roundMs, fanout: o.fanout, log: this.log, ...(doc ? { doc } : {}),
       coordinates: this.coordinates, pingEveryMs: o.pingEveryMs,
-      epochs: { ...o.epochs, savedBytes: () => this.savedBytes },
+      epochs: { ...o.epochs, savedBytes: () => this.savedBytes, persist: () => this.save() },
     });
     this.coordinateSync = new CoordinateSync({
       member: o.member, coordinates: this.coordinates, doc: () => this.gossip.doc, update: (fn) => this.gossip.update(fn),

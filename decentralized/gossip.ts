@@ -73,7 +73,12 @@ export interface GossipOptions {
    * advertise itself (a one-shot client such as `agent revoke`), neither propose nor acknowledge epochs
    * (an ack speaks for the member's agent); every node still honours them on its links.
    */
-  epochs?: false | (Partial<EpochOptions> & { checkEveryMs?: number; savedBytes?: () => number });
+  epochs?: false | (Partial<EpochOptions> & {
+    checkEveryMs?: number;
+    savedBytes?: () => number;
+    /** Called (synchronously) before an ack is written: an ack promises the peers this member holds its heads, so they must be on disk first. */
+    persist?: () => void;
+  });
   doc?: A.Doc<FleetDoc>;
   log?: Logger;
 }
@@ -581,7 +586,11 @@ export class GossipNode extends EventEmitter<Events> {
     const opts = { ...DEFAULT_EPOCH_OPTIONS, ...o };
     const me = this.opts.member;
     if (overThreshold(this.doc, o?.savedBytes?.() ?? 0, opts)) this.update((d) => propose(d, me));
-    this.update((d) => acknowledge(d, me));
+    const acked = acknowledge(this.doc, me);
+    if (acked !== this.doc) {
+      o?.persist?.();
+      this.update(() => acked);
+    }
     const r = readiness(this.doc);
     if (!r.ready) {
       this.epochReadySince = undefined;
