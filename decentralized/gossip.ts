@@ -140,7 +140,7 @@ export class GossipNode extends EventEmitter<Events> {
   private timer?: NodeJS.Timeout;
   private round = 0;
   private stopped = false;
-  /** Taking a peer's epoch with a document of only our own writes: re-applied once the epoch's history arrives. */
+  /** Taking a peer's epoch with a document that never met the fleet: its state is re-applied once the epoch's history arrives. */
   private adopting?: { to: EpochId; own: ReturnType<typeof adopt>['own']; deferred: Array<(doc: A.Doc<FleetDoc>) => A.Doc<FleetDoc>> };
   private epochReadySince?: { key: string; at: number };
   private lastEpochCheck = 0;
@@ -532,7 +532,7 @@ export class GossipNode extends EventEmitter<Events> {
       const { doc, own } = adopt(this.doc);
       this.doc = doc;
       this.adopting = { to: act.to, own, deferred: [] };
-      this.opts.log?.info('gossip adopting the fleet\'s epoch (this document holds only its own writes)', { member: this.opts.member, peer: link.member, epoch: act.to.n });
+      this.opts.log?.info('gossip adopting the fleet\'s epoch (this document never met the fleet)', { member: this.opts.member, peer: link.member, epoch: act.to.n });
       this.epochMoved();
     } else if (act.action === 'refuse') {
       this.opts.log?.error('gossip peer at another epoch; not syncing with it', { member: this.opts.member, peer: link.member, epoch: this.epoch().n, peerEpoch: theirs.n, reason: act.reason });
