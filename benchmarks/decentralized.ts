@@ -3,7 +3,9 @@
 // 250 ms rounds), no API servers — what it measures is the replication
 // itself: propagation of a change to every agent (p50/p99), convergence
 // after a partition heals, bytes sent per change, memory per agent, and the
-// saved document's size after 1,000 changes. The API-server side (watch →
+// saved document's size after 1,000 changes, and after 1,000 and 10,000
+// changes among five replicas with and without history truncation (epochs.ts,
+// a low threshold; --sizes-only stops there). The API-server side (watch →
 // document → server-side apply on each member) adds its own latency; the
 // integration test prints it on real API servers. Prints figures; asserts nothing.
 //
@@ -16,12 +18,14 @@
 // peer filter instead (links closed at once).
 //
 //   node dist/benchmarks/decentralized.js [--agents 5,10,25] [--changes 40] [--partition iptables|filter]
-//     [--partition-seconds 6] [--fanout 3] [--round-ms 250]
+//     [--partition-seconds 6] [--fanout 3] [--round-ms 250] [--epoch-max-changes 500] [--history-changes 1000,10000] [--sizes-only]
 import { execFileSync } from 'node:child_process';
 import * as A from '@automerge/automerge';
 import { createFleetCA, issueAgentCert } from '../decentralized/agent-cert.js';
 import { saveFleetDoc } from '../decentralized/compaction.js';
-import { applySpec, deleteConfig, newFleetDoc, specKey, statusKey, writeStatus } from '../decentralized/fleet-doc.js';
+import { advertise, applySpec, deleteConfig, newFleetDoc, specKey, statusKey, writeStatus, type FleetDoc } from '../decentralized/fleet-doc.js';
+import { acknowledge, compactTo, epochOf, onPeerEpoch, overThreshold, propose, readiness } from '../decentralized/epochs.js';
+import { PeerSync } from '../decentralized/peer-sync.js';
 import { GossipNode } from '../decentralized/gossip.js';
 import { agentSigner, type Signer } from '../decentralized/fleet-signing.js';
 
@@ -164,20 +168,28 @@ async function run(n: number): Promise<void> {
   await Promise.all(nodes.map((x) => x.stop()));
 }
 
-async function docSize(): Promise<void> {
-  // 1,000 changes as a fleet makes them: 20 FeatureConfigs, field edits, status reports from 5 members (signed), deletes.
+/** The five members' agent signers (their reports and addresses are signed, fleet-signing.ts). */
+const sizeSigners = new Map<string, Signer>();
+{
   const ca = await createFleetCA('bench-size');
-  const signers = new Map<string, Signer>();
-  for (let m = 1; m <= 5; m++) signers.set(`member-${m}`, agentSigner(await issueAgentCert(ca, `member-${m}`)));
+  for (let m = 1; m <= 5; m++) sizeSigners.set(`member-${m}`, agentSigner(await issueAgentCert(ca, `member-${m}`)));
+}
+
+/** One workload change by `member` (20 FeatureConfigs: field edits, status reports, deletes); the same document if it changed nothing. */
+function workload(d: A.Doc<FleetDoc>, i: number, member: string): A.Doc<FleetDoc> {
+  const name = `fc-${i % 20}`;
+  if (i % 10 === 9) return deleteConfig(d, member, name);
+  if (i % 3 === 0) return writeStatus(d, { member, featureconfig: name, generation: i, features: [{ name: 'podpreset', state: i % 2 ? 'Supported' : 'Missing', message: `probe ${i}` }], updated: new Date().toISOString() }, sizeSigners.get(member)!);
+  return applySpec(d, member, name, { podpreset: true, mode: 'inform', kubelet: { cpuManagerPolicy: 'static', containerLogMaxFiles: (i % 7) + 1 } });
+}
+
+function docSize(): void {
+  // 1,000 changes as a fleet makes them, in one document (status reports signed).
   let d = newFleetDoc();
   let changes = 0;
   for (let i = 0; changes < 1000; i++) {
-    const name = `fc-${i % 20}`;
-    const member = `member-${(i % 5) + 1}`;
     const before = A.getHeads(d);
-    if (i % 10 === 9) d = deleteConfig(d, member, name);
-    else if (i % 3 === 0) d = writeStatus(d, { member, featureconfig: name, generation: i, features: [{ name: 'podpreset', state: i % 2 ? 'Supported' : 'Missing', message: `probe ${i}` }], updated: new Date().toISOString() }, signers.get(member)!);
-    else d = applySpec(d, member, name, { podpreset: true, mode: 'inform', kubelet: { cpuManagerPolicy: 'static', containerLogMaxFiles: (i % 7) + 1 } });
+    d = workload(d, i, `member-${(i % 5) + 1}`);
     if (JSON.stringify(A.getHeads(d)) !== JSON.stringify(before)) changes++;
   }
   const saved = saveFleetDoc(d);
@@ -185,6 +197,73 @@ async function docSize(): Promise<void> {
   console.log(`document after ${changes} changes: saved ${saved.length} B (${(saved.length / changes).toFixed(1)} B per change, whole history); current state as JSON ${state} B`);
 }
 
-await docSize();
+/**
+ * Five replicas making the workload's changes in turn and exchanging sync messages (in a ring, every
+ * 25 changes), as gossip.ts does it: epoch handshake first, proposals, acks and cuts when `maxChanges`
+ * is given (grace 0), none otherwise. Returns member-1's saved size and history after `total` changes.
+ */
+function fleetHistory(total: number, maxChanges?: number): { saved: number; history: number; epoch: number; state: number } {
+  const members = [1, 2, 3, 4, 5].map((i) => `member-${i}`);
+  let docs = members.map((m, i) => advertise(newFleetDoc(`0${i + 1}`.repeat(8)), m, `10.0.0.${i + 1}:7946`, sizeSigners.get(m)!));
+  const links = new Map<string, PeerSync>();
+  const link = (a: number, b: number) => {
+    const key = `${a}>${b}@${epochOf(docs[a]!).n}`;
+    if (!links.has(key)) links.set(key, new PeerSync());
+    return links.get(key)!;
+  };
+  const meet = (x: number, y: number) => {
+    const act = onPeerEpoch(docs[x]!, members[x]!, epochOf(docs[y]!));
+    if (act.action === 'compact') docs[x] = compactTo(docs[x]!, act.to);
+    else if (act.action === 'refuse' || act.action === 'adopt') throw new Error(`${members[x]}: ${act.action}`);
+  };
+  const sync = (a: number, b: number) => {
+    meet(a, b);
+    meet(b, a);
+    for (let i = 0; i < 20; i++) {
+      const m1 = link(a, b).outgoing(docs[a]!);
+      if (m1) docs[b] = link(b, a).incoming(docs[b]!, m1);
+      const m2 = link(b, a).outgoing(docs[b]!);
+      if (m2) docs[a] = link(a, b).incoming(docs[a]!, m2);
+      if (!m1 && !m2) return;
+    }
+  };
+  let changes = 0;
+  for (let i = 0; changes < total; i++) {
+    const x = i % 5;
+    const before = docs[x]!;
+    docs[x] = workload(docs[x]!, i, members[x]!);
+    if (docs[x] !== before) changes++;
+    if (i % 25 !== 24) continue;
+    for (let a = 0; a < 5; a++) sync(a, (a + 1) % 5); // a ring: each change reaches everyone within a few rounds
+    if (maxChanges === undefined) continue;
+    docs = docs.map((d, k) => {
+      if (overThreshold(d, 0, { maxChanges, maxBytes: Infinity })) d = propose(d, sizeSigners.get(members[k]!)!);
+      d = acknowledge(d, sizeSigners.get(members[k]!)!);
+      const ready = readiness(d).ready;
+      return ready ? compactTo(d, ready) : d;
+    });
+  }
+  for (let a = 0; a < 5; a++) for (let b = a + 1; b < 5; b++) sync(a, b);
+  return { saved: saveFleetDoc(docs[0]!).length, history: A.stats(docs[0]!).numChanges, epoch: epochOf(docs[0]!).n, state: JSON.stringify(docs[0]!).length };
+}
+
+function epochSizes(): void {
+  const every = Number(arg('epoch-max-changes', '500'));
+  for (const total of arg('history-changes', '1000,10000').split(',').map(Number)) {
+    const t0 = Date.now();
+    const whole = fleetHistory(total);
+    const t1 = Date.now();
+    const cut = fleetHistory(total, every);
+    console.log(`(simulated in ${((t1 - t0) / 1000).toFixed(1)} s without epochs, ${((Date.now() - t1) / 1000).toFixed(1)} s with)`);
+    console.log(
+      `5 replicas, ${total} changes: saved ${whole.saved} B (${whole.history} changes of history) without epochs;` +
+        ` ${cut.saved} B (${cut.history} changes, epoch ${cut.epoch}) with an epoch every ${every} changes; current state as JSON ${cut.state} B`,
+    );
+  }
+}
+
+docSize();
+epochSizes();
+if (process.argv.includes('--sizes-only')) process.exit(0);
 for (const n of sizes) await run(n);
 process.exit(0);

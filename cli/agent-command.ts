@@ -113,6 +113,7 @@ export async function agentCommand(c: Command<'agent' | 'agent certificate' | 'a
   const tactics = v.tactics ?? 'true';
   if (tactics !== 'true' && tactics !== 'false') throw new UsageError(`--tactics needs true or false (got "${tactics}")`);
   const { Agent } = await import('../decentralized/agent.js');
+  const { DEFAULT_EPOCH_OPTIONS } = await import('../decentralized/epochs.js');
   const listen = parseListen(v.listen, '0.0.0.0:7946');
   const agent = new Agent({
     member: v.member,
@@ -126,6 +127,11 @@ export async function agentCommand(c: Command<'agent' | 'agent certificate' | 'a
     annotations: parseLabels(v.annotations, '--annotations'),
     resyncMs: wholeNumber(v['resync-seconds'], 'resync-seconds', 30) * 1000,
     tactics: tactics === 'true',
+    epochs: {
+      maxChanges: wholeNumber(v['epoch-max-changes'], 'epoch-max-changes', DEFAULT_EPOCH_OPTIONS.maxChanges),
+      maxBytes: wholeNumber(v['epoch-max-bytes'], 'epoch-max-bytes', DEFAULT_EPOCH_OPTIONS.maxBytes),
+      graceMs: wholeNumber(v['epoch-grace-seconds'], 'epoch-grace-seconds', DEFAULT_EPOCH_OPTIONS.graceMs / 1000) * 1000,
+    },
   });
   await agent.start();
   const stop = () => void agent.stop().then(() => process.exit(0));

@@ -53,7 +53,7 @@ export const COMMANDS = {
     args: 0,
     options: {
       member: STR, kubeconfig: STR, 'tls-dir': STR, listen: STR, advertise: STR, peers: STR, 'state-dir': STR, labels: STR,
-      'resync-seconds': STR, tactics: STR, 'config-dir': STR, annotations: STR,
+      'resync-seconds': STR, tactics: STR, 'config-dir': STR, annotations: STR, 'epoch-max-changes': STR, 'epoch-max-bytes': STR, 'epoch-grace-seconds': STR,
     },
   },
   'agent revoke': { args: 1, options: { 'ca-dir': STR, peers: STR } }, // the member removed

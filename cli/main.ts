@@ -60,11 +60,14 @@ Usage:
         The per-cluster, per-feature state of FeatureConfigs on the host.
   fedfeat agent --member NAME --tls-dir DIR [--kubeconfig PATH] [--listen HOST:PORT] [--advertise HOST:PORT]
         [--peers NAME=HOST:PORT,...] [--state-dir DIR] [--labels K=V,...] [--resync-seconds N] [--tactics true|false]
-        [--config-dir DIR] [--annotations K=V,...]
+        [--config-dir DIR] [--annotations K=V,...] [--epoch-max-changes N] [--epoch-max-bytes N] [--epoch-grace-seconds N]
         Decentralized mode, no host: the member's own agent. Replicates the fleet's FeatureConfigs with the
         other agents (mutual TLS with the fleet CA in DIR: ca.crt, tls.crt, tls.key), materializes them on
         this member's API server (in-cluster config without --kubeconfig) and runs the tactics here.
         --config-dir: member, peers, advertise, labels, annotations from files (the ConfigMap join writes); flags win.
+        --epoch-*: the fleet document's history is truncated (a new epoch) once it holds more than N changes
+        (default 5000) or N saved bytes (default 1048576) and every member has acknowledged the cut for the
+        grace period (default 60 s).
   fedfeat agent certificate --member NAME --ca-dir DIR --out DIR [--ip-addresses IP,...] [--dns-names NAME,...]
         Issue an agent certificate from the fleet CA in DIR (ca.crt, ca.key; created when missing) into --out.
   fedfeat agent revoke MEMBER --ca-dir DIR --peers NAME=HOST:PORT,...

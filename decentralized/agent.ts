@@ -44,6 +44,7 @@ import { AgentCoordinates } from '../coordinates/agent-coordinates.js';
 import type { PublishPolicy } from '../coordinates/publish-policy.js';
 import { CoordinateSync } from './coordinate-sync.js';
 import { fleetConfigStatus } from './fleet-status.js';
+import type { EpochOptions } from './epochs.js';
 
 export const AGENT_FIELD_MANAGER = 'fedfeat-agent';
 /** The spec the agent last wrote: equal to the object's spec means "not edited here since". */
@@ -85,6 +86,8 @@ export interface AgentOptions {
   pingEveryMs?: number;
   /** How often coordinates are published and ClusterCoordinate objects rewritten (default: at most every 30 s each). */
   coordinatePublish?: PublishPolicy;
+  /** History truncation thresholds (epochs.ts; defaults DEFAULT_EPOCH_OPTIONS) and how often they are checked (default 5000 ms). */
+  epochs?: Partial<EpochOptions> & { checkEveryMs?: number };
 }
 
 /** `written` marker: the ClusterFeatureStatus of a member not selected was removed. */
@@ -144,13 +147,17 @@ export class Agent {
   private tacticsBusy = false;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** Size of the last saved document: an epoch is proposed past epochs.maxBytes. */
+  private savedBytes = 0;
 
   constructor(private readonly o: AgentOptions) {
     this.log = (o.log ?? createLogger()).child({ component: 'fedfeat-agent', cluster: o.member });
     let doc: A.Doc<FleetDoc> | undefined;
     const file = o.stateDir && join(o.stateDir, 'fleet.automerge');
     if (file && existsSync(file)) {
-      doc = loadFleetDoc(new Uint8Array(readFileSync(file)));
+      const bytes = readFileSync(file);
+      doc = loadFleetDoc(new Uint8Array(bytes)); // its epoch is inside it (epochs.ts, key en)
+      this.savedBytes = bytes.length;
       const names = join(o.stateDir!, 'materialized.json');
       if (existsSync(names)) this.materialized = new Set(JSON.parse(readFileSync(names, 'utf8')) as string[]);
       this.loadedState = true;
@@ -161,6 +168,7 @@ export class Agent {
       // Listening on one address of a multi-homed host: links leave from it too, so peers and firewalls see one address.
       ...(isIP(o.listen.host) && !['0.0.0.0', '::'].includes(o.listen.host) ? { localAddress: o.listen.host } : {}),
       coordinates: this.coordinates, pingEveryMs: o.pingEveryMs,
+      epochs: { ...o.epochs, savedBytes: () => this.savedBytes, persist: () => this.save() },
     });
     this.coordinateSync = new CoordinateSync({
       member: o.member, signer: this.gossip.signer, coordinates: this.coordinates, doc: () => this.gossip.doc, update: (fn) => this.gossip.update(fn),
@@ -478,10 +486,12 @@ export class Agent {
   }
 
   private save(): void {
-    if (!this.o.stateDir) return;
+    if (!this.o.stateDir || this.gossip.isAdopting()) return; // an adopted epoch is saved once its history has arrived
     mkdirSync(this.o.stateDir, { recursive: true });
     const file = join(this.o.stateDir, 'fleet.automerge');
-    writeFileSync(`${file}.tmp`, saveFleetDoc(this.gossip.doc));
+    const bytes = saveFleetDoc(this.gossip.doc);
+    this.savedBytes = bytes.length;
+    writeFileSync(`${file}.tmp`, bytes);
     renameSync(`${file}.tmp`, file); // never a torn document
     writeFileSync(join(this.o.stateDir, 'materialized.json'), JSON.stringify([...this.materialized]));
   }

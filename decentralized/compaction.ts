@@ -12,15 +12,16 @@
 // cost: an update made on a member cut off for longer than the window, to a
 // FeatureConfig deleted meanwhile, comes back with only the fields it wrote.
 //
-// (2) is not truncated, on purpose. Automerge's sync protocol finds what a
-// peer lacks by change hashes, and every change names the hashes it depends
-// on; a member that dropped old changes could not merge a peer's change built
-// on them, and a peer rejoining after a long absence (the anti-entropy case
-// the issue asks for) would be unable to catch up. Every member would have to
-// agree on a cut point first — a consensus round, which a CRDT fleet exists to
-// avoid. Instead the history is stored in Automerge's compressed columnar
-// form (`save`), where a change to one field costs tens of bytes; the
-// benchmark (benchmarks/decentralized.ts) measures the size after 1,000 changes.
+// (2) is truncated by epochs (epochs.ts). It cannot simply be cut here:
+// Automerge's sync protocol finds what a peer lacks by change hashes, and
+// every change names the hashes it depends on, so a member that dropped old
+// changes could not merge a peer's change built on them. Instead, once every
+// member has acknowledged a proposed cut, each agent starts a new history
+// from the state at that cut (built identically everywhere) plus what it
+// holds beyond it, and agents sync only with peers at the same epoch. Until
+// then the history is stored in Automerge's compressed columnar form
+// (`save`), where a change to one field costs a few bytes; the benchmark
+// (benchmarks/decentralized.ts) measures both.
 import * as A from '@automerge/automerge';
 import { SEP, configViews, textOf, deletedTimeKey, revokedMembers, type FleetDoc } from './fleet-doc.js';
 

@@ -17,6 +17,7 @@
 //   co␟<member>       <member>'s network coordinate (JSON, signed by <member>'s agent)
 //   ce␟<member>␟<fp>  <member>'s agent certificate, which the signatures are checked with
 //   dt␟<name>         when <name> was last deleted (for compaction)
+//   en, ec␟<member>, ak␟<member>  the history's epoch, epoch proposals and acknowledgements (epochs.ts)
 //
 // Merge rules (tested in tests/unit/decentralized/fleet-doc.test.ts):
 // - Different fields: separate keys, so concurrent edits of different fields merge.

@@ -27,7 +27,7 @@
 // (live authentication is TLS's job, peer-auth.ts).
 import { X509Certificate, createPrivateKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import * as A from '@automerge/automerge';
-import { agentIdentity } from './peer-auth.js';
+import { agentIdentity, certFields } from './peer-auth.js';
 import type { FleetDoc } from './fleet-doc.js';
 
 const SEP = '\u001f';
@@ -60,7 +60,7 @@ const signWith = (key: KeyObject) => (data: Buffer) => cryptoSign('sha256', data
 /** The signer of an agent: its certificate's key (the same pair TLS uses). */
 export function agentSigner(credentials: { cert: string; key: string }): Signer {
   const cert = new X509Certificate(credentials.cert);
-  const id = agentIdentity(cert.toLegacyObject());
+  const id = agentIdentity(certFields(cert));
   if (!id.ok) throw new Error(`cannot sign fleet values: ${id.reason}`);
   return { member: id.member, keyId: fingerprint(cert), certificate: credentials.cert, sign: signWith(createPrivateKey(credentials.key)) };
 }
@@ -107,12 +107,17 @@ export function publishCertificate(doc: A.Doc<FleetDoc>, signer: Signer): A.Doc<
   });
 }
 
-/** Who must have signed a key's value: a member, the fleet CA, or nobody (any member may write it). */
-export function signerOf(key: string): { member: string } | 'fleet-ca' | 'certificate' | undefined {
+/**
+ * Who must have signed a key's value: a member, the fleet CA, or nobody (any member may write it); the epoch
+ * marker ("en", epochs.ts) is written by nobody after an epoch's first change.
+ */
+export function signerOf(key: string): { member: string } | 'fleet-ca' | 'certificate' | 'epoch' | undefined {
   const [kind, member] = key.split(SEP);
   if (kind === 'rv') return 'fleet-ca';
   if (kind === 'ce') return 'certificate';
-  if ((kind === 'st' || kind === 'pa' || kind === 'co') && member) return { member };
+  if (kind === 'en') return 'epoch';
+  // Status, address, coordinate, and an epoch proposal or acknowledgement (a forged ack could cut history a member lacks).
+  if ((kind === 'st' || kind === 'pa' || kind === 'co' || kind === 'ec' || kind === 'ak') && member) return { member };
   return undefined;
 }
 
@@ -133,7 +138,7 @@ export class FleetTrust {
     let verdict: X509Certificate | string;
     try {
       const cert = new X509Certificate(pem);
-      const id = agentIdentity(cert.toLegacyObject());
+      const id = agentIdentity(certFields(cert));
       if (!cert.checkIssued(this.ca) || !cert.verify(this.ca.publicKey)) verdict = `certificate of ${member} is not issued by the fleet CA`;
       else if (!id.ok) verdict = id.reason;
       else if (id.member !== member) verdict = `certificate under ${member}'s key names ${id.member}`;
@@ -149,7 +154,7 @@ export class FleetTrust {
   /** Why `value` may not stand under `key` in `doc`, or undefined when it may. */
   check(doc: FleetDoc, key: string, value: unknown): string | undefined {
     const who = signerOf(key);
-    if (who === undefined) return undefined;
+    if (who === undefined || who === 'epoch') return undefined;
     const text = A.isImmutableString(value) ? value.toString() : typeof value === 'string' ? value : undefined;
     if (text === undefined) return `${describe(key)}: not a text value`;
     if (who === 'certificate') {
@@ -192,6 +197,10 @@ export class FleetTrust {
       if (patch.action !== 'del' && typeof key === 'string' && signerOf(key) !== undefined) touched.add(key);
     }
     const out: string[] = [];
+    // An epoch begins with one change everyone builds alike (epochs.ts); a document that has history already
+    // (adopting one starts empty) never takes another write of the marker from a peer.
+    if (touched.has('en') && fromHeads.length > 0) out.push('epoch marker: written only by the first change of an epoch');
+    touched.delete('en');
     for (const key of touched) {
       // getConflicts names every concurrent value, and nothing when there is only one.
       const conflicts = A.getConflicts(after, key);
@@ -206,6 +215,7 @@ export class FleetTrust {
 
 function describe(key: string): string {
   const [kind, a, b] = key.split(SEP);
-  const what = kind === 'st' ? `status of ${a} for ${b}` : kind === 'pa' ? `address of ${a}` : kind === 'co' ? `coordinate of ${a}` : kind === 'rv' ? `revocation of ${a}` : key;
+  const what = kind === 'st' ? `status of ${a} for ${b}` : kind === 'pa' ? `address of ${a}` : kind === 'co' ? `coordinate of ${a}`
+    : kind === 'rv' ? `revocation of ${a}` : kind === 'ec' ? `epoch proposal of ${a}` : kind === 'ak' ? `epoch acknowledgement of ${a}` : key;
   return what;
 }

@@ -17,6 +17,12 @@
 // member (or for the fleet) carries that member's (the CA's) signature
 // (fleet-signing.ts); otherwise the message is refused whole, the link closed
 // and the peer quarantined for a while.
+//
+// Epochs (epochs.ts): each end announces its document's epoch in a control
+// frame when a link opens and whenever it moves to a new one; the sync
+// protocol runs on a link only while both ends are at the same epoch (their
+// histories share no hash otherwise). The one behind moves to the peer's epoch
+// at the announced cut, which it holds if it acknowledged it, and then syncs.
 import { EventEmitter } from 'node:events';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
@@ -28,6 +34,7 @@ import { FleetTrust, agentSigner, publishCertificate, type Signer } from './flee
 import type { PeerCoordinateSource } from '../coordinates/agent-coordinates.js';
 import { AGENT_ORGANIZATION, acceptPeer } from './peer-auth.js';
 import { PeerSync } from './peer-sync.js';
+import { DEFAULT_EPOCH_OPTIONS, acknowledge, adopt, compactTo, epochOf, isEpoch, onPeerEpoch, overThreshold, propose, readiness, reapply, sameEpoch, type EpochId, type EpochOptions } from './epochs.js';
 
 export interface PeerAddress {
   member: string;
@@ -66,6 +73,18 @@ export interface GossipOptions {
   pingEveryMs?: number;
   /** Partition experiments: members this agent must neither dial nor accept. */
   allowPeer?: (member: string) => boolean;
+  /**
+   * History truncation (epochs.ts): thresholds, grace, how often they are checked (default 5000 ms) and the
+   * saved document's size (the agent's last save; default: not counted). false, and a node that does not
+   * advertise itself (a one-shot client such as `agent revoke`), neither propose nor acknowledge epochs
+   * (an ack speaks for the member's agent); every node still honours them on its links.
+   */
+  epochs?: false | (Partial<EpochOptions> & {
+    checkEveryMs?: number;
+    savedBytes?: () => number;
+    /** Called (synchronously) before an ack is written: an ack promises the peers this member holds its heads, so they must be on disk first. */
+    persist?: () => void;
+  });
   doc?: A.Doc<FleetDoc>;
   log?: Logger;
 }
@@ -93,7 +112,7 @@ const CONTROL = 0x80000000;
 // A peer that sent a forged value is neither dialled nor accepted for this long (it would send it again at once).
 const QUARANTINE_MS = 60_000;
 
-type Control = { ping: number } | { pong: number; coordinate?: import('../coordinates/vivaldi.js').Coordinate };
+type Control = { ping: number } | { pong: number; coordinate?: import('../coordinates/vivaldi.js').Coordinate } | { epoch: number; cut: string[] };
 
 interface Link {
   member: string;
@@ -109,6 +128,8 @@ interface Link {
   /** The ping in flight (id, when sent) and when the last one went out. */
   ping?: { id: number; sent: bigint };
   lastPing: number;
+  /** The epoch the peer last announced: sync messages flow only while it is ours. */
+  peerEpoch?: EpochId;
 }
 
 export function parseAddress(member: string, address: string): PeerAddress {
@@ -117,7 +138,7 @@ export function parseAddress(member: string, address: string): PeerAddress {
   return { member, host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
-type Events = { change: [A.Doc<FleetDoc>]; link: [string, 'open' | 'close']; refused: [string] };
+type Events = { change: [A.Doc<FleetDoc>]; link: [string, 'open' | 'close']; refused: [string]; epoch: [EpochId] };
 
 export class GossipNode extends EventEmitter<Events> {
   doc: A.Doc<FleetDoc>;
@@ -137,6 +158,10 @@ export class GossipNode extends EventEmitter<Events> {
   private timer?: NodeJS.Timeout;
   private round = 0;
   private stopped = false;
+  /** Taking a peer's epoch with a document that never met the fleet: its state is re-applied once the epoch's history arrives. */
+  private adopting?: { to: EpochId; own: ReturnType<typeof adopt>['own']; deferred: Array<(doc: A.Doc<FleetDoc>) => A.Doc<FleetDoc>> };
+  private epochReadySince?: { key: string; at: number };
+  private lastEpochCheck = 0;
   port = 0;
 
   constructor(private readonly opts: GossipOptions) {
@@ -199,6 +224,10 @@ export class GossipNode extends EventEmitter<Events> {
 
   /** A local change (e.g. a FeatureConfig applied on this member): offered to every peer at once. */
   update(fn: (doc: A.Doc<FleetDoc>) => A.Doc<FleetDoc>): void {
+    if (this.adopting) {
+      this.adopting.deferred.push(fn); // written on top of the adopted epoch, not beside it
+      return;
+    }
     const next = fn(this.doc);
     if (next === this.doc) return;
     this.doc = next;
@@ -289,6 +318,7 @@ export class GossipNode extends EventEmitter<Events> {
     this.flushAll();
     this.pingAll();
     this.keepalive();
+    this.epochTick();
   }
 
   private dial(peer: PeerAddress): void {
@@ -373,6 +403,7 @@ export class GossipNode extends EventEmitter<Events> {
     });
     this.emit('link', member, 'open');
     this.opts.log?.debug('gossip link open', { member: this.opts.member, peer: member, outbound });
+    this.announceEpoch(link);
     this.flush(link);
   }
 
@@ -397,7 +428,7 @@ export class GossipNode extends EventEmitter<Events> {
         this.control(link, message);
         continue;
       }
-      if (size === 0) continue; // keepalive
+      if (size === 0 || !this.sameEpochAs(link)) continue; // keepalive; or a message from another epoch's history
       this.stats.messagesReceived++;
       const before = this.doc;
       const bytes = new Uint8Array(message);
@@ -431,6 +462,7 @@ export class GossipNode extends EventEmitter<Events> {
         return;
       }
       if (changed) {
+        this.settleAdoption();
         this.emit('change', this.doc);
         this.flushAll();
       } else {
@@ -464,6 +496,8 @@ export class GossipNode extends EventEmitter<Events> {
     if ('ping' in c) {
       const coordinate = this.opts.coordinates?.own();
       this.sendControl(link, coordinate ? { pong: c.ping, coordinate } : { pong: c.ping });
+    } else if ('epoch' in c) {
+      this.peerEpoch(link, c);
     } else if ('pong' in c && link.ping?.id === c.pong) {
       const rtt = Number(process.hrtime.bigint() - link.ping.sent) / 1e9;
       link.ping = undefined;
@@ -504,7 +538,7 @@ export class GossipNode extends EventEmitter<Events> {
   }
 
   private flush(link: Link): void {
-    if (link.socket.destroyed || !link.socket.writable) return;
+    if (link.socket.destroyed || !link.socket.writable || !this.sameEpochAs(link)) return;
     const message = link.sync.outgoing(this.doc);
     if (!message) return;
     const frame = Buffer.allocUnsafe(4 + message.length);
@@ -514,6 +548,120 @@ export class GossipNode extends EventEmitter<Events> {
     this.stats.messagesSent++;
     link.lastSent = Date.now();
     link.socket.write(frame);
+  }
+
+  // ---- Epochs (epochs.ts): the link handshake, moving to a peer's epoch, proposing and executing a cut.
+
+  /** The epoch of this node's history (the one being adopted, while it arrives). */
+  epoch(): EpochId {
+    return this.adopting?.to ?? epochOf(this.doc);
+  }
+
+  /** Taking a peer's epoch whose history has not arrived yet: the document is empty meanwhile. */
+  isAdopting(): boolean {
+    return this.adopting !== undefined;
+  }
+
+  private sameEpochAs(link: Link): boolean {
+    return link.peerEpoch !== undefined && sameEpoch(link.peerEpoch, this.epoch());
+  }
+
+  private announceEpoch(link: Link): void {
+    const e = this.epoch();
+    this.sendControl(link, { epoch: e.n, cut: e.cut });
+  }
+
+  private peerEpoch(link: Link, c: { epoch: number; cut: string[] }): void {
+    const theirs = { n: c.epoch, cut: c.cut };
+    if (!isEpoch(theirs)) {
+      this.opts.log?.warn('gossip epoch frame malformed; closing', { member: this.opts.member, peer: link.member });
+      link.socket.destroy();
+      return;
+    }
+    link.peerEpoch = theirs;
+    link.sync.reset(); // what we knew of the peer belonged to the history it announced before
+    if (this.adopting && theirs.n > this.adopting.to.n) {
+      this.adopting.to = theirs; // the fleet moved on while our copy was arriving: take the newer epoch instead
+      this.epochMoved();
+      return;
+    }
+    const act = this.adopting ? { action: sameEpoch(this.adopting.to, theirs) ? 'sync' : 'wait' } as const : onPeerEpoch(this.doc, this.opts.member, theirs);
+    if (act.action === 'sync') this.flush(link);
+    else if (act.action === 'compact') this.moveTo(act.to, `peer ${link.member} is at epoch ${act.to.n}`);
+    else if (act.action === 'adopt') {
+      const { doc, own } = adopt(this.doc);
+      this.doc = doc;
+      this.adopting = { to: act.to, own, deferred: [] };
+      this.opts.log?.info('gossip adopting the fleet\'s epoch (this document never met the fleet)', { member: this.opts.member, peer: link.member, epoch: act.to.n });
+      this.epochMoved();
+    } else if (act.action === 'refuse') {
+      this.opts.log?.error('gossip peer at another epoch; not syncing with it', { member: this.opts.member, peer: link.member, epoch: this.epoch().n, peerEpoch: theirs.n, reason: act.reason });
+    }
+  }
+
+  /** The adopted epoch's history has arrived: our own writes (and those made meanwhile) go on top of it. */
+  private settleAdoption(): void {
+    const a = this.adopting;
+    if (!a || !sameEpoch(epochOf(this.doc), a.to)) return;
+    this.adopting = undefined;
+    let doc = reapply(this.doc, a.own);
+    for (const fn of a.deferred) doc = fn(doc);
+    this.doc = doc;
+    this.opts.log?.info('gossip epoch adopted', { member: this.opts.member, epoch: a.to.n });
+    this.emit('epoch', a.to);
+  }
+
+  private moveTo(e: EpochId, why: string): void {
+    const changesBefore = A.stats(this.doc).numChanges;
+    try {
+      this.doc = compactTo(this.doc, e);
+    } catch (err) {
+      // Not expected (the cut is held, values are strings and numbers): stay at this epoch, sync with no one past it.
+      this.opts.log?.error('fleet document could not move to a new epoch; not syncing with agents past it', { member: this.opts.member, epoch: e.n, error: (err as Error).message });
+      return;
+    }
+    this.opts.log?.info('fleet document history truncated: new epoch', { member: this.opts.member, epoch: e.n, cut: e.cut, why, changesBefore, changesAfter: A.stats(this.doc).numChanges });
+    this.epochMoved();
+    this.emit('epoch', e);
+    this.emit('change', this.doc);
+  }
+
+  /** Every link starts over in the new history: announced first, so the peer knows what the messages after it are. */
+  private epochMoved(): void {
+    this.epochReadySince = undefined;
+    for (const link of this.links) {
+      link.sync.reset();
+      this.announceEpoch(link);
+    }
+    this.flushAll();
+  }
+
+  /** Proposes, acknowledges and executes epochs (a node that speaks for its member only). */
+  private epochTick(): void {
+    const o = this.opts.epochs;
+    if (o === false || this.opts.advertise === false || this.adopting) return;
+    const now = Date.now();
+    if (now - this.lastEpochCheck < (o?.checkEveryMs ?? 5000)) return;
+    this.lastEpochCheck = now;
+    const opts = { ...DEFAULT_EPOCH_OPTIONS, ...o };
+    const me = this.opts.member;
+    const signer = this.signer;
+    if (!signer) return; // an operator's node is no member: it neither proposes nor acknowledges
+    if (overThreshold(this.doc, o?.savedBytes?.() ?? 0, opts)) this.update((d) => propose(d, signer));
+    const acked = acknowledge(this.doc, signer);
+    if (acked !== this.doc) {
+      o?.persist?.();
+      this.update(() => acked);
+    }
+    const r = readiness(this.doc);
+    if (!r.ready) {
+      this.epochReadySince = undefined;
+      if (r.proposal) this.opts.log?.debug('epoch proposal waiting for acknowledgements', { member: me, epoch: r.proposal.n, proposer: r.proposal.member, waitingFor: r.waitingFor });
+      return;
+    }
+    const key = JSON.stringify(r.ready);
+    if (this.epochReadySince?.key !== key) this.epochReadySince = { key, at: now };
+    if (now - this.epochReadySince.at >= opts.graceMs) this.moveTo(r.ready, `proposal of ${r.proposal!.member} acknowledged by every member`);
   }
 }
 

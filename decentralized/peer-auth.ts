@@ -21,6 +21,24 @@ const MEMBER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export type PeerCheck = { ok: true; member: string } | { ok: false; reason: string };
 
+/**
+ * The subject and SANs of a certificate read with node:crypto's X509Certificate, in the shape TLS gives a
+ * peer's. Parsed from its text fields rather than with toLegacyObject(), which loads Node's TLS internals
+ * lazily: called before node:tls was ever loaded, that circular load leaves tls.createSecureContext
+ * undefined for the rest of the process (seen in jest, where test files share one process).
+ */
+export function certFields(cert: { subject: string; subjectAltName?: string | undefined }): CertFields {
+  const subject: Record<string, string | string[]> = {};
+  for (const line of cert.subject.split('\n')) {
+    const i = line.indexOf('=');
+    if (i <= 0) continue;
+    const [k, v] = [line.slice(0, i), line.slice(i + 1)];
+    const had = subject[k];
+    subject[k] = had === undefined ? v : ([] as string[]).concat(had, v);
+  }
+  return { subject: subject as unknown as CertFields['subject'], subjectaltname: cert.subjectAltName ?? '' };
+}
+
 type CertFields = Pick<PeerCertificate, 'subject' | 'subjectaltname'>;
 
 function first(v: string | string[] | undefined): string | undefined {

@@ -75,6 +75,17 @@ describe('signed fleet values', () => {
     expect(check(honest, merged)).toEqual([expect.stringMatching(/status of m1 for gpu/)]);
   });
 
+  test('epochs: a member\'s acknowledgement and proposal are its own; the epoch marker is never written by a peer into a history', () => {
+    const base = withCerts();
+    const ack = JSON.stringify({ n: 0, heads: [] });
+    expect(check(base, put(base, 'ak\u001fm1', seal(tf.signer('m2'), 'ak\u001fm1', ack)))).toEqual([expect.stringMatching(/epoch acknowledgement of m1/)]);
+    expect(check(base, put(base, 'ak\u001fm1', seal(tf.signer('m1'), 'ak\u001fm1', ack)))).toEqual([]);
+    expect(check(base, put(base, 'ec\u001fm2', JSON.stringify({ n: 1, cut: [] })))).toEqual([expect.stringMatching(/epoch proposal of m2: not signed/)]);
+    expect(check(base, put(base, 'en', JSON.stringify({ n: 7, cut: [] })))).toEqual([expect.stringMatching(/epoch marker/)]);
+    // An empty document adopting the fleet's epoch takes the marker with the epoch's first change.
+    expect(tf.trust.rejected(put(newFleetDoc(), 'en', JSON.stringify({ n: 1, cut: [] })), [])).toEqual([]);
+  });
+
   test('a value removed is not a forgery (compaction removes reports; the owner writes its own again)', () => {
     const base = writeStatus(withCerts(), report('m1'), tf.signer('m1'));
     const d = A.change(A.clone(base), (x) => { delete x[statusKey('m1', 'gpu')]; });

@@ -5,10 +5,12 @@ import tls from 'node:tls';
 import { createFleetCA, issueAgentCert, type AgentCredentials } from '../../../decentralized/agent-cert.js';
 import { applySpec, liveConfigs, revokeMember, type FleetDoc } from '../../../decentralized/fleet-doc.js';
 import { GossipNode, type PeerAddress } from '../../../decentralized/gossip.js';
+import type { Logger } from '../../../controller/logger.js';
 import { issueCert, type Pem } from '../../../pki/x509.js';
 import { revokeThroughPeers } from '../../../decentralized/revoke.js';
 import { peerAddresses, reports, revokedMembers, statusKey, writeStatus } from '../../../decentralized/fleet-doc.js';
 import { agentSigner, caSigner, certificateKey, publishCertificate, seal } from '../../../decentralized/fleet-signing.js';
+import { epochOf, readiness } from '../../../decentralized/epochs.js';
 
 let ca: Pem;
 let creds: Map<string, AgentCredentials>;
@@ -270,4 +272,81 @@ describe('gossip round trips for network coordinates', () => {
     expect(c1.peerCount()).toBe(0); // pongs without a coordinate time the link but move nothing
     expect(n2.stats.rttSamples).toBe(0);
   });
+});
+
+describe('gossip across epochs (history truncation)', () => {
+  const low = (graceMs = 0) => ({ epochs: { maxChanges: 40, graceMs, checkEveryMs: 50 } });
+  const edits = (n: GossipNode, member: string, count: number, name = 'gpu') => {
+    for (let i = 0; i < count; i++) n.update((d) => applySpec(d, member, name, { podpreset: true, kubelet: { containerLogMaxFiles: i + 1 } }));
+  };
+
+  test('over the threshold, every agent moves to epoch 1 at the same cut; an agent cut off after acknowledging it catches up across epochs', async () => {
+    let partitioned = false;
+    const allow = (self: string) => (peer: string) => !partitioned || (self !== 'member-3' && peer !== 'member-3');
+    const n1 = await node('member-1', [], { ...low(1500), allowPeer: allow('member-1') });
+    const n2 = await node('member-2', [seed(n1, 'member-1')], { ...low(1500), allowPeer: allow('member-2') });
+    // member-3 would wait ten minutes before executing on its own: it moves only when a peer tells it.
+    const n3 = await node('member-3', [seed(n1, 'member-1')], { ...low(600_000), allowPeer: allow('member-3') });
+    await until('all linked', () => n1.connectedPeers().length === 2 && n3.connectedPeers().length > 0);
+    edits(n1, 'member-1', 50);
+    await until('every member acknowledged the proposal', () => readiness(n1.doc).ready !== undefined, 15_000);
+    partitioned = true;
+    await until('member-3 cut off', () => n3.connectedPeers().length === 0 && !n1.connectedPeers().includes('member-3'));
+    expect(epochOf(n3.doc).n).toBe(0);
+    n3.update((d) => applySpec(d, 'member-3', 'made-offline', { networkpolicy: true }));
+    await until('member-1 and member-2 at epoch 1', () => epochOf(n1.doc).n === 1 && epochOf(n2.doc).n === 1);
+    expect(epochOf(n1.doc)).toEqual(epochOf(n2.doc));
+    n2.update((d) => applySpec(d, 'member-2', 'made-in-epoch-1', { podpreset: true }));
+    await until('member-1 has the change made in epoch 1', () => specOf(n1, 'made-in-epoch-1') !== undefined);
+    expect(A.getAllChanges(n1.doc).length).toBeLessThan(10);
+    expect(specOf(n3, 'made-in-epoch-1')).toBeUndefined();
+    partitioned = false;
+    await until('converged across the epochs', () => sameHeads([n1, n2, n3]) && epochOf(n3.doc).n === 1, 15_000);
+    // No epoch-0 change crossed into epoch 1 (the links carried no sync message between epochs).
+    for (const n of [n1, n2, n3]) expect(A.getAllChanges(n.doc).length).toBeLessThan(12);
+    for (const n of [n1, n2, n3]) {
+      expect(specOf(n, 'made-offline')).toEqual({ networkpolicy: true });
+      expect(specOf(n, 'made-in-epoch-1')).toEqual({ podpreset: true });
+      expect(specOf(n, 'gpu')).toEqual({ podpreset: true, kubelet: { containerLogMaxFiles: 50 } });
+    }
+  }, 60_000);
+
+  test('an agent at epoch 0 that lacks the fleet\'s cut says why and exchanges nothing with it', async () => {
+    const n1 = await node('member-1', [], low());
+    const n2 = await node('member-2', [seed(n1, 'member-1')], low());
+    await until('linked and synced', () => n2.connectedPeers().length > 0 && sameHeads([n1, n2]));
+    // A copy of the fleet's document from before the cut, that never acknowledged it (as a member removed and back).
+    const stale = applySpec(A.clone(n2.doc, '0e'.repeat(16)), 'member-3', 'stale', { podpreset: true });
+    edits(n1, 'member-1', 50);
+    await until('both at epoch 1', () => epochOf(n1.doc).n === 1 && epochOf(n2.doc).n === 1 && sameHeads([n1, n2]), 15_000);
+    const changes = A.getAllChanges(n1.doc).length;
+    const errors: Array<Record<string, unknown>> = [];
+    const quiet = () => undefined;
+    const log = { error: (msg: string, meta: Record<string, unknown>) => errors.push({ msg, ...meta }), warn: quiet, info: quiet, debug: quiet } as unknown as Logger;
+    const n3 = await node('member-3', [seed(n1, 'member-1')], { doc: stale, log, epochs: false });
+    await until('linked to member-1', () => n3.connectedPeers().includes('member-1'));
+    await until('the refusal logged', () => errors.length > 0);
+    // member-1 (its seed), or member-2 (whose address its old copy holds), whichever linked first.
+    expect(errors[0]).toMatchObject({ msg: 'gossip peer at another epoch; not syncing with it', peer: expect.stringMatching(/^member-[12]$/), epoch: 0, peerEpoch: 1 });
+    expect(String(errors[0]!.reason)).toMatch(/does not hold/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(A.getAllChanges(n1.doc).length).toBe(changes);
+    expect(specOf(n1, 'stale')).toBeUndefined();
+    expect(specOf(n2, 'stale')).toBeUndefined();
+    expect(specOf(n3, 'gpu')).toBeUndefined();
+    expect(epochOf(n3.doc).n).toBe(0);
+  });
+
+  test('a new agent joining a fleet past epoch 0 adopts its epoch and keeps its own writes', async () => {
+    const n1 = await node('member-1', [], low());
+    const n2 = await node('member-2', [seed(n1, 'member-1')], low());
+    await until('linked', () => n2.connectedPeers().length > 0);
+    edits(n1, 'member-1', 50);
+    await until('both at epoch 1', () => epochOf(n1.doc).n === 1 && epochOf(n2.doc).n === 1, 15_000);
+    await until('synced', () => sameHeads([n1, n2]));
+    const n4 = await node('member-4', [seed(n2, 'member-2')], low());
+    await until('member-4 at epoch 1 with the fleet\'s state', () => epochOf(n4.doc).n === 1 && specOf(n4, 'gpu') !== undefined);
+    await until('member-4\'s address reached member-1', () => peerAddresses(n1.doc).has('member-4'));
+    await until('same heads', () => sameHeads([n1, n2, n4]));
+  }, 60_000);
 });

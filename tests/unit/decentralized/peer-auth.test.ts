@@ -32,3 +32,15 @@ describe('agent identity', () => {
     expect(acceptPeer(cert('Not_A_Label', [OPERATOR_ORGANIZATION], ''), 'member-1', new Set())).toMatchObject({ ok: false, reason: expect.stringMatching(/DNS label/) });
   });
 });
+
+describe('certificate fields without TLS', () => {
+  test('subject and SANs from an X509Certificate, as TLS would give them', async () => {
+    const { X509Certificate } = await import('node:crypto');
+    const { createFleetCA, issueAgentCert } = await import('../../../decentralized/agent-cert.js');
+    const { certFields } = await import('../../../decentralized/peer-auth.js');
+    const c = await issueAgentCert(await createFleetCA('t'), 'member-7', { ipAddresses: ['10.0.0.7'] });
+    const fields = certFields(new X509Certificate(c.cert));
+    expect(agentIdentity(fields)).toEqual({ ok: true, member: 'member-7' });
+    expect(fields.subjectaltname).toContain('IP Address:10.0.0.7');
+  });
+});
