@@ -141,17 +141,20 @@ try {
     agents.set(m, a);
   }
   for (const a of agents.values()) startAgent(a);
-  const ready = await until('every member has the FeatureConfig CRD from its agent', async () =>
-    (await Promise.all(members.map((m) => clients.get(m)!.list(fcPath()).then(() => true, () => false)))).every(Boolean), 60_000);
+  // Started: CRDs applied, first exchange with a peer done, the FeatureConfig informer synced (the agent logs it).
+  const ready = await until('every agent started', async () =>
+    [...agents.values()].every((a) => existsSync(a.logFile) && readFileSync(a.logFile, 'utf8').includes('"message":"agent started"')), 90_000);
   results.agentsStartedMs = Math.round(ready.ms);
   await sleep(3000); // first exchanges, addresses learnt
 
   // 1. Apply on member-2 → present on all; every member's report counted on member-2.
   const present: number[] = [];
   const reported: number[] = [];
+  const appliedAt: number[] = [];
   for (let i = 0; i < 10; i++) {
     const name = `faults-${i}`;
     const s = performance.now();
+    appliedAt.push(Date.now());
     await applyOn('member-2', name, { podpreset: true, mode: 'inform' });
     await until(`${name} on every member`, async () => (await Promise.all(members.map((m) => spec(m, name)))).every(Boolean), 30_000);
     present.push(performance.now() - s);
@@ -243,6 +246,20 @@ try {
   };
   results.agentRssMiB = Object.fromEntries([...agents.values()].map((a) => [a.member, Math.round(rssMiB(a.child!.pid!))]));
   results.finishedAt = new Date().toISOString();
+  // Propagation inside the agents, from their logs: the local change on member-2 → materialized on each other member.
+  const logTimes = (m: string, msg: string, fc: string) => readFileSync(agents.get(m)!.logFile, 'utf8').split('\n').filter((l) => l.includes(`"featureconfig":"${fc}"`) && l.includes(`"message":"${msg}"`))
+    .map((l) => Date.parse((JSON.parse(l) as { timestamp: string }).timestamp));
+  const inside: number[] = [];
+  const seenLocally: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t = logTimes('member-2', 'local FeatureConfig change', `faults-${i}`)[0];
+    if (t !== undefined) seenLocally.push(t - appliedAt[i]!);
+    const done = members.filter((m) => m !== 'member-2').map((m) => logTimes(m, 'materialized FeatureConfig', `faults-${i}`)[0]);
+    if (t !== undefined && done.every((x) => x !== undefined)) inside.push(Math.max(...(done as number[])) - t);
+  }
+  Object.assign(results.converge as Record<string, unknown>, {
+    presentMs: present.map(Math.round), applyToMember2AgentMs: seenLocally, member2AgentToMaterializedEverywhereMs: inside,
+  });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(JSON.stringify(results, null, 2));
