@@ -138,7 +138,11 @@ async function run(n: number): Promise<void> {
     else lost++;
     await sleep(50);
   }
-  await sleep(500);
+  const idleCpu0 = process.cpuUsage();
+  const idleT0 = performance.now();
+  await sleep(TRACE ? 2000 : 500);
+  const idleCpu = process.cpuUsage(idleCpu0);
+  const idlePerSec = ((idleCpu.user + idleCpu.system) / 1000 / (performance.now() - idleT0)) * 1000;
   const perChange = (bytes() - b0) / CHANGES;
   // Partition: half and half, changes on both sides, then heal.
   split = new Set(names.slice(0, half));
@@ -215,6 +219,7 @@ async function run(n: number): Promise<void> {
     lag.disable();
     listeners.forEach((f) => f());
     const order = [...got].sort((a, b) => a[1] - b[1]);
+    console.log(`  idle (no changes, links rotating): process CPU ${idlePerSec.toFixed(0)} ms per s`);
     console.log(`  heal trace: rules removed in ${(tRules - t0).toFixed(0)} ms; event-loop delay during heal p50 ${(lag.percentile(50) / 1e6).toFixed(0)} ms p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms max ${(lag.max / 1e6).toFixed(0)} ms; process CPU during heal ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; sync messages ${msgs() - m0}, ${bytes() - hb0} B; in the sync protocol: ${syncCost.outCalls - sync0.outCalls} outgoing() calls (${syncCost.outMsgs - sync0.outMsgs} with a message) ${(syncCost.out - sync0.out).toFixed(0)} ms (${(syncCost.outMsgMs - sync0.outMsgMs).toFixed(0)} ms those with a message), ${syncCost.inCalls - sync0.inCalls} incoming() ${(syncCost.in - sync0.in).toFixed(0)} ms`);
     console.log(`  cross links opened (ms after t0): ${crossOpens.map((c) => `${(c.at - t0).toFixed(0)}:${c.from.slice(7)}>${c.to.slice(7)}`).join(' ')}`);
     console.log(`  agents holding the merged state (ms): ${order.map(([m, t]) => `${m.slice(7)}${sideOf(m)}@${t.toFixed(0)}`).join(' ')}`);

@@ -12,12 +12,15 @@ export class PeerSync {
   // any link; most answers are null, and each costs a sync-state round trip through wasm (60 % of the sync
   // protocol's time in the 25-agent benchmark's heal).
   private idleAt?: string;
+  /** Messages computed by Automerge (asked, not answered from the idle check), for diagnostics and tests. */
+  generated = 0;
 
   /** The next message for the peer, or null when it has everything we know of. */
   outgoing(doc: A.Doc<FleetDoc>): Uint8Array | null {
     const heads = A.getHeads(doc).join(',');
     if (heads === this.idleAt) return null;
     const [state, message] = A.generateSyncMessage(doc, this.state);
+    this.generated++;
     this.state = state;
     this.idleAt = message ? undefined : heads;
     return message;
