@@ -5,6 +5,15 @@
 import * as A from '@automerge/automerge';
 import type { FleetDoc } from './fleet-doc.js';
 
+// Heads of each document object (immutable: a change makes a new object), shared by every link: reading them
+// converts every hash to hex in wasm, and every link asks every round.
+const headsOf = new WeakMap<A.Doc<FleetDoc>, string>();
+function headsKey(doc: A.Doc<FleetDoc>): string {
+  let key = headsOf.get(doc);
+  if (key === undefined) headsOf.set(doc, (key = A.getHeads(doc).join(',')));
+  return key;
+}
+
 export class PeerSync {
   private state: A.SyncState = A.initSyncState();
   // The heads of the document the last outgoing() had nothing to send for, the sync state untouched since: asking
@@ -17,7 +26,7 @@ export class PeerSync {
 
   /** The next message for the peer, or null when it has everything we know of. */
   outgoing(doc: A.Doc<FleetDoc>): Uint8Array | null {
-    const heads = A.getHeads(doc).join(',');
+    const heads = headsKey(doc);
     if (heads === this.idleAt) return null;
     const [state, message] = A.generateSyncMessage(doc, this.state);
     this.generated++;
