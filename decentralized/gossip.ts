@@ -123,7 +123,7 @@ export class GossipNode extends EventEmitter<Events> {
   private sockets = new Set<{ destroy(): void; once(e: 'close', f: () => void): unknown }>();
   private dialing = new Set<string>();
   private backoff = new Map<string, { until: number; delay: number }>();
-  // One TLS context for every dial: building it (parsing the key, certificate and CA) per dial cost more CPU than the handshake's own crypto.
+  // One TLS context for every dial: building it per dial (parsing the key, certificate and CA) was a visible share of the CPU profile of 25 agents rotating links.
   private clientContext?: tls.SecureContext;
   // Addresses and revocations read from the document, kept until the document changes (reading them walks every key of it, each round).
   private view?: { doc: A.Doc<FleetDoc>; addresses: Map<string, string>; revoked: Set<string> };
