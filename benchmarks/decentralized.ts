@@ -18,8 +18,9 @@
 // peer filter instead (links closed at once).
 //
 //   node dist/benchmarks/decentralized.js [--agents 5,10,25] [--changes 40] [--partition iptables|filter]
-//     [--partition-seconds 6] [--fanout 3] [--round-ms 250] [--epoch-max-changes 500] [--history-changes 1000,10000] [--sizes-only]
+//     [--partition-seconds 6] [--fanout 3] [--round-ms 250] [--trace] [--epoch-max-changes 500] [--history-changes 1000,10000] [--sizes-only]
 import { execFileSync } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as A from '@automerge/automerge';
 import { createFleetCA, issueAgentCert } from '../decentralized/agent-cert.js';
 import { saveFleetDoc } from '../decentralized/compaction.js';
@@ -39,6 +40,7 @@ const FANOUT = Number(arg('fanout', '3'));
 const ROUND_MS = Number(arg('round-ms', '250'));
 // Longer than an agent's link timeout (3 s), so links across are found dead and dials fail, as in a real partition.
 const PARTITION_MS = Number(arg('partition-seconds', '6')) * 1000;
+const TRACE = process.argv.includes('--trace');
 const PARTITION = arg('partition', process.getuid?.() === 0 ? 'iptables' : 'filter');
 if (PARTITION !== 'iptables' && PARTITION !== 'filter') throw new Error('--partition must be iptables or filter');
 
@@ -79,6 +81,33 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
+// --trace: time spent in the sync protocol (Automerge), to tell its CPU from the rest (TLS, timers).
+const syncCost = { out: 0, outCalls: 0, outMsgs: 0, outMsgMs: 0, in: 0, inCalls: 0 };
+if (TRACE) {
+  const { outgoing, incoming } = PeerSync.prototype;
+  PeerSync.prototype.outgoing = function (doc) {
+    const t = performance.now();
+    const m = outgoing.call(this, doc);
+    const took = performance.now() - t;
+    syncCost.out += took;
+    syncCost.outCalls++;
+    if (m) {
+      syncCost.outMsgs++;
+      syncCost.outMsgMs += took;
+    }
+    return m;
+  };
+  PeerSync.prototype.incoming = function (doc, message) {
+    const t = performance.now();
+    try {
+      return incoming.call(this, doc, message);
+    } finally {
+      syncCost.in += performance.now() - t;
+      syncCost.inCalls++;
+    }
+  };
+}
+
 async function run(n: number): Promise<void> {
   const ca = await createFleetCA('bench');
   const names = Array.from({ length: n }, (_, i) => `member-${i + 1}`);
@@ -113,7 +142,11 @@ async function run(n: number): Promise<void> {
     else lost++;
     await sleep(50);
   }
-  await sleep(500);
+  const idleCpu0 = process.cpuUsage();
+  const idleT0 = performance.now();
+  await sleep(TRACE ? 2000 : 500);
+  const idleCpu = process.cpuUsage(idleCpu0);
+  const idlePerSec = ((idleCpu.user + idleCpu.system) / 1000 / (performance.now() - idleT0)) * 1000;
   const perChange = (bytes() - b0) / CHANGES;
   // Signed values: status reports, checked by every agent on the way in (fleet-signing.ts).
   const signedLat: number[] = [];
@@ -151,12 +184,69 @@ async function run(n: number): Promise<void> {
   // Nothing crossed: side B has none of side A's edits.
   const crossed = nodes.slice(half).some((x) => Object.keys(x.doc).some((k) => k.startsWith(specKey('shared', ['kubelet']))));
   const partitionedFor = Date.now() - partitionStart;
+  const sideOf = (m: string) => (names.indexOf(m) < half ? 'A' : 'B');
+  // Every change either side made: what each agent must end up holding.
+  const target = JSON.stringify(A.getHeads(nodes.reduce((d, x) => A.merge(d, x.doc), A.clone(nodes[0]!.doc))).sort());
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  const trace: string[] = [];
+  const crossOpens: Array<{ at: number; from: string; to: string }> = [];
+  const got = new Map<string, number>();
+  const laggards: string[] = [];
+  let lastLaggards = -1000;
+  const listeners: Array<() => void> = [];
+  const snap = (x: GossipNode, i: number) => {
+      const me = names[i]!;
+      const links = x.linkInfo().map((l) => `${l.outbound ? '>' : '<'}${l.member.slice(7)}${sideOf(l.member) === sideOf(me) ? '' : '*'}(${l.openedMsAgo}/${l.heardMsAgo})`);
+      const d = x.dialInfo();
+      const cross = (m: string) => sideOf(m) !== sideOf(me);
+      return `${me.slice(7)}${sideOf(me)} links[${links.join(' ')}] dialing[${d.dialing.map((m) => m.slice(7) + (cross(m) ? '*' : '')).join(' ')}] backoff[${d.backoff.filter((b) => cross(b.member)).map((b) => `${b.member.slice(7)}:${b.inMs}/${b.delayMs}`).join(' ')}]`;
+  };
+  if (TRACE) {
+    trace.push(...nodes.map(snap));
+    nodes.forEach((x, i) => {
+      const f = (peer: string, e: 'open' | 'close') => {
+        if (e === 'open' && sideOf(peer) !== sideOf(names[i]!)) crossOpens.push({ at: performance.now(), from: names[i]!, to: peer });
+      };
+      x.on('link', f);
+      listeners.push(() => x.off('link', f));
+    });
+    lag.enable();
+  }
+  const msgs = () => nodes.reduce((s, x) => s + x.stats.messagesSent, 0);
+  const m0 = msgs();
+  const hb0 = bytes();
+  const sync0 = { ...syncCost };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   split = undefined;
   if (PARTITION === 'iptables') firewall(false);
+  const tRules = performance.now();
   const heads = (x: GossipNode) => JSON.stringify(A.getHeads(x.doc).sort());
-  const healed = await until(() => nodes.every((x) => heads(x) === heads(nodes[0]!)), 30_000);
+  const healed = await until(() => {
+    if (TRACE) {
+      nodes.forEach((x, i) => !got.has(names[i]!) && heads(x) === target && got.set(names[i]!, performance.now() - t0));
+      // The last few agents without the merged state: their links and dials every 250 ms.
+      const now = performance.now() - t0;
+      if (got.size >= n - 3 && got.size < n && now - lastLaggards >= 250) {
+        lastLaggards = now;
+        laggards.push(`@${now.toFixed(0)}: ` + nodes.flatMap((x, i) => (got.has(names[i]!) ? [] : [snap(x, i)])).join(' | '));
+      }
+    }
+    return nodes.every((x) => heads(x) === heads(nodes[0]!));
+  }, 30_000);
   const heal = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  if (TRACE) {
+    lag.disable();
+    listeners.forEach((f) => f());
+    const order = [...got].sort((a, b) => a[1] - b[1]);
+    console.log(`  idle (no changes, links rotating): process CPU ${idlePerSec.toFixed(0)} ms per s`);
+    console.log(`  heal trace: rules removed in ${(tRules - t0).toFixed(0)} ms; event-loop delay during heal p50 ${(lag.percentile(50) / 1e6).toFixed(0)} ms p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms max ${(lag.max / 1e6).toFixed(0)} ms; process CPU during heal ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; sync messages ${msgs() - m0}, ${bytes() - hb0} B; in the sync protocol: ${syncCost.outCalls - sync0.outCalls} outgoing() calls (${syncCost.outMsgs - sync0.outMsgs} with a message) ${(syncCost.out - sync0.out).toFixed(0)} ms (${(syncCost.outMsgMs - sync0.outMsgMs).toFixed(0)} ms those with a message), ${syncCost.inCalls - sync0.inCalls} incoming() ${(syncCost.in - sync0.in).toFixed(0)} ms`);
+    console.log(`  cross links opened (ms after t0): ${crossOpens.map((c) => `${(c.at - t0).toFixed(0)}:${c.from.slice(7)}>${c.to.slice(7)}`).join(' ')}`);
+    console.log(`  agents holding the merged state (ms): ${order.map(([m, t]) => `${m.slice(7)}${sideOf(m)}@${t.toFixed(0)}`).join(' ')}`);
+    if (laggards.length) console.log(`  last agents without it:\n    ${laggards.join('\n    ')}`);
+    console.log(`  state at heal:\n    ${trace.join('\n    ')}`);
+  }
   const rss = process.memoryUsage().rss;
   const docBytes = saveFleetDoc(nodes[0]!.doc).length;
   console.log(

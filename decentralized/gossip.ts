@@ -64,6 +64,13 @@ export interface GossipOptions {
   /** TCP connect + TLS handshake limit of a dial. Default 3000. */
   dialTimeoutMs?: number;
   /**
+   * TCP connect limit of a dial (no SYN-ACK yet): the peer is unreachable and tried again after the short backoff.
+   * Below the kernel's first SYN retransmission (1 s) would only add dials; above, a dial started during a
+   * partition holds a fanout slot past its heal waiting for the next retransmission (3 s after the first SYN).
+   * Default 1000.
+   */
+  connectTimeoutMs?: number;
+  /**
    * Network coordinates from agent-to-agent round trips: every link sends a ping each pingEveryMs; the pong
    * carries the peer's coordinate and the measured RTT goes to `sample`. Without it pings are not sent (pongs
    * are still answered, without a coordinate when there is none).
@@ -155,6 +162,11 @@ export class GossipNode extends EventEmitter<Events> {
   private sockets = new Set<{ destroy(): void; once(e: 'close', f: () => void): unknown }>();
   private dialing = new Set<string>();
   private backoff = new Map<string, { until: number; delay: number }>();
+  // One TLS context for every dial: building it per dial (parsing the key, certificate and CA) was a visible share of the CPU profile of 25 agents rotating links.
+  private clientContext?: tls.SecureContext;
+  // Addresses and revocations read from the document, kept until the document changes (reading them walks every key of it, each round).
+  private view?: { doc: A.Doc<FleetDoc>; addresses: Map<string, string>; revoked: Set<string> };
+  private flushPending = false;
   private timer?: NodeJS.Timeout;
   private round = 0;
   private stopped = false;
@@ -186,6 +198,7 @@ export class GossipNode extends EventEmitter<Events> {
 
   async start(): Promise<void> {
     const { ca, cert, key } = this.opts.credentials;
+    this.clientContext = tls.createSecureContext({ ca, cert, key, minVersion: 'TLSv1.3' });
     const server = tls.createServer({ ca, cert, key, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (socket) => {
       const check = acceptPeer(socket.getPeerCertificate(), this.opts.member, revokedMembers(this.doc));
       if (!check.ok || !this.allowed(check.member) || this.quarantined(check.member)) {
@@ -250,6 +263,15 @@ export class GossipNode extends EventEmitter<Events> {
     }));
   }
 
+  /** Dial state, for diagnostics: peers being dialed, and those in backoff (ms until the next try, current delay). */
+  dialInfo(): { dialing: string[]; backoff: Array<{ member: string; inMs: number; delayMs: number }> } {
+    const now = Date.now();
+    return {
+      dialing: [...this.dialing].sort(),
+      backoff: [...this.backoff].filter(([, b]) => b.until > now).map(([member, b]) => ({ member, inMs: b.until - now, delayMs: b.delay })),
+    };
+  }
+
   connectedPeers(): string[] {
     return [...new Set([...this.links].map((l) => l.member))].sort();
   }
@@ -272,9 +294,14 @@ export class GossipNode extends EventEmitter<Events> {
     socket.once('close', () => this.sockets.delete(socket));
   }
 
+  private docView(): { addresses: Map<string, string>; revoked: Set<string> } {
+    if (this.view?.doc !== this.doc) this.view = { doc: this.doc, addresses: peerAddresses(this.doc), revoked: revokedMembers(this.doc) };
+    return this.view;
+  }
+
   /** Drops every link to peers now filtered out (partition experiments) or revoked. */
   private prune(): void {
-    const revoked = revokedMembers(this.doc);
+    const revoked = this.docView().revoked;
     for (const link of this.links) {
       if (!this.allowed(link.member) || revoked.has(link.member)) link.socket.destroy();
     }
@@ -283,14 +310,14 @@ export class GossipNode extends EventEmitter<Events> {
   private candidates(): PeerAddress[] {
     const byMember = new Map<string, PeerAddress>();
     for (const seed of this.opts.seeds ?? []) byMember.set(seed.member, seed);
-    for (const [member, address] of peerAddresses(this.doc)) {
+    const { addresses, revoked } = this.docView();
+    for (const [member, address] of addresses) {
       try {
         byMember.set(member, parseAddress(member, address));
       } catch {
         // A malformed advertisement is that member's problem; the others still count.
       }
     }
-    const revoked = revokedMembers(this.doc);
     const linked = new Set([...this.links].map((l) => l.member));
     const now = Date.now();
     return [...byMember.values()].filter(
@@ -322,21 +349,18 @@ export class GossipNode extends EventEmitter<Events> {
   }
 
   private dial(peer: PeerAddress): void {
-    const { ca, cert, key } = this.opts.credentials;
     this.dialing.add(peer.member);
     let verdict: string | undefined;
     const socket = tls.connect({
       host: peer.host,
       port: peer.port,
-      ca,
-      cert,
-      key,
+      secureContext: this.clientContext ?? tls.createSecureContext(this.opts.credentials),
       servername: peer.member,
       minVersion: 'TLSv1.3',
       ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
       // The chain is checked against the fleet CA by Node; this checks whose certificate it is.
       checkServerIdentity: (_host, peerCert) => {
-        const check = acceptPeer(peerCert, this.opts.member, revokedMembers(this.doc), peer.member);
+        const check = acceptPeer(peerCert, this.opts.member, this.docView().revoked, peer.member);
         if (check.ok) return undefined;
         verdict = check.reason;
         return new Error(check.reason);
@@ -354,6 +378,13 @@ export class GossipNode extends EventEmitter<Events> {
       timedOut = true;
       socket.destroy(new Error('handshake timed out'));
     });
+    const connectTimer = setTimeout(() => {
+      timedOut = true;
+      socket.destroy(new Error('connect timed out'));
+    }, this.opts.connectTimeoutMs ?? 1000);
+    connectTimer.unref();
+    socket.once('connect', () => clearTimeout(connectTimer));
+    socket.once('close', () => clearTimeout(connectTimer));
     socket.once('error', (err: NodeJS.ErrnoException) => {
       const unreachable = !verdict && (timedOut || ['ECONNREFUSED', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENETUNREACH'].includes(err.code ?? ''));
       if (this.dialing.has(peer.member)) failed(verdict ?? err.message, unreachable);
@@ -533,8 +564,18 @@ export class GossipNode extends EventEmitter<Events> {
     }
   }
 
+  /**
+   * Offers the document to every link, once per turn of the event loop: a burst of incoming messages (a healed
+   * partition, a new link's initial sync) would otherwise run the sync protocol on every link for each message.
+   */
   private flushAll(): void {
-    for (const link of this.links) this.flush(link);
+    if (this.flushPending) return;
+    this.flushPending = true;
+    setImmediate(() => {
+      this.flushPending = false;
+      if (this.stopped) return;
+      for (const link of this.links) this.flush(link);
+    });
   }
 
   private flush(link: Link): void {
