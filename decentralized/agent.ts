@@ -32,7 +32,7 @@ import { Informer } from '../controller/informer.js';
 import { createLogger, type Logger } from '../controller/logger.js';
 import type { Member } from '../controller/member-registry.js';
 import { reconcileMember } from '../controller/reconcile-member.js';
-import { KubeClient, type KubeObject } from '../kube-client/client.js';
+import { KubeApiError, KubeClient, type KubeObject } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
 import { defaultRegistry } from '../reconfigurators/registry.js';
 import type { AgentCredentials } from './agent-cert.js';
@@ -136,6 +136,8 @@ export class Agent {
   /** Names materialized here (saved): one missing at start-up was deleted while the agent was down. */
   private materialized = new Set<string>();
   private readonly written = new Map<string, string>();
+  /** The fleet spec (canonical text) this member's API server refused, by FeatureConfig. */
+  private readonly refused = new Map<string, string>();
   private readonly lastReconciled = new Map<string, { spec: string; generation: number; at: number }>();
   private readonly results = new Map<string, ClusterFeatureStatus>();
   /** Uids of the local FeatureConfig objects, for the Events of a revert after the object is gone. */
@@ -311,15 +313,26 @@ export class Agent {
         this.materialized.add(name);
         continue;
       }
+      if (this.refused.get(name) === text) continue; // said already; tried again when the fleet's spec changes
       const obj: FeatureConfig = {
         apiVersion: FEATURECONFIG_API_VERSION, kind: 'FeatureConfig',
         metadata: { name, annotations: { [FLEET_SPEC_ANNOTATION]: text } }, spec: view.spec,
       };
-      let out = await this.client.apply<FeatureConfig>(fcPath(name), obj, AGENT_FIELD_MANAGER);
-      // Fields another manager (kubectl) owns survive an apply that omits them; the fleet's spec is the whole truth.
-      if (!same(out.spec, view.spec)) {
-        out = await this.client.mergePatch<FeatureConfig>(fcPath(name), { spec: mergePatchTo(out.spec, view.spec) }, { query: { fieldManager: AGENT_FIELD_MANAGER } });
+      try {
+        let out = await this.client.apply<FeatureConfig>(fcPath(name), obj, AGENT_FIELD_MANAGER);
+        // Fields another manager (kubectl) owns survive an apply that omits them; the fleet's spec is the whole truth.
+        if (!same(out.spec, view.spec)) {
+          out = await this.client.mergePatch<FeatureConfig>(fcPath(name), { spec: mergePatchTo(out.spec, view.spec) }, { query: { fieldManager: AGENT_FIELD_MANAGER } });
+        }
+      } catch (e) {
+        // This member's API server refuses the fleet's spec (its CRD validates differently, e.g. an older fedfeat):
+        // said once per spec, and the other FeatureConfigs still materialize. Anything else is retried whole.
+        if (!(e instanceof KubeApiError) || (e.statusCode !== 422 && e.statusCode !== 400)) throw e;
+        this.refused.set(name, text);
+        this.log.warn('FeatureConfig from the fleet refused by this member\'s API server; not materialized here until the fleet changes it', { featureconfig: name, generation: view.generation, error: e.message });
+        continue;
       }
+      this.refused.delete(name);
       this.materialized.add(name);
       this.log.info('materialized FeatureConfig', { featureconfig: name, generation: view.generation });
     }

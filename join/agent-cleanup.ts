@@ -68,6 +68,13 @@ export function cleanupPlan(
   const others = fcs.filter((fc) => !isAgents(fc));
   const uids = new Set(mine.map((fc) => fc.metadata.uid));
   const ownedByMine = (o: ClusterFeatureStatusObject) => (o.metadata.ownerReferences ?? []).some((r) => r.kind === 'FeatureConfig' && uids.has(String(r.uid)));
+  // Owned by a FeatureConfig that no longer exists: garbage the member's garbage collector has not reached yet
+  // (it can lag by minutes), whoever wrote it; removed with the agent's objects.
+  const existing = new Set(fcs.map((fc) => String(fc.metadata.uid)));
+  const orphan = (o: ClusterFeatureStatusObject) => {
+    const owners = (o.metadata.ownerReferences ?? []).filter((r) => r.kind === 'FeatureConfig');
+    return owners.length > 0 && owners.every((r) => !existing.has(String(r.uid)));
+  };
   const myCoord = (o: ClusterCoordinateObject) => o.source === 'agents' && o.metadata.labels?.[AGENT_OBSERVER_LABEL] === member;
   // The tactics ran here for a FeatureConfig the agent reported this member in (its own ClusterFeatureStatus);
   // the labels say it too, when known (a second unjoin finds join's ConfigMap gone).
@@ -77,10 +84,10 @@ export function cleanupPlan(
   return {
     featureConfigs: mine.map((fc) => ({ fc, steps: revertSteps(fc, labels, others, registry, selected(fc)) })),
     foreign: [
-      ...others.map((o) => what('FeatureConfig', o)), ...statuses.filter((o) => !ownedByMine(o)).map((o) => what(CFS_KIND, o)),
+      ...others.map((o) => what('FeatureConfig', o)), ...statuses.filter((o) => !ownedByMine(o) && !orphan(o)).map((o) => what(CFS_KIND, o)),
       ...coords.filter((o) => !myCoord(o)).map((o) => what(CCOORD_KIND, o)),
     ],
-    statuses: statuses.filter(ownedByMine),
+    statuses: statuses.filter((o) => ownedByMine(o) || orphan(o)),
     coordinates: coords.filter(myCoord),
   };
 }
@@ -179,6 +186,11 @@ export async function removeAgentObjects(member: KubeClient, name: string, befor
     const finalizers = fc.metadata.finalizers ?? [];
     // The agent adds no finalizer; another controller's (a host's) keeps the object until that controller is done.
     log(`${name}: FeatureConfig ${fname} deleted${finalizers.length ? ` (finalizers ${finalizers.join(', ')} are not the agent's: it goes when they are removed)` : ''}`);
+  }
+  // Statuses of FeatureConfigs already gone (the garbage collector's backlog).
+  const planned = new Set(plan.featureConfigs.map(({ fc }) => String(fc.metadata.uid)));
+  for (const obj of plan.statuses.filter((o) => !(o.metadata.ownerReferences ?? []).some((r) => planned.has(String(r.uid))))) {
+    if (await member.delete(resourcePath(FEATURECONFIG_API_VERSION, CFS_PLURAL, obj.metadata.namespace, obj.metadata.name))) log(`${name}: ${what(CFS_KIND, obj)} deleted (its FeatureConfig is gone)`);
   }
   for (const obj of plan.coordinates) {
     if (await member.delete(resourcePath(FEATURECONFIG_API_VERSION, CCOORD_PLURAL, obj.metadata.namespace, obj.metadata.name))) log(`${name}: ${what(CCOORD_KIND, obj)} deleted`);

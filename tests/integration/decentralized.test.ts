@@ -91,8 +91,13 @@ const allowPeer = (self: string) => (peer: string) => !partitioned || partitione
 
 /** fedfeat's command line (the compiled CLI, as a user runs it) against the federation's kubeconfig; async, so this process's agents keep answering meanwhile. */
 async function fedfeat(args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'bin', 'fedfeat.js'), ...args, '--kubeconfig', join(federation().dir, 'kubeconfig')], { encoding: 'utf8' });
-  return stdout;
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'bin', 'fedfeat.js'), ...args, '--kubeconfig', join(federation().dir, 'kubeconfig')], { encoding: 'utf8' });
+    return stdout;
+  } catch (e) {
+    const x = e as Error & { stdout?: string; stderr?: string };
+    throw new Error(`${x.message}\nstdout:\n${x.stdout ?? ''}\nstderr:\n${(x.stderr ?? '').split('\n').filter((l) => !l.startsWith('{')).join('\n')}`);
+  }
 }
 
 const addr = (m: string) => (m === 'member-1' && podMode ? `${m}=${podIP}:7946` : `${m}=${listenHost}:${ports.get(m)}`);
@@ -294,6 +299,18 @@ describe('decentralized mode: agents on every member, no host', () => {
     await startAgent('member-3');
     await everywhere('member-3 caught up on the edit', 'dec-gpu', (s) => s?.cpumanagementpolicy === 'static', ['member-3']);
     await everywhere('member-3 caught up on the delete', 'dec-net', (s) => s === undefined, ['member-3']);
+  });
+
+  test('a fleet spec a member\'s API server refuses is reported and does not hold up the other FeatureConfigs', async () => {
+    // Written straight into the document (as an agent with another CRD version could): the CRD here refuses it (minimum 2).
+    agents.get('member-2')!.gossip.update((d) => applySpec(d, 'member-2', 'dec-bad', { podpreset: true, mode: 'inform', kubelet: { containerLogMaxFiles: 1 } }));
+    await apply('member-3', 'dec-good', { podpreset: true, mode: 'inform' });
+    await everywhere('dec-good on every member despite dec-bad', 'dec-good', (s) => s?.podpreset === true);
+    for (const m of MEMBERS) expect(await specOn(m, 'dec-bad')).toBeUndefined();
+    agents.get('member-2')!.gossip.update((d) => applySpec(d, 'member-2', 'dec-bad', { podpreset: true, mode: 'inform', kubelet: { containerLogMaxFiles: 3 } }));
+    await everywhere('dec-bad once the fleet made it valid', 'dec-bad', (s) => s?.kubelet?.containerLogMaxFiles === 3);
+    for (const name of ['dec-bad', 'dec-good']) expect(await clients.get('member-2')!.delete(fcPath(name))).toBe(true);
+    for (const name of ['dec-bad', 'dec-good']) await everywhere(`${name} deleted everywhere`, name, (s) => s === undefined);
   });
 
   test('a partition with changes on both sides converges after healing', async () => {

@@ -25,13 +25,13 @@ describe('unjoin --decentralized: what the agent materialized on the leaving mem
     fc('local', { podpreset: true, mode: 'enforce' }, false), // applied here by hand, never taken by the agent
   ];
   const plan = cleanupPlan('member-3', LABELS, fcs,
-    [cfs('gpu.member-1', 'gpu'), cfs('gpu.member-3', 'gpu'), cfs('local.member-3', 'local')],
+    [cfs('gpu.member-1', 'gpu'), cfs('gpu.member-3', 'gpu'), cfs('local.member-3', 'local'), cfs('gone.member-2', 'gone')],
     [coord('member-1', 'agents', 'member-3'), coord('member-3', 'agents', 'member-3'), coord('member-2', 'agents', 'member-2'), coord('member-9', 'host')],
     defaultRegistry());
 
-  test('the agent\'s FeatureConfigs (fleet-spec annotation), the statuses they own, the coordinates it observed; nothing else', () => {
+  test('the agent\'s FeatureConfigs (fleet-spec annotation), the statuses they own or whose FeatureConfig is gone, the coordinates it observed; nothing else', () => {
     expect(plan.featureConfigs.map((x) => x.fc.metadata.name)).toEqual(['gpu', 'net', 'probe']);
-    expect(plan.statuses.map((o) => o.metadata.name)).toEqual(['gpu.member-1', 'gpu.member-3']);
+    expect(plan.statuses.map((o) => o.metadata.name)).toEqual(['gpu.member-1', 'gpu.member-3', 'gone.member-2']);
     expect(plan.coordinates.map((o) => o.metadata.name)).toEqual(['member-1', 'member-3']);
     expect(plan.foreign).toEqual([
       'FeatureConfig local', 'ClusterFeatureStatus kube-federation-system/local.member-3',
