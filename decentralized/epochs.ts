@@ -27,7 +27,8 @@
 // n = current + 1. It is executed once every *current member* has an ack whose
 // heads include it (then every member holds its cut). Current members: every
 // member the document knows — an advertised address (pa␟), a status report
-// (st␟), a coordinate (co␟), an ack or a proposal — minus the revoked (rv␟).
+// (st␟), a coordinate (co␟), an ack or a proposal — minus the revoked (rv␟)
+// (fleet-doc.ts currentMembers, also whose reports a FeatureConfig's status waits for).
 // Why two agents that count each other as members always pick the same
 // proposal: if Y executes P, Z acked P, so Z held P before Z executed; Z
 // picks the smallest proposal it holds, so Z's pick ≤ P; symmetrically Y held
@@ -43,7 +44,7 @@
 // agent), which then re-applies its state on top of the peer's epoch.
 import { createHash } from 'node:crypto';
 import * as A from '@automerge/automerge';
-import { SEP, peerAddresses, textOf, revokedMembers, type FleetDoc } from './fleet-doc.js';
+import { SEP, currentMembers, peerAddresses, textOf, type FleetDoc } from './fleet-doc.js';
 import { seal, unseal, type Signer } from './fleet-signing.js';
 
 export const EPOCH_KEY = 'en';
@@ -95,17 +96,6 @@ export function epochOf(doc: FleetDoc): EpochId {
 }
 
 export const sameEpoch = (a: EpochId, b: EpochId) => a.n === b.n && a.cut.length === b.cut.length && a.cut.every((h, i) => h === b.cut[i]);
-
-/** The members whose acknowledgement a cut needs (pure; see the header). */
-export function currentMembers(doc: FleetDoc): Set<string> {
-  const out = new Set<string>();
-  for (const key of Object.keys(doc)) {
-    const [kind, member] = key.split(SEP);
-    if (member && (kind === 'pa' || kind === 'st' || kind === 'co' || kind === PROPOSAL || kind === ACK)) out.add(member);
-  }
-  for (const m of revokedMembers(doc)) out.delete(m);
-  return out;
-}
 
 interface Proposal extends EpochId {
   member: string;

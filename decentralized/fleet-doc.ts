@@ -323,19 +323,19 @@ export function revokeMember(doc: A.Doc<FleetDoc>, revocation: Revocation, ca: S
   });
 }
 
-/** Every revocation, by member (pure). */
-export function revocations(doc: FleetDoc): Map<string, Revocation> {
-  const out = new Map<string, Revocation>();
-  for (const [key, value] of Object.entries(doc)) {
+/**
+ * The fleet's current members as the document knows them (there is no other registry): every member that
+ * wrote a key only it writes — an address, a report, a coordinate, an epoch proposal or acknowledgement
+ * (epochs.ts) — minus revoked ones (pure). An epoch's cut waits for these members' acknowledgements, and a
+ * FeatureConfig's status for their reports (fleet-status.ts).
+ */
+export function currentMembers(doc: FleetDoc): Set<string> {
+  const out = new Set<string>();
+  for (const key of Object.keys(doc)) {
     const [kind, member] = split(key);
-    const text = unseal(textOf(value));
-    if (kind !== REVOKED || !member || text === undefined) continue;
-    try {
-      out.set(member, JSON.parse(text) as Revocation);
-    } catch {
-      out.set(member, { member, by: 'unknown', at: '' });
-    }
+    if (member && (kind === ADDRESS || kind === STATUS || kind === COORDINATE || kind === 'ec' || kind === 'ak')) out.add(member);
   }
+  for (const m of revokedMembers(doc)) out.delete(m);
   return out;
 }
 

@@ -1,21 +1,20 @@
 // A FeatureConfig's own status in decentralized mode (pure). There is no
 // registry of members as the host has (KubeFedClusters); the fleet document is
-// the registry: a member is every member that advertised an address, reported
-// or published a coordinate, minus revoked ones. Only a member's own agent
+// the registry (fleet-doc.ts currentMembers: the members an epoch's cut waits
+// for too). Only a member's own agent
 // knows its labels, so clusterSelector is evaluated there: a member the
 // FeatureConfig does not select reports so (`selected: false`) instead of
 // staying silent, and a member counts as reported only with a report for the
 // FeatureConfig's current fleet generation.
 import type { ClusterFeatureStatus, Condition, FeatureConfigStatus } from '../api/featureconfig.js';
 import { aggregateStatus } from '../controller/status.js';
-import { fleetCoordinates, peerAddresses, reports, revokedMembers, type FleetDoc, type MemberReport } from './fleet-doc.js';
+import { currentMembers, reports, revokedMembers, type FleetDoc, type MemberReport } from './fleet-doc.js';
 
 /** The fleet's current members as the document knows them, sorted (`self` always counts). */
 export function fleetMembers(doc: FleetDoc, self?: string): string[] {
-  const all = new Set<string>([...peerAddresses(doc).keys(), ...reports(doc).map((r) => r.member), ...fleetCoordinates(doc).keys()]);
-  if (self) all.add(self);
-  const revoked = revokedMembers(doc);
-  return [...all].filter((m) => !revoked.has(m)).sort();
+  const all = currentMembers(doc);
+  if (self && !revokedMembers(doc).has(self)) all.add(self);
+  return [...all].sort();
 }
 
 export interface FleetReports {

@@ -2,10 +2,10 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import * as A from '@automerge/automerge';
 import { loadFleetDoc, saveFleetDoc } from '../../../decentralized/compaction.js';
 import {
-  acknowledge, adopt, compactTo, currentMembers, epochOf, onPeerEpoch, overThreshold, propose, proposals, readiness, reapply,
+  acknowledge, adopt, compactTo, epochOf, onPeerEpoch, overThreshold, propose, proposals, readiness, reapply,
   EPOCH_KEY, type EpochId,
 } from '../../../decentralized/epochs.js';
-import { advertise, applySpec, liveConfigs, newFleetDoc, peerAddresses, revokeMember, textOf, writeStatus, type FleetDoc } from '../../../decentralized/fleet-doc.js';
+import { advertise, applySpec, currentMembers, liveConfigs, newFleetDoc, peerAddresses, revokeMember, textOf, writeStatus, type FleetDoc } from '../../../decentralized/fleet-doc.js';
 import { PeerSync } from '../../../decentralized/peer-sync.js';
 import { testFleet, type TestFleet } from './signers.js';
 
