@@ -32,7 +32,7 @@ import type { AgentCredentials } from './agent-cert.js';
 import { newFleetDoc, peerAddresses, revokedMembers, advertise, type FleetDoc } from './fleet-doc.js';
 import { FleetTrust, agentSigner, publishCertificate, type Signer } from './fleet-signing.js';
 import type { PeerCoordinateSource } from '../coordinates/agent-coordinates.js';
-import { AGENT_ORGANIZATION, acceptPeer } from './peer-auth.js';
+import { AGENT_ORGANIZATION, acceptPeer, certFields } from './peer-auth.js';
 import { PeerSync } from './peer-sync.js';
 import { DEFAULT_EPOCH_OPTIONS, acknowledge, adopt, compactTo, epochOf, isEpoch, onPeerEpoch, overThreshold, propose, readiness, reapply, sameEpoch, type EpochId, type EpochOptions } from './epochs.js';
 
@@ -180,7 +180,8 @@ export class GossipNode extends EventEmitter<Events> {
     super();
     this.doc = opts.doc ?? newFleetDoc();
     this.trust = new FleetTrust(opts.credentials.ca);
-    if (new X509Certificate(opts.credentials.cert).subject.split('\n').includes(`O=${AGENT_ORGANIZATION}`)) this.signer = agentSigner(opts.credentials);
+    const organizations = ([] as string[]).concat(certFields(new X509Certificate(opts.credentials.cert)).subject.O ?? []);
+    if (organizations.includes(AGENT_ORGANIZATION)) this.signer = agentSigner(opts.credentials);
     if (this.signer && this.signer.member !== opts.member) throw new Error(`the agent certificate names ${this.signer.member}, not ${opts.member}: an agent writes only as the member its certificate names`);
   }
 
@@ -200,7 +201,7 @@ export class GossipNode extends EventEmitter<Events> {
     const { ca, cert, key } = this.opts.credentials;
     this.clientContext = tls.createSecureContext({ ca, cert, key, minVersion: 'TLSv1.3' });
     const server = tls.createServer({ ca, cert, key, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (socket) => {
-      const check = acceptPeer(socket.getPeerCertificate(), this.opts.member, revokedMembers(this.doc));
+      const check = acceptPeer(socket.getPeerCertificate(), this.opts.member, this.docView().revoked);
       if (!check.ok || !this.allowed(check.member) || this.quarantined(check.member)) {
         this.refuse(!check.ok ? check.reason : this.quarantined(check.member) ? `peer ${check.member} quarantined (it sent a forged value)` : `peer ${check.member} filtered out`);
         socket.destroy();
