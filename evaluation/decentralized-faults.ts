@@ -33,7 +33,7 @@ import { seal } from '../decentralized/fleet-signing.js';
 import { GossipNode } from '../decentralized/gossip.js';
 import { KubeClient, type KubeObject } from '../kube-client/client.js';
 import { resourcePath } from '../kube-client/paths.js';
-import { sleep } from '../kube-client/wait.js';
+import { sleep, waitFor } from '../kube-client/wait.js';
 import { freePort } from '../local-federation/free-port.js';
 import { down, up } from '../local-federation/launcher.js';
 import { repoRoot } from '../local-federation/repo-root.js';
@@ -49,19 +49,11 @@ const SIDE_A = new Set(['member-1', 'member-2']);
 const ipOf = (m: string, i: number) => (SIDE_A.has(m) ? `127.0.1.${i + 1}` : `127.0.2.${i + 1}`);
 const CHAIN = `FF-EVAL-${process.pid}`;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<{ value: T; ms: number }> {
+/** waitFor (kube-client/wait.ts), polling every 50 ms, and how long it took. */
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, describe?: () => string): Promise<{ value: T; ms: number }> {
   const t0 = performance.now();
-  let last: unknown;
-  while (performance.now() - t0 < timeoutMs) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return { value: v, ms: performance.now() - t0 };
-    } catch (e) {
-      last = e;
-    }
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms: ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+  const value = await waitFor(what, fn, { timeoutMs, intervalMs: 50, ...(describe ? { describe } : {}) });
+  return { value, ms: performance.now() - t0 };
 }
 
 function firewall(on: boolean): void {
@@ -209,9 +201,7 @@ try {
     seen = fcs.map((f, i) => `${members[i]}: ${f?.status?.conditions?.find((c) => c.type === 'Reported')?.message ?? 'no Reported condition'}`).join('\n');
     const done = fcs.every((f) => f?.status?.members?.reported === 5 && f.status.conditions?.some((c) => c.type === 'Reported' && c.status === 'True' && c.observedGeneration === f.metadata.generation));
     return done ? fcs.length : undefined;
-  }, 90_000).catch((e: Error) => {
-    throw new Error(`${e.message}\n${seen}`);
-  });
+  }, 90_000, () => seen);
   results.partition = {
     by: 'iptables (127.0.1.0/24 ⟷ 127.0.2.0/24 dropped)', sides: [['member-1', 'member-2'], ['member-3', 'member-4', 'member-5']], leakedDuringPartition: leaked,
     healedIdenticalMs: Math.round(merged.ms), mergedSpec: merged.value, sameFieldWinner: merged.value.kubelet?.containerLogMaxFiles,
