@@ -27,7 +27,7 @@ import { createFleetCA, issueAgentCert, type AgentCredentials } from '../../dece
 import { Agent } from '../../decentralized/agent.js';
 import { GossipNode } from '../../decentralized/gossip.js';
 import { applySpec, configViews, fleetCoordinates, reports, revokedMembers } from '../../decentralized/fleet-doc.js';
-import { joinedAgentConfig, unjoinAgent } from '../../join/agent-join.js';
+import { joinedAgentConfig, joinedAgentCredentials, unjoinAgent } from '../../join/agent-join.js';
 import { agentBeforeUnjoin } from '../../join/agent-cleanup.js';
 import { AGENT_TLS_SECRET } from '../../join/agent-objects.js';
 import type { KubeClient, KubeObject } from '../../kube-client/client.js';
@@ -106,9 +106,9 @@ const addr = (m: string) => (m === 'member-1' && podMode ? `${m}=${podIP}:7946` 
 async function startAgent(member: string): Promise<Agent> {
   const c = clients.get(member)!;
   const config = (await joinedAgentConfig(c))!;
-  const secret = await c.get<KubeObject & { data: Record<string, string> }>(resourcePath('v1', 'secrets', KUBEFED_NAMESPACE, AGENT_TLS_SECRET));
-  const d = (k: string) => Buffer.from(secret.data[k]!, 'base64').toString('utf8');
-  creds.set(member, { ca: d('ca.crt'), cert: d('tls.crt'), key: d('tls.key') });
+  const credentials = await joinedAgentCredentials(c);
+  if (!credentials) throw new Error(`join wrote no ${AGENT_TLS_SECRET} Secret on ${member}`);
+  creds.set(member, credentials);
   const agent = new Agent({
     member: config.member!, kubeconfig: cluster(member).kubeconfig, credentials: creds.get(member)!,
     listen: { host: listenHost, port: ports.get(member)! }, seeds: parsePeers(config.peers), stateDir: join(dir, member),
